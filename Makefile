@@ -1,0 +1,32 @@
+# scenelang: every target creates .venv on first use and installs the project into it.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test bench stress gallery clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (the bpy wheel needs Python 3.11 exactly)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,blender]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m scenelang.demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python -m scenelang.bench_core
+
+stress: $(STAMP)
+	SCENELANG_STRESS=1 $(BIN)/python -m pytest -q -m "blender or slow"
+
+gallery: $(STAMP)
+	$(BIN)/python -m scenelang.gallery
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
