@@ -1,0 +1,591 @@
+"""Parsing `.sl` scenes and `.slp` patches into the typed AST.
+
+One Lark LALR parser (contextual lexer, positions propagated) serves both start symbols. A
+Transformer builds AST nodes; calls and clauses are typed against the AST models by
+`scenelang.coerce`, so every problem is reported at its file:line:column. Problems inside
+different statements are collected and reported together. Comments are kept and attached to the
+statements they precede (or follow on the same line), so `fmt` never loses them.
+
+Input limits (defaults, see `ParseLimits`): 4 MiB of source text, bracket nesting 64 deep.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from lark import Lark, Token, Transformer, Tree, v_args  # noqa: F401
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from scenelang import ast as A
+from scenelang.coerce import build_node, suggest
+from scenelang.comments import attach_comments, attach_patch_comments
+from scenelang.errors import Diagnostic, SceneError, Span, span_from_meta
+from scenelang.grammar import grammar_text
+
+
+@dataclass(frozen=True)
+class ParseLimits:
+    """Input limits checked before parsing: source size in bytes and bracket nesting depth."""
+
+    max_bytes: int = 4 * 1024 * 1024
+    max_nesting: int = 64
+
+
+DEFAULT_LIMITS = ParseLimits()
+
+_comment_sink: list[Token] = []
+
+
+@lru_cache(maxsize=1)
+def _lark() -> Lark:
+    return Lark(
+        grammar_text(),
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        maybe_placeholders=True,
+        start=["scene_file", "patch_file"],
+        lexer_callbacks={"COMMENT": _comment_sink.append},
+        cache=False,
+    )
+
+
+# ---------------------------------------------------------------- public API
+
+
+def parse_scene(text: str, file: str | None = None, limits: ParseLimits = DEFAULT_LIMITS) -> A.Scene:
+    """Parse scene text into a `Scene`. Raises `SceneError` (positioned) on any problem."""
+    tree, comments = _parse(text, "scene_file", file, limits)
+    scene = _transform(tree, text, file)
+    return attach_comments(scene, comments, file)
+
+
+def parse_patch(text: str, file: str | None = None, limits: ParseLimits = DEFAULT_LIMITS) -> A.PatchFile:
+    """Parse patch text (`patch SECTION { ... }` blocks) into a `PatchFile`."""
+    tree, comments = _parse(text, "patch_file", file, limits)
+    patch = _transform(tree, text, file)
+    return attach_patch_comments(patch, comments)
+
+
+def read_source(path: str | Path, limits: ParseLimits = DEFAULT_LIMITS) -> str:
+    """Read a source file as UTF-8 with size and encoding checks (positioned errors)."""
+    path = Path(path)
+    name = str(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise SceneError(f"cannot read {name}: {exc.strerror or exc}") from None
+    if path.is_dir():
+        raise SceneError(f"{name} is a directory, not a scene file")
+    if size > limits.max_bytes:
+        raise SceneError(
+            f"file is too large ({size / 1e6:.1f} MB; the limit is {limits.max_bytes / 1e6:.1f} MB)",
+            Span(file=name))
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise SceneError(
+            f"file is not UTF-8 text (byte 0x{data[exc.start]:02x})",
+            Span(line=line, column=column, end_line=line, end_column=column + 1, file=name)) from None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def load_scene(path: str | Path, limits: ParseLimits = DEFAULT_LIMITS) -> A.Scene:
+    text = read_source(path, limits)
+    try:
+        return parse_scene(text, str(path), limits)
+    except SceneError as exc:
+        exc.source = text
+        raise
+
+
+def load_patch(path: str | Path, limits: ParseLimits = DEFAULT_LIMITS) -> A.PatchFile:
+    text = read_source(path, limits)
+    try:
+        return parse_patch(text, str(path), limits)
+    except SceneError as exc:
+        exc.source = text
+        raise
+
+
+# ---------------------------------------------------------------- parsing and syntax errors
+
+
+def _parse(text: str, start: str, file: str | None, limits: ParseLimits) -> tuple[Tree, list[Token]]:
+    if not isinstance(text, str):
+        raise SceneError("source must be text")
+    _precheck(text, file, limits, start)
+    del _comment_sink[:]
+    try:
+        tree = _lark().parse(text, start=start)
+    except UnexpectedInput as exc:
+        raise SceneError([_syntax_diagnostic(exc, text, file, start)], source=text) from None
+    except RecursionError:
+        raise SceneError("input is nested too deeply", Span(file=file), source=text) from None
+    comments = list(_comment_sink)
+    del _comment_sink[:]
+    return tree, comments
+
+
+def _precheck(text: str, file: str | None, limits: ParseLimits, start: str) -> None:
+    def fail(message: str, offset: int) -> None:
+        line = text.count("\n", 0, offset) + 1
+        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        raise SceneError(message, Span(line=line, column=column, end_line=line,
+                                       end_column=column + 1, file=file), source=text)
+
+    if len(text) > limits.max_bytes:
+        raise SceneError(f"input is too large ({len(text) / 1e6:.1f} MB; the limit is "
+                         f"{limits.max_bytes / 1e6:.1f} MB)", Span(file=file))
+    if not text.strip():
+        what = "a scene file starts with the header `scenelang 1`" if start == "scene_file" \
+            else "a patch holds at least one `patch SECTION { ... }` block"
+        raise SceneError(f"empty input: {what}", Span(file=file), source=text)
+    depth = 0
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        if ch in "({":
+            depth += 1
+            if depth > limits.max_nesting:
+                fail(f"brackets are nested more than {limits.max_nesting} deep", i)
+        elif ch in ")}":
+            depth -= 1
+        elif ord(ch) < 32 and ch not in "\t\n\r" or ch == "\x7f":
+            fail(f"unexpected control character U+{ord(ch):04X}: this is not a text file", i)
+        i += 1
+
+
+_FRIENDLY = {
+    "NAME": "a name",
+    "QUANTITY": "a number",
+    "COLOR": "a colour (#rrggbb)",
+    "$END": "end of file",
+}
+
+
+def _expected_words(names: set[str] | frozenset[str]) -> str:
+    words = set()
+    for name in names:
+        if name in _FRIENDLY:
+            words.add(_FRIENDLY[name])
+            continue
+        try:
+            pattern = _lark().get_terminal(name).pattern
+            words.add(f"'{pattern.value}'" if pattern.type == "str" else name.lower())
+        except KeyError:
+            words.add(name.lower())
+    ordered = sorted(words, key=lambda w: (not w.startswith("'"), w))
+    if len(ordered) > 8:
+        ordered = ordered[:8] + ["..."]
+    return ", ".join(ordered)
+
+
+def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str | None, start: str) -> Diagnostic:
+    line = getattr(exc, "line", None) or 1
+    column = getattr(exc, "column", None) or 1
+    if isinstance(exc, UnexpectedCharacters):
+        ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else "?"
+        span = Span(line=line, column=column, end_line=line, end_column=column + 1, file=file)
+        if ord(ch) > 127:
+            uname = unicodedata.name(ch, "unknown character")
+            return Diagnostic(
+                f"unexpected character '{ch}' (U+{ord(ch):04X} {uname}): names, keywords and "
+                "numbers use ASCII letters, digits and _", span)
+        expected = _expected_words(exc.allowed or set())
+        return Diagnostic(f"unexpected character '{ch}'" + (f"; expected {expected}" if expected else ""), span)
+    if isinstance(exc, (UnexpectedToken, UnexpectedEOF)):
+        token = getattr(exc, "token", None)
+        expected = _expected_words(getattr(exc, "expected", None) or getattr(exc, "accepts", None) or set())
+        if token is None or token.type == "$END":
+            line, column = _end_position(text)
+            span = Span(line=line, column=column, end_line=line, end_column=column + 1, file=file)
+            unclosed = _unclosed_bracket(text)
+            if unclosed:
+                closer = {"(": ")", "{": "}"}[unclosed[0]]
+                return Diagnostic(f"unexpected end of input: '{unclosed[0]}' opened at line {unclosed[1]}, "
+                                  f"column {unclosed[2]} is never closed (missing '{closer}')", span)
+            return Diagnostic("unexpected end of input" + (f"; expected {expected}" if expected else ""), span)
+        width = max(1, len(str(token)))
+        span = Span(line=token.line, column=token.column, end_line=token.line,
+                    end_column=token.column + width, file=file)
+        if token.line == 1 and token.column == 1 and start == "scene_file" and "SCENELANG" in exc.expected:
+            return Diagnostic(f"a scene file starts with the header `scenelang 1`, not '{token}'", span)
+        shown = str(token) if len(str(token)) < 40 else str(token)[:37] + "..."
+        return Diagnostic(f"unexpected '{shown}'; expected {expected}", span)
+    return Diagnostic(f"syntax error: {exc}", Span(line=line, column=column, file=file))
+
+
+def _end_position(text: str) -> tuple[int, int]:
+    stripped = text.rstrip()
+    line = stripped.count("\n") + 1
+    column = len(stripped) - (stripped.rfind("\n") + 1) + 1
+    return line, column
+
+
+def _unclosed_bracket(text: str) -> tuple[str, int, int] | None:
+    stack: list[tuple[str, int, int]] = []
+    line, col = 1, 1
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "#":
+            end = text.find("\n", i)
+            if end < 0:
+                break
+            col += end - i
+            i = end
+            continue
+        if ch in "({":
+            stack.append((ch, line, col))
+        elif ch in ")}" and stack:
+            stack.pop()
+        if ch == "\n":
+            line, col = line + 1, 1
+        else:
+            col += 1
+        i += 1
+    return stack[-1] if stack else None
+
+
+# ---------------------------------------------------------------- tree → AST
+
+
+class _Failed:
+    """Marks a subtree that had errors (already recorded); parents skip building."""
+
+
+FAILED = _Failed()
+
+
+@dataclass
+class _Call:
+    name: str
+    name_span: Span | None
+    kwargs: list[tuple[str, Span | None, A.Node]]
+    positional: list[Any]
+    span: Span | None
+
+
+@dataclass
+class _Clause:
+    name: str
+    name_span: Span | None
+    value: A.Node
+
+
+def _token_span(tok: Token, file: str | None) -> Span:
+    return Span(line=tok.line, column=tok.column, end_line=tok.end_line or tok.line,
+                end_column=tok.end_column or tok.column + len(tok), file=file)
+
+
+@v_args(meta=True)
+class _ToAst(Transformer):
+    def __init__(self, file: str | None):
+        super().__init__(visit_tokens=False)
+        self.file = file
+        self.diagnostics: list[Diagnostic] = []
+
+    # helpers --------------------------------------------------------------
+    def _span(self, meta) -> Span | None:
+        return span_from_meta(meta, self.file)
+
+    def _error(self, message: str, span: Span | None, hint: str | None = None) -> _Failed:
+        self.diagnostics.append(Diagnostic(message, span, hint=hint))
+        return FAILED
+
+    def _guard(self, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except SceneError as exc:
+            self.diagnostics.extend(exc.diagnostics)
+            return FAILED
+
+    # values ---------------------------------------------------------------
+    def _quantity(self, tok: Token) -> A.Number | _Failed:
+        span = _token_span(tok, self.file)
+        text = str(tok)
+        i = len(text)
+        while i > 0 and (text[i - 1].isalpha() or text[i - 1] == "_"):
+            i -= 1
+        # an exponent's 'e' belongs to the number, e.g. 1e5deg
+        digits, unit = text[:i], text[i:] or None
+        if unit and unit[0] in "eE" and digits and digits[-1].isdigit() and len(unit) > 1 and unit[1:2].isdigit():
+            return self._error(f"malformed number '{text}'", span)
+        if unit not in (None, "deg", "rad", "mm"):
+            return self._error(f"unknown unit '{unit}' in '{text}'; units are deg, rad and mm", span)
+        try:
+            value = float(digits)
+        except ValueError:
+            return self._error(f"malformed number '{text}'", span)
+        if value != value or value in (float("inf"), float("-inf")):
+            return self._error(f"number '{text}' is out of range (it must be finite)", span)
+        return A.Number(value=value, unit=unit, span=span)
+
+    def number(self, meta, children):
+        return self._quantity(children[0])
+
+    def color(self, meta, children):
+        return A.HexColor(hex=str(children[0])[1:].lower(), span=_token_span(children[0], self.file))
+
+    def ident(self, meta, children):
+        return A.Ident(name=str(children[0]), span=_token_span(children[0], self.file))
+
+    def vector(self, meta, children):
+        items = [self._quantity(t) for t in children if t is not None]
+        if any(i is FAILED for i in items):
+            return FAILED
+        if len(items) > 4:
+            return self._error(f"a vector has at most 4 components, got {len(items)}", self._span(meta))
+        return A.Vector(items=tuple(items), span=self._span(meta))
+
+    # calls and clauses ----------------------------------------------------
+    def kwarg(self, meta, children):
+        name, value = children
+        return ("kwarg", str(name), _token_span(name, self.file), value)
+
+    def clause(self, meta, children):
+        name, value = children
+        if value is FAILED:
+            return FAILED
+        return _Clause(str(name), _token_span(name, self.file), value)
+
+    def clause_name(self, meta, children):
+        return children[0]
+
+    def call(self, meta, children):
+        name_tok, *args = children
+        args = [a for a in args if a is not None]
+        if any(a is FAILED for a in args) or any(isinstance(a, tuple) and a[3] is FAILED for a in args):
+            return FAILED
+        kwargs = [a[1:] for a in args if isinstance(a, tuple) and a[0] == "kwarg"]
+        positional = [a for a in args if not (isinstance(a, tuple) and a[0] == "kwarg")]
+        return _Call(str(name_tok), _token_span(name_tok, self.file), kwargs, positional, self._span(meta))
+
+    def shape_expr(self, meta, children):
+        head, *clauses = children
+        span = self._span(meta)
+        if head is FAILED or any(c is FAILED for c in clauses):
+            return FAILED
+        transforms = self._transforms(clauses)
+        if transforms is FAILED:
+            return FAILED
+        if isinstance(head, Token):
+            return self._guard(build_node, A.Ref, [], span, fixed={"name": str(head), **transforms},
+                               allowed=[], what="shape reference")
+        call: _Call = head
+        if call.name in A.CSG_OPS:
+            if call.kwargs:
+                name, name_span, _ = call.kwargs[0]
+                return self._error(f"{call.name}() takes shapes, not named parameters like '{name}='",
+                                   name_span)
+            if len(call.positional) < 2:
+                return self._error(f"{call.name}() needs at least two shapes", span)
+            return self._guard(lambda: A.Csg(kind=call.name, operands=tuple(call.positional),
+                                             span=span, **transforms))
+        cls = A.PRIMITIVES.get(call.name)
+        if cls is None:
+            choices = list(A.PRIMITIVES) + list(A.CSG_OPS)
+            return self._error(f"unknown shape '{call.name}'{suggest(call.name, choices)}",
+                               call.name_span, hint=f"shapes: {', '.join(choices)}")
+        if call.positional:
+            return self._error(f"{call.name}() takes named parameters, e.g. "
+                               f"{call.name}({A.required_params(cls)[0]}=...)", span)
+        return self._guard(build_node, cls, call.kwargs, span, fixed=transforms,
+                           allowed=[p for p in A.param_names(cls) if p not in A.ShapeBase.TRANSFORMS])
+
+    def _transforms(self, clauses: list[_Clause]) -> dict | _Failed:
+        out: dict[str, Any] = {}
+        ok = True
+        for c in clauses:
+            if c.name not in A.ShapeBase.TRANSFORMS:
+                self._error(f"unknown transform '{c.name}' on a shape{suggest(c.name, A.ShapeBase.TRANSFORMS)}",
+                            c.name_span, hint="shapes take: at, rotate, scale")
+                ok = False
+                continue
+            if c.name in out:
+                self._error(f"'{c.name}' given twice", c.name_span)
+                ok = False
+                continue
+            node = self._guard(build_node, A.ShapeBase, [(c.name, c.name_span, c.value)], None,
+                               allowed=A.ShapeBase.TRANSFORMS, what="shape")
+            if node is FAILED:
+                ok = False
+                continue
+            out[c.name] = getattr(node, c.name)
+        return out if ok else FAILED
+
+    # statements -----------------------------------------------------------
+    def _clause_params(self, clauses) -> list | _Failed:
+        if any(c is FAILED for c in clauses):
+            return FAILED
+        return [(c.name, c.name_span, c.value) for c in clauses]
+
+    def shape_stmt(self, meta, children):
+        name, shape = children
+        if shape is FAILED:
+            return FAILED
+        return self._guard(lambda: A.ShapeDef(name=str(name), shape=shape, span=self._span(meta)))
+
+    def _typed_call(self, meta, name, call, kinds: dict, stmt_cls, field: str, what: str):
+        if call is FAILED:
+            return FAILED
+        cls = kinds.get(call.name)
+        if cls is None:
+            return self._error(f"unknown {what} type '{call.name}'{suggest(call.name, kinds)}",
+                               call.name_span, hint=f"{what} types: {', '.join(kinds)}")
+        if call.positional:
+            return self._error(f"{call.name}() takes named parameters only", call.span)
+        node = self._guard(build_node, cls, call.kwargs, call.span)
+        if node is FAILED:
+            return FAILED
+        return self._guard(lambda: stmt_cls(name=str(name), span=self._span(meta), **{field: node}))
+
+    def material_stmt(self, meta, children):
+        name, call = children
+        return self._typed_call(meta, name, call, A.MATERIAL_KINDS, A.MaterialDef, "material", "material")
+
+    def light_stmt(self, meta, children):
+        name, call = children
+        return self._typed_call(meta, name, call, A.LIGHT_KINDS, A.LightDef, "light", "light")
+
+    def object_stmt(self, meta, children):
+        name, shape, *clauses = children
+        params = self._clause_params(clauses)
+        if params is FAILED:
+            return FAILED
+        allowed = [p for p in A.param_names(A.ObjectDef) if p != "shape"]
+        return self._guard(build_node, A.ObjectDef, params, self._span(meta),
+                           fixed={"name": str(name), "shape": str(shape)}, allowed=allowed, what="object")
+
+    def camera_stmt(self, meta, children):
+        name, *clauses = children
+        params = self._clause_params(clauses)
+        if params is FAILED:
+            return FAILED
+        return self._guard(build_node, A.Camera, params, self._span(meta),
+                           fixed={"name": str(name)}, what="camera")
+
+    def world_stmt(self, meta, children):
+        params = self._clause_params(children)
+        if params is FAILED:
+            return FAILED
+        return self._guard(build_node, A.World, params, self._span(meta), what="world")
+
+    # sections and files ---------------------------------------------------
+    def section_name(self, meta, children):
+        return children[0]
+
+    def _statements_for(self, section: str, statements: list, section_span) -> list:
+        good = []
+        for st in statements:
+            if st is FAILED:
+                continue
+            home = A.SECTION_OF[st.stmt]
+            if home != section:
+                self._error(f"a {st.stmt} statement belongs in the {home} section, not {section}", st.span)
+                continue
+            good.append(st)
+        return good
+
+    def section(self, meta, children):
+        name_tok, *statements = children
+        name = str(name_tok)
+        good = self._statements_for(name, statements, self._span(meta))
+        return (name, _token_span(name_tok, self.file),
+                A.Section(name=name, statements=tuple(good), span=self._span(meta)))
+
+    def header(self, meta, children):
+        number = self._quantity(children[0])
+        if number is FAILED:
+            return FAILED
+        if number.unit is not None or number.value != A.LANGUAGE_VERSION:
+            return self._error(f"unsupported language version '{children[0]}'; this scenelang reads "
+                               f"version {A.LANGUAGE_VERSION}", number.span)
+        return A.LANGUAGE_VERSION
+
+    def scene_file(self, meta, children):
+        header, *sections = children
+        seen: dict[str, Span | None] = {}
+        fields = {}
+        for name, name_span, section in sections:
+            if name in seen:
+                first = seen[name]
+                self._error(f"section '{name}' appears twice (first at line {first.line if first else '?'})",
+                            name_span)
+                continue
+            seen[name] = name_span
+            fields[name] = section
+        if self.diagnostics:
+            return FAILED
+        return A.Scene(span=self._span(meta), **fields)
+
+    def set_target(self, meta, children):
+        return children[0]
+
+    def set_op(self, meta, children):
+        target, param, value = children
+        if value is FAILED:
+            return FAILED
+        return A.SetOp(target=str(target), param=str(param), value=value, span=self._span(meta))
+
+    def remove_op(self, meta, children):
+        return A.RemoveOp(name=str(children[0]), span=self._span(meta))
+
+    def patch(self, meta, children, replace: bool = False):
+        name_tok, *ops = children
+        name = str(name_tok)
+        good = []
+        for op in ops:
+            if op is FAILED:
+                continue
+            if isinstance(op, A.Statement):
+                if A.SECTION_OF[op.stmt] != name:
+                    self._error(f"a {op.stmt} statement belongs in the {A.SECTION_OF[op.stmt]} "
+                                f"section; this patch edits {name}", op.span)
+                    continue
+                op = A.PutOp(statement=op, span=op.span)
+            good.append(op)
+        return A.Patch(section=name, replace=replace, ops=tuple(good), span=self._span(meta))
+
+    def replace(self, meta, children):
+        return self.patch(meta, children, replace=True)
+
+    def patch_file(self, meta, children):
+        header, *patches = children
+        if self.diagnostics:
+            return FAILED
+        return A.PatchFile(patches=tuple(patches), span=self._span(meta))
+
+
+def _transform(tree: Tree, text: str, file: str | None):
+    transformer = _ToAst(file)
+    try:
+        result = transformer.transform(tree)
+    except VisitError as exc:
+        original = exc.orig_exc
+        if isinstance(original, SceneError):
+            transformer.diagnostics.extend(original.diagnostics)
+        else:
+            span = span_from_meta(getattr(exc.obj, "meta", None), file) if exc.obj is not None else None
+            transformer.diagnostics.append(Diagnostic(f"invalid input: {original}", span))
+        result = FAILED
+    except RecursionError:
+        raise SceneError("input is nested too deeply", Span(file=file), source=text) from None
+    if transformer.diagnostics or result is FAILED:
+        diags = sorted(transformer.diagnostics or [Diagnostic("invalid input", Span(file=file))],
+                       key=lambda d: (d.span.line, d.span.column) if d.span else (0, 0))
+        raise SceneError(diags, source=text)
+    return result

@@ -1,0 +1,422 @@
+"""Whole-scene checks: names, references, consistency and resource limits.
+
+Single values are range-checked by the AST's field constraints when a node is built (the parser
+turns those into positioned errors); this module checks what needs more than one value or more
+than one statement. `validate` reports every problem at once, in source order, each positioned at
+the nearest node that has a span (the value's node, else the statement). Warnings (severity
+"warning") point at things that are legal but probably unintended.
+
+Errors:
+- a name defined twice in one namespace: shapes (geometry), materials, objects and the camera
+  (composition), lights and the world (lighting; `world` is reserved for the world statement);
+- an object's shape or material that is not defined; a shape reference (`Ref`) to a shape that is
+  not defined *earlier* in the geometry section (so references never form cycles);
+- more than one camera or world; a camera with both `look_at` and `rotate`, or both `lens` and
+  `fov`, or looking at its own position;
+- a spot or area light with both `direction` and `look_at`, or aimed at its own position;
+  a zero `direction` vector; an area light with `size_y` but shape square or disk;
+- resource limits (`Limits`): statements, shapes, objects, lights, CSG depth (counted through
+  references), CSG operands, primitives after expanding references, segments, resolution.
+
+Warnings: shapes and materials no object uses (only when the scene has objects), a scene
+without objects, and a scene that renders black (no lights, no light from the world, no emissive
+material in use).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+from scenelang import ast as A
+from scenelang.errors import Diagnostic, SceneError, Span
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits enforced by the validator (and, for samples, by the render commands).
+
+    Defaults: 5000 statements, 1000 shapes, 1000 objects, 64 lights, CSG nesting depth 8
+    (counted through shape references), 32 operands per CSG operation, 10000 primitives (all
+    objects' shapes with references expanded; also the limit for a single shape), 256 segments
+    (sphere segments and rings, cylinder and cone vertices, torus segments), 4096 pixels per side
+    of the camera resolution, 4096 render samples.
+    """
+
+    max_statements: int = 5000
+    max_shapes: int = 1000
+    max_objects: int = 1000
+    max_lights: int = 64
+    max_csg_depth: int = 8
+    max_csg_operands: int = 32
+    max_primitives: int = 10000
+    max_segments: int = 256
+    max_resolution: int = 4096
+    max_samples: int = 4096
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A diagnostic plus what it is about, so the patch engine can re-position it.
+
+    `section`/`statement` name the statement the problem is reported on; `missing` is
+    `(kind, name)` when the problem is a reference to an undefined shape or material.
+    """
+
+    diagnostic: Diagnostic
+    section: str | None = None
+    statement: str | None = None
+    missing: tuple[str, str] | None = None
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def span_of(*nodes: object) -> Span | None:
+    """The span of the first node that has one."""
+    for node in nodes:
+        span = getattr(node, "span", None)
+        if span is not None:
+            return span
+    return None
+
+
+def describe(st: A.Node) -> str:
+    """`object 'table_1'`, `the world`, ... for messages."""
+    if isinstance(st, A.World):
+        return "the world"
+    return f"{st.stmt} '{st.name}'"  # type: ignore[attr-defined]
+
+
+def _at_line(node: A.Node) -> str:
+    span = getattr(node, "span", None)
+    return f" (line {span.line})" if span is not None else ""
+
+
+def close_names(name: str, choices: Iterable[str]) -> str:
+    """`; did you mean 'x'?` for a close match, else a short list of what exists."""
+    choices = list(dict.fromkeys(choices))
+    close = difflib.get_close_matches(name, choices, n=3, cutoff=0.6)
+    if close:
+        return "; did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+    if not choices:
+        return ""
+    if len(choices) <= 12:
+        return "; defined: " + ", ".join(choices)
+    return ""
+
+
+def _is_zero(v: tuple[float, ...] | None) -> bool:
+    return v is not None and all(c == 0 for c in v)
+
+
+def walk_shape(shape: A.ShapeBase) -> Iterator[A.ShapeBase]:
+    """Every node of a shape expression, depth first (references are not followed)."""
+    yield shape
+    if isinstance(shape, A.Csg):
+        for operand in shape.operands:
+            yield from walk_shape(operand)
+
+
+def shape_refs(shape: A.ShapeBase) -> list[A.Ref]:
+    return [node for node in walk_shape(shape) if isinstance(node, A.Ref)]
+
+
+SEGMENT_FIELDS: dict[type, tuple[str, ...]] = {
+    A.Sphere: ("segments", "rings"),
+    A.Cylinder: ("vertices",),
+    A.Cone: ("vertices",),
+    A.Torus: ("major_segments", "minor_segments"),
+}
+
+
+# ---------------------------------------------------------------- the checker
+
+
+class _Checker:
+    def __init__(self, scene: A.Scene, limits: Limits):
+        self.scene = scene
+        self.limits = limits
+        self.findings: list[Finding] = []
+        self.section: str | None = None
+        # shape name -> (index of its first definition, statement)
+        self.shape_index: dict[str, tuple[int, A.ShapeDef]] = {}
+        for i, st in enumerate(scene.geometry.statements):
+            self.shape_index.setdefault(st.name, (i, st))  # type: ignore[arg-type]
+        self.materials = {st.name for st in scene.materials.statements}
+        self.depth: dict[str, int] = {}
+        self.primitives: dict[str, int] = {}
+        self.too_deep: set[str] = set()
+        self.first_camera: A.Camera | None = None
+
+    def report(self, message: str, *nodes: object, statement: A.Node | None = None,
+               severity: str = "error", hint: str | None = None,
+               missing: tuple[str, str] | None = None) -> None:
+        span = span_of(*nodes, statement)
+        self.findings.append(Finding(
+            Diagnostic(message, span, severity, hint),  # type: ignore[arg-type]
+            self.section if statement is not None else None,
+            getattr(statement, "name", None) if statement is not None else None,
+            missing,
+        ))
+
+    # -------------------------------------------------------------- driver
+
+    def run(self) -> list[Finding]:
+        counts = {"statement": 0, "shape": 0, "object": 0, "light": 0}
+        limits = {"statement": self.limits.max_statements, "shape": self.limits.max_shapes,
+                  "object": self.limits.max_objects, "light": self.limits.max_lights}
+        for section in self.scene.sections():
+            self.section = section.name
+            seen: dict[str, A.Node] = {}
+            for index, st in enumerate(section.statements):
+                for key in ("statement", st.stmt):
+                    if key in counts:
+                        counts[key] += 1
+                        if counts[key] == limits[key] + 1:
+                            plural = "statements" if key == "statement" else f"{key}s"
+                            self.report(f"too many {plural}: the limit is {limits[key]}",
+                                        statement=st)
+                self.check_name(st, seen)
+                check = getattr(self, f"check_{st.stmt}")
+                check(st, index) if isinstance(st, A.ShapeDef) else check(st)
+        self.section = None
+        self.check_primitive_total()
+        self.check_usage()
+        return self.findings
+
+    def check_name(self, st: A.Node, seen: dict[str, A.Node]) -> None:
+        name = st.name  # type: ignore[attr-defined]
+        if isinstance(st, A.LightDef) and name == "world":
+            self.report("the name 'world' is reserved for the world statement; "
+                        "choose another name for this light", statement=st)
+            return
+        first = seen.get(name)
+        if first is None:
+            seen[name] = st
+            return
+        if isinstance(st, A.World):
+            self.report(f"more than one world statement (the first is on line "
+                        f"{first.span.line})" if first.span else "more than one world statement",
+                        statement=st)
+        elif type(first) is type(st):
+            self.report(f"{describe(st)} is defined twice" + (f" (first on line {first.span.line})"
+                                                             if first.span else ""), statement=st)
+        else:
+            self.report(f"{describe(st)}: the name '{name}' is already used by "
+                        f"{describe(first)}{_at_line(first)}", statement=st)
+
+    # -------------------------------------------------------------- geometry
+
+    def check_shape(self, st: A.ShapeDef, index: int) -> None:
+        for node in walk_shape(st.shape):
+            if isinstance(node, A.Ref):
+                self.check_ref(st, index, node)
+            elif isinstance(node, A.Csg) and len(node.operands) > self.limits.max_csg_operands:
+                self.report(f"shape '{st.name}': {node.kind} has {len(node.operands)} operands; "
+                            f"the limit is {self.limits.max_csg_operands}", node, statement=st)
+            for field in SEGMENT_FIELDS.get(type(node), ()):
+                value = getattr(node, field)
+                if value > self.limits.max_segments:
+                    self.report(f"shape '{st.name}': {node.kind} {field}={value} exceeds the "  # type: ignore[attr-defined]
+                                f"limit of {self.limits.max_segments}", node, statement=st)
+        if self.shape_index.get(st.name, (None,))[0] != index:
+            return  # a duplicate: reported by check_name; sizes use the first definition
+        depth, refs = self.shape_depth(st.shape), shape_refs(st.shape)
+        self.depth[st.name] = depth
+        self.primitives[st.name] = self.shape_primitives(st.shape)
+        if depth > self.limits.max_csg_depth:
+            self.too_deep.add(st.name)
+            if not any(r.name in self.too_deep for r in refs):
+                self.report(f"shape '{st.name}' nests CSG operations {depth} deep (counting "
+                            f"through referenced shapes); the limit is "
+                            f"{self.limits.max_csg_depth}", statement=st)
+        elif self.primitives[st.name] > self.limits.max_primitives:
+            self.report(f"shape '{st.name}' expands to {self.primitives[st.name]} primitives "
+                        f"(counting referenced shapes); the limit is "
+                        f"{self.limits.max_primitives}", statement=st)
+
+    def check_ref(self, st: A.ShapeDef, index: int, ref: A.Ref) -> None:
+        target = self.shape_index.get(ref.name)
+        if target is not None and target[0] < index:
+            return
+        if ref.name == st.name:
+            message = f"shape '{st.name}' refers to itself"
+        elif target is not None:
+            message = (f"shape '{st.name}' refers to shape '{ref.name}', which is defined later"
+                       f"{_at_line(target[1])}; a shape can only use shapes defined before it")
+        else:
+            earlier = [s.name for s in self.scene.geometry.statements[:index]]
+            message = (f"shape '{st.name}' refers to shape '{ref.name}', which is not defined"
+                       f"{close_names(ref.name, earlier)}")
+        self.report(message, ref, statement=st, missing=("shape", ref.name))
+
+    def _resolved(self, name: str, table: dict[str, int]) -> int:
+        return table.get(name, 0)  # undefined or later references are reported elsewhere
+
+    def shape_depth(self, shape: A.ShapeBase) -> int:
+        if isinstance(shape, A.Ref):
+            return self._resolved(shape.name, self.depth)
+        if isinstance(shape, A.Csg):
+            return 1 + max(self.shape_depth(op) for op in shape.operands)
+        return 0
+
+    def shape_primitives(self, shape: A.ShapeBase) -> int:
+        if isinstance(shape, A.Ref):
+            return self._resolved(shape.name, self.primitives)
+        if isinstance(shape, A.Csg):
+            return sum(self.shape_primitives(op) for op in shape.operands)
+        return 1
+
+    # -------------------------------------------------------------- materials
+
+    def check_material(self, st: A.MaterialDef) -> None:
+        pass  # every material parameter is a single range-checked value
+
+    # -------------------------------------------------------------- composition
+
+    def check_object(self, st: A.ObjectDef) -> None:
+        if st.shape not in self.shape_index:
+            self.report(f"object '{st.name}' uses shape '{st.shape}', which is not defined"
+                        f"{close_names(st.shape, self.shape_index)}",
+                        statement=st, missing=("shape", st.shape))
+        if st.material is not None and st.material not in self.materials:
+            self.report(f"object '{st.name}' uses material '{st.material}', which is not defined"
+                        f"{close_names(st.material, self.materials)}",
+                        statement=st, missing=("material", st.material))
+
+    def check_camera(self, st: A.Camera) -> None:
+        if self.first_camera is None:
+            self.first_camera = st
+        else:
+            self.report(f"more than one camera: the scene already has camera "
+                        f"'{self.first_camera.name}'{_at_line(self.first_camera)}", statement=st)
+        if st.look_at is not None and st.rotate is not None:
+            self.report(f"camera '{st.name}' has both look_at and rotate; give only one",
+                        statement=st)
+        if st.lens is not None and st.fov is not None:
+            self.report(f"camera '{st.name}' has both lens and fov; give only one", statement=st)
+        if st.look_at is not None and tuple(st.look_at) == tuple(st.at):
+            self.report(f"camera '{st.name}' looks at its own position (look_at equals at)",
+                        statement=st)
+        width, height = st.resolution
+        if max(width, height) > self.limits.max_resolution:
+            self.report(f"camera '{st.name}': resolution {width}x{height} exceeds the limit of "
+                        f"{self.limits.max_resolution} pixels per side", statement=st)
+
+    # -------------------------------------------------------------- lighting
+
+    def check_world(self, st: A.World) -> None:
+        pass  # colour and strength are single range-checked values
+
+    def check_light(self, st: A.LightDef) -> None:
+        light = st.light
+        direction = getattr(light, "direction", None)
+        if _is_zero(direction):
+            self.report(f"light '{st.name}' has a zero direction vector; give a direction such "
+                        f"as (0, 0, -1)", light, statement=st)
+        if isinstance(light, (A.Spot, A.Area)):
+            if light.direction is not None and light.look_at is not None:
+                self.report(f"light '{st.name}' has both direction and look_at; give only one",
+                            light, statement=st)
+            if light.look_at is not None and tuple(light.look_at) == tuple(light.at):
+                self.report(f"light '{st.name}' is aimed at its own position (look_at equals at)",
+                            light, statement=st)
+        if isinstance(light, A.Area) and light.size_y is not None and light.shape in ("square",
+                                                                                     "disk"):
+            self.report(f"light '{st.name}': size_y is only used with shape rectangle or "
+                        f"ellipse, but the shape is {light.shape}; remove size_y or change the "
+                        f"shape", light, statement=st)
+
+    # -------------------------------------------------------------- whole scene
+
+    def check_primitive_total(self) -> None:
+        total = 0
+        self.section = "composition"
+        for st in self.scene.objects():
+            if st.shape in self.too_deep:
+                continue
+            total += self.primitives.get(st.shape, 0)
+            if total > self.limits.max_primitives:
+                self.report(f"the objects up to '{st.name}' build {total} primitives (counting "
+                            f"CSG operands); the limit is {self.limits.max_primitives}",
+                            statement=st)
+                break
+        self.section = None
+
+    def check_usage(self) -> None:
+        scene = self.scene
+        objects = scene.objects()
+        if not objects:
+            self.report("the scene has no objects; shapes and materials only appear in the render "
+                        "when an object uses them", scene.composition, severity="warning")
+        else:
+            self.warn_unused(objects)
+        emissive = any(
+            (m := scene.materials_by_name().get(o.material or "")) is not None
+            and m.material.emission_strength > 0 and any(m.material.emission_color.linear())
+            for o in objects
+        )
+        world = scene.world()
+        if (not scene.lights() and world is not None and not emissive
+                and (world.strength == 0 or not any(world.color.linear()))):
+            self.section = "lighting"
+            self.report("the scene has no lights and the world gives no light, so the render "
+                        "will be black; add a light or raise the world strength",
+                        statement=world, severity="warning")
+            self.section = None
+
+    def warn_unused(self, objects: list[A.ObjectDef]) -> None:
+        used: set[str] = set()
+        pending = [o.shape for o in objects]
+        while pending:
+            name = pending.pop()
+            if name in used or name not in self.shape_index:
+                continue
+            used.add(name)
+            pending.extend(r.name for r in shape_refs(self.shape_index[name][1].shape))
+        self.section = "geometry"
+        for st in self.scene.geometry.statements:
+            if st.name not in used:
+                self.report(f"shape '{st.name}' is not used by any object", statement=st,
+                            severity="warning")
+        used_materials = {o.material for o in objects}
+        self.section = "materials"
+        for st in self.scene.materials.statements:
+            if st.name not in used_materials:
+                self.report(f"material '{st.name}' is not used by any object", statement=st,
+                            severity="warning")
+        self.section = None
+
+
+# ---------------------------------------------------------------- public API
+
+
+def findings(scene: A.Scene, limits: Limits | None = None) -> list[Finding]:
+    """All problems of `scene` with what they are about (see `Finding`)."""
+    return _Checker(scene, limits or DEFAULT_LIMITS).run()
+
+
+def validate(scene: A.Scene, limits: Limits | None = None) -> list[Diagnostic]:
+    """Every error and warning of `scene`, in source order within each kind of check."""
+    return [f.diagnostic for f in findings(scene, limits)]
+
+
+def check(scene: A.Scene, limits: Limits | None = None) -> list[Diagnostic]:
+    """Raise `SceneError` (carrying all diagnostics) when `scene` has an error; else return the
+    warnings."""
+    diagnostics = validate(scene, limits)
+    if any(d.severity == "error" for d in diagnostics):
+        raise SceneError(diagnostics)
+    return diagnostics
+
+
+def check_samples(samples: int, limits: Limits | None = None) -> None:
+    """Raise `SceneError` unless 1 <= `samples` <= `limits.max_samples` (render settings)."""
+    limit = (limits or DEFAULT_LIMITS).max_samples
+    if not 1 <= samples <= limit:
+        raise SceneError(f"samples must be between 1 and {limit}, got {samples}")

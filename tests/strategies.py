@@ -1,0 +1,537 @@
+"""Hypothesis strategies for random VALID scenelang ASTs, shared by every layer's property tests.
+
+Import them from tests (`from strategies import scenes`; pytest puts `tests/` on `sys.path`).
+
+What "valid" means here (the rules `scenelang.validate` enforces, kept conservative):
+
+- names match `[A-Za-z_][A-Za-z0-9_]*`, avoid `RESERVED` words, and are unique across the whole
+  scene (so they are also unique per kind and per section);
+- every `Ref` names a shape defined EARLIER in the geometry section; objects use existing shapes
+  and materials; at most one camera and at most one world;
+- numbers are finite and inside the field ranges of `scenelang.ast`, drawn from sane sub-ranges
+  so the scenes also build and render in Blender quickly (positions within +-6 m, sizes
+  0.05..4 m, segment counts <= 48, resolutions <= 320 px);
+- scenes are small: <= 4 shapes, <= 3 materials, <= 6 objects, <= 3 lights; CSG depth <= 3
+  counted through references; planes are never CSG operands (they have no volume);
+- mutually exclusive options are never both set: camera `look_at`/`rotate` and `lens`/`fov`,
+  spot/area `direction`/`look_at`; area `size_y` only with `rectangle`/`ellipse`; a camera or
+  light never looks at its own position; a torus' minor radius is below its major radius;
+- comments are optional, one line each, stored with their `#`: `"# " + text`, no trailing space.
+
+Main entry points:
+
+- `scenes(comments=True)`: a whole `Scene`.
+- `shape_exprs(refs)`, `primitives()`, `principled()`, `lights()`, `cameras()`, `worlds()`,
+  `objects(shapes, materials)`: single nodes; `colors()`, `raw_values()`: values.
+- `patch_cases(scene)`: `(Patch, expected Scene)`: a patch touching one section that applies
+  cleanly, and the scene it must produce. `patches(scene)` draws just the patch.
+- `scene_pairs()`: `(a, b)`, two related valid scenes (b is a edited in one or more sections)
+  with the same scene- and section-level comments, so `diff(a, b)` can reproduce b exactly.
+
+Patch semantics assumed by `patch_cases`: `set NAME.PARAM = V` changes one parameter (of the
+shape/material/light for those statements, see `scenelang.coerce.with_param`) and keeps the
+statement's comments; a put replaces the same-named statement in place (comments and all) or
+appends a new one; `remove NAME` deletes; `replace SECTION {...}` swaps the statements and keeps
+the section's own comments.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping, Sequence
+
+from hypothesis import strategies as st
+
+from scenelang import ast as A
+
+RESERVED = frozenset(
+    {
+        "scenelang", "geometry", "materials", "composition", "lighting", "shape", "material",
+        "object", "camera", "light", "world", "patch", "replace", "set", "remove",
+        "box", "sphere", "cylinder", "cone", "torus", "plane", "union", "difference",
+        "intersection", "principled", "sun", "point", "spot", "area",
+        "at", "rotate", "scale", "look_at", "lens", "fov", "sensor", "resolution", "color",
+        "strength", "deg", "rad", "mm", "true", "false", "none",
+    }
+)
+"""Words the strategies never use as names (keywords, kinds, clause names and units)."""
+
+MAX_SHAPES, MAX_MATERIALS, MAX_OBJECTS, MAX_LIGHTS, MAX_CSG_DEPTH = 4, 3, 6, 3, 3
+
+# ---------------------------------------------------------------- names, comments, numbers
+
+names = st.from_regex(r"\A[A-Za-z_][A-Za-z0-9_]{0,11}\Z").filter(
+    lambda n: n.lower() not in RESERVED
+)
+"""Identifiers that are legal names and not reserved words."""
+
+_comment_text = st.text(
+    alphabet=st.characters(categories=("L", "N", "P", "S", "Zs"), max_codepoint=0x2FFF),
+    max_size=30,
+).map(str.rstrip)
+comments = _comment_text.map(lambda t: ("# " + t).rstrip())
+"""One comment line with its leading `#`, e.g. `"# a note"`."""
+
+
+def comment_lists(max_size: int = 2) -> st.SearchStrategy[tuple[str, ...]]:
+    return st.lists(comments, max_size=max_size).map(tuple)
+
+
+def numbers(lo: float, hi: float, *, exclude_lo: bool = False) -> st.SearchStrategy[float]:
+    """Finite floats in [lo, hi] (or (lo, hi]): arbitrary ones and 'nice' two-decimal ones."""
+    nice = st.integers(math.ceil(lo * 100), math.floor(hi * 100)).map(lambda i: i / 100)
+    wild = st.floats(lo, hi, allow_nan=False, allow_infinity=False, allow_subnormal=False,
+                     exclude_min=exclude_lo)
+    out = st.one_of(nice, wild)
+    return out.filter(lambda x: x > lo) if exclude_lo else out
+
+
+def vec3(lo: float = -6.0, hi: float = 6.0) -> st.SearchStrategy[tuple[float, float, float]]:
+    return st.tuples(numbers(lo, hi), numbers(lo, hi), numbers(lo, hi))
+
+
+def directions() -> st.SearchStrategy[tuple[float, float, float]]:
+    """Non-degenerate direction vectors (length >= 0.1)."""
+    return vec3(-1, 1).filter(lambda v: math.hypot(*v) >= 0.1)
+
+
+angles = numbers(-360, 360)
+angle_vec3 = st.tuples(angles, angles, angles)
+fractions = numbers(0, 1)
+scales = st.one_of(numbers(0.1, 3), st.tuples(numbers(0.1, 3), numbers(0.1, 3), numbers(0.1, 3)))
+hex_colors = st.from_regex(r"\A[0-9a-f]{6}\Z").map(lambda h: A.HexColor(hex=h))
+rgb_colors = st.builds(A.RGB, r=fractions, g=fractions, b=fractions)
+colors = st.one_of(hex_colors, rgb_colors)
+"""`#rrggbb` (sRGB) or `(r, g, b)` (linear) colours."""
+
+
+def _far_from(point: tuple[float, float, float]) -> st.SearchStrategy[tuple]:
+    return vec3().filter(lambda v: math.dist(v, point) >= 0.5)
+
+
+# ---------------------------------------------------------------- parameter strategies
+
+_LEN = numbers(0.05, 4)
+PARAMS: dict[type, dict[str, st.SearchStrategy]] = {
+    A.Box: {"size": st.tuples(_LEN, _LEN, _LEN)},
+    A.Sphere: {"radius": numbers(0.05, 2), "segments": st.integers(3, 48),
+               "rings": st.integers(2, 24)},
+    A.Cylinder: {"radius": numbers(0.05, 2), "depth": _LEN, "vertices": st.integers(3, 48)},
+    A.Cone: {"radius": numbers(0.05, 2), "depth": _LEN, "top_radius": numbers(0, 2),
+             "vertices": st.integers(3, 48)},
+    A.Torus: {"major_radius": numbers(0.6, 2), "minor_radius": numbers(0.02, 0.5),
+              "major_segments": st.integers(3, 48), "minor_segments": st.integers(3, 24)},
+    A.Plane: {"size": numbers(0.5, 20)},
+    A.Principled: {"base_color": colors, "metallic": fractions, "roughness": fractions,
+                   "ior": numbers(1, 4), "specular": fractions, "transmission": fractions,
+                   "emission_color": colors, "emission_strength": numbers(0, 50),
+                   "alpha": fractions},
+    A.Sun: {"direction": directions(), "energy": numbers(0, 10), "color": colors,
+            "angle": numbers(0, 30)},
+    A.Point: {"at": vec3(), "energy": numbers(0, 2000), "color": colors,
+              "radius": numbers(0, 1)},
+    A.Spot: {"at": vec3(), "direction": directions(), "look_at": vec3(),
+             "energy": numbers(0, 2000), "color": colors, "radius": numbers(0, 1),
+             "spot_size": numbers(1, 180), "blend": fractions},
+    A.Area: {"at": vec3(), "direction": directions(), "look_at": vec3(),
+             "energy": numbers(0, 2000), "color": colors, "size": numbers(0.1, 5),
+             "size_y": numbers(0.1, 5),
+             "shape": st.sampled_from(["square", "rectangle", "disk", "ellipse"])},
+    A.ObjectDef: {"at": vec3(), "rotate": angle_vec3, "scale": scales},
+    A.Camera: {"at": vec3(-12, 12), "look_at": vec3(-2, 2), "rotate": angle_vec3,
+               "lens": numbers(10, 200), "fov": numbers(10, 120), "sensor": numbers(10, 50),
+               "resolution": st.tuples(st.integers(16, 320), st.integers(16, 240))},
+    A.World: {"color": colors, "strength": numbers(0, 2)},
+}
+"""Sane value strategies per (node class, parameter); shape transforms are in `TRANSFORMS`."""
+TRANSFORMS: dict[str, st.SearchStrategy] = {"at": vec3(-2, 2), "rotate": angle_vec3,
+                                            "scale": scales}
+
+
+def node_ok(node: A.Node) -> bool:
+    """The cross-parameter rules above for one node (ranges are enforced by pydantic)."""
+    if isinstance(node, A.Camera):
+        aimed = node.look_at is None or math.dist(node.look_at, node.at) >= 0.5
+        return aimed and not (node.look_at and node.rotate) and not (node.lens and node.fov)
+    if isinstance(node, (A.Spot, A.Area)):
+        if node.direction is not None and node.look_at is not None:
+            return False
+        if node.look_at is not None and math.dist(node.look_at, node.at) < 0.5:
+            return False
+        if isinstance(node, A.Area) and node.size_y is not None:
+            return node.shape in ("rectangle", "ellipse")
+        return True
+    if isinstance(node, A.Torus):
+        return node.minor_radius < node.major_radius
+    return True
+
+
+@st.composite
+def _params(draw, cls: type, fixed: Mapping[str, Any] | None = None) -> A.Node:
+    """A `cls` node: required parameters always, each optional one about half the time."""
+    values = dict(fixed or {})
+    for name, strategy in PARAMS[cls].items():
+        if name in values:
+            continue
+        if cls.model_fields[name].is_required() or draw(st.booleans()):
+            values[name] = draw(strategy)
+    if cls is A.Camera:
+        values.pop(draw(st.sampled_from(["look_at", "rotate"])), None)
+        values.pop(draw(st.sampled_from(["lens", "fov"])), None)
+        if values.get("look_at") is not None and math.dist(values["look_at"], values["at"]) < 0.5:
+            values.pop("look_at")
+    if cls in (A.Spot, A.Area):
+        values.pop(draw(st.sampled_from(["direction", "look_at"])), None)
+        if values.get("look_at") is not None and math.dist(values["look_at"], values["at"]) < 0.5:
+            values.pop("look_at")
+    if cls is A.Area and values.get("shape") not in ("rectangle", "ellipse"):
+        values.pop("size_y", None)
+    return cls(**values)
+
+
+# ---------------------------------------------------------------- shapes
+
+
+def primitives(transforms: bool = True, planes: bool = True) -> st.SearchStrategy[A.ShapeBase]:
+    """A primitive (box, sphere, cylinder, cone, torus, plane) with optional local transforms."""
+    kinds = [c for c in A.PRIMITIVES.values() if planes or c is not A.Plane]
+    base = st.sampled_from(kinds).flatmap(_params)
+    return base.flatmap(_with_transforms) if transforms else base
+
+
+@st.composite
+def _with_transforms(draw, shape: A.ShapeBase) -> A.ShapeBase:
+    update = {name: draw(s) for name, s in TRANSFORMS.items() if draw(st.booleans())}
+    return shape.model_copy(update=update) if update else shape
+
+
+def shape_depth(shape: A.ShapeBase, depths: Mapping[str, int]) -> int:
+    """CSG nesting depth, counted through references (`depths`: name -> depth of that shape)."""
+    if isinstance(shape, A.Csg):
+        return 1 + max(shape_depth(op, depths) for op in shape.operands)
+    if isinstance(shape, A.Ref):
+        return depths[shape.name]
+    return 0
+
+
+def is_flat(shape: A.ShapeBase, shapes: Mapping[str, A.ShapeBase]) -> bool:
+    """A plane, or a reference to one (not usable as a CSG operand)."""
+    if isinstance(shape, A.Ref):
+        return is_flat(shapes[shape.name], shapes)
+    return isinstance(shape, A.Plane)
+
+
+@st.composite
+def shape_exprs(draw, refs: Mapping[str, A.ShapeBase] | None = None,
+                max_depth: int = MAX_CSG_DEPTH, in_csg: bool = False) -> A.ShapeBase:
+    """A shape expression using only the shapes in `refs` (name -> defining expression, all
+    earlier in the section), of CSG depth at most `max_depth` counted through references."""
+    refs = dict(refs or {})
+    depths: dict[str, int] = {}
+    for name, shape in refs.items():
+        depths[name] = shape_depth(shape, depths)
+    usable = sorted(n for n in refs if depths[n] <= max_depth
+                    and not (in_csg and is_flat(refs[n], refs)))
+    choices = ["primitive"] + (["ref"] if usable else []) + (["csg"] if max_depth >= 1 else [])
+    kind = draw(st.sampled_from(choices))
+    if kind == "primitive":
+        return draw(primitives(planes=not in_csg))
+    if kind == "ref":
+        return draw(_with_transforms(A.Ref(name=draw(st.sampled_from(usable)))))
+    operands = draw(st.lists(shape_exprs(refs, max_depth - 1, in_csg=True), min_size=2,
+                             max_size=3))
+    csg = A.Csg(kind=draw(st.sampled_from(A.CSG_OPS)), operands=tuple(operands))
+    return draw(_with_transforms(csg))
+
+
+# ---------------------------------------------------------------- statements
+
+principled = _params(A.Principled)
+lights = st.sampled_from([A.Sun, A.Point, A.Spot, A.Area]).flatmap(_params)
+worlds = _params(A.World)
+
+
+def _decorate(statement_strategy, with_comments: bool):
+    """Optionally attach comment lines and a trailing comment to drawn statements."""
+    if not with_comments:
+        return statement_strategy
+    return st.builds(
+        lambda s, cs, tc: s.model_copy(update={"comments": cs, "trailing_comment": tc}),
+        statement_strategy, comment_lists(), st.none() | comments,
+    )
+
+
+def cameras(name: str = "cam") -> st.SearchStrategy[A.Camera]:
+    return _params(A.Camera, {"name": name})
+
+
+def objects(name: str, shapes: Sequence[str], materials: Sequence[str]) -> st.SearchStrategy:
+    """An `ObjectDef` placing one of `shapes`, with one of `materials` or none."""
+    material = st.sampled_from(list(materials)) | st.none() if materials else st.none()
+    return st.builds(
+        lambda shape, mat, obj: obj.model_copy(update={"shape": shape, "material": mat}),
+        st.sampled_from(list(shapes)), material,
+        _params(A.ObjectDef, {"name": name, "shape": shapes[0]}),
+    )
+
+
+def _section(name: str, statements: Sequence, draw, with_comments: bool) -> A.Section:
+    extra = {}
+    if with_comments:
+        extra = {"comments": draw(comment_lists()), "end_comments": draw(comment_lists(1))}
+    return A.Section(name=name, statements=tuple(statements), **extra)
+
+
+@st.composite
+def scenes(draw, comments: bool = True, min_shapes: int = 1) -> A.Scene:
+    """A small valid scene (see the module docstring for the rules).
+
+    `comments=False` gives comment-free scenes; `min_shapes` (0..4) the least number of shapes.
+    """
+    pool = draw(st.lists(names, min_size=16, max_size=16, unique=True))
+    geometry: list[A.ShapeDef] = []
+    for name in pool[: draw(st.integers(min_shapes, MAX_SHAPES))]:
+        expr = draw(shape_exprs({s.name: s.shape for s in geometry}))
+        geometry.append(draw(_decorate(st.just(A.ShapeDef(name=name, shape=expr)), comments)))
+    materials = [
+        draw(_decorate(principled.map(lambda m, n=n: A.MaterialDef(name=n, material=m)), comments))
+        for n in pool[4 : 4 + draw(st.integers(0, MAX_MATERIALS))]
+    ]
+    shape_names = [s.name for s in geometry]
+    mat_names = [m.name for m in materials]
+    composition: list = []
+    if shape_names:
+        for n in pool[7 : 7 + draw(st.integers(0, MAX_OBJECTS))]:
+            composition.append(draw(_decorate(objects(n, shape_names, mat_names), comments)))
+    if draw(st.booleans()):
+        cam = draw(_decorate(cameras(pool[13]), comments))
+        composition.insert(draw(st.integers(0, len(composition))), cam)
+    lighting: list = [
+        draw(_decorate(lights.map(lambda l, n=n: A.LightDef(name=n, light=l)), comments))
+        for n in pool[14 : 14 + draw(st.integers(0, 2))]
+    ]
+    if draw(st.booleans()):
+        lighting.insert(draw(st.integers(0, len(lighting))), draw(_decorate(worlds, comments)))
+    extra = {}
+    if comments:
+        extra = {"comments": draw(comment_lists()), "end_comments": draw(comment_lists(1))}
+    return A.Scene(
+        geometry=_section("geometry", geometry, draw, comments),
+        materials=_section("materials", materials, draw, comments),
+        composition=_section("composition", composition, draw, comments),
+        lighting=_section("lighting", lighting, draw, comments),
+        **extra,
+    )
+
+
+# ---------------------------------------------------------------- raw values
+
+
+def raw_numbers(units: Sequence[str | None] = (None, "deg", "rad", "mm")):
+    return st.builds(A.Number, value=numbers(-1e6, 1e6), unit=st.sampled_from(list(units)))
+
+
+raw_values = st.one_of(
+    raw_numbers(),
+    st.lists(raw_numbers(), min_size=1, max_size=4).map(lambda xs: A.Vector(items=tuple(xs))),
+    hex_colors,
+    names.map(lambda n: A.Ident(name=n)),
+)
+"""Any raw literal (`Number`, `Vector`, `HexColor`, `Ident`), as `set` ops carry them."""
+
+
+def to_raw(value: Any, unit: str | None = None) -> A.Node:
+    """The raw literal a user would write for a typed field value (degrees stay bare or `deg`,
+    millimetres get `mm`)."""
+    if isinstance(value, A.HexColor):
+        return value
+    if isinstance(value, A.RGB):
+        return to_raw((value.r, value.g, value.b))
+    if isinstance(value, str):
+        return A.Ident(name=value)
+    if isinstance(value, tuple):
+        return A.Vector(items=tuple(to_raw(v, unit) for v in value))
+    return A.Number(value=float(value), unit=unit if unit == "mm" or (unit and value) else None)
+
+
+# ---------------------------------------------------------------- edits, patches, pairs
+
+SECTION_STATEMENT_LIMITS = {"geometry": MAX_SHAPES, "materials": MAX_MATERIALS,
+                            "composition": MAX_OBJECTS + 1, "lighting": MAX_LIGHTS + 1}
+
+
+def _used(scene: A.Scene) -> set[str]:
+    """Names referenced by other statements (shapes by refs and objects, materials by objects)."""
+    used: set[str] = set()
+
+    def walk(shape):
+        if isinstance(shape, A.Ref):
+            used.add(shape.name)
+        for op in getattr(shape, "operands", ()):
+            walk(op)
+
+    for s in scene.geometry.statements:
+        walk(s.shape)
+    for o in scene.objects():
+        used.add(o.shape)
+        if o.material:
+            used.add(o.material)
+    return used
+
+
+def _all_names(scene: A.Scene) -> set[str]:
+    return {st_.name for sec in scene.sections() for st_ in sec.statements}
+
+
+@st.composite
+def _new_statement(draw, scene: A.Scene, section: str, name: str, before: int | None = None):
+    """A fresh valid statement for `section` of `scene` named `name` (a shape may refer only to
+    the shapes before index `before`, default all)."""
+    if section == "geometry":
+        earlier = scene.geometry.statements[:before]
+        refs = {s.name: s.shape for s in earlier}
+        return A.ShapeDef(name=name, shape=draw(shape_exprs(refs)))
+    if section == "materials":
+        return A.MaterialDef(name=name, material=draw(principled))
+    if section == "composition":
+        shapes = [s.name for s in scene.geometry.statements]
+        mats = [m.name for m in scene.materials.statements]
+        return draw(objects(name, shapes, mats))
+    return A.LightDef(name=name, light=draw(lights))
+
+
+@st.composite
+def _edit(draw, scene: A.Scene, section: str) -> tuple[list[A.Node], A.Scene]:
+    """Random edits of one section: `(ops, edited scene)`. ops are Set/Put/Remove ops whose
+    application to `scene`, in order, gives the edited scene, which is valid."""
+    ops: list[A.Node] = []
+    for _ in range(draw(st.integers(1, 3))):
+        sec = scene.section(section)
+        kind = draw(st.sampled_from(["set", "put_new", "put_replace", "remove"]))
+        statements = list(sec.statements)
+        if kind in ("set", "put_replace", "remove") and not statements:
+            kind = "put_new"
+        if kind == "put_new":
+            room = len(statements) < SECTION_STATEMENT_LIMITS[section]
+            fresh = draw(names.filter(lambda n: n not in _all_names(scene)))
+            if section == "composition" and not scene.geometry.statements:
+                new = draw(cameras(fresh)) if scene.camera() is A.DEFAULT_CAMERA else None
+            elif section == "lighting" and scene.world() is None and draw(st.booleans()):
+                new = draw(worlds)
+            else:
+                new = draw(_new_statement(scene, section, fresh))
+            if section == "composition" and isinstance(new, A.ObjectDef):
+                room = len(scene.objects()) < MAX_OBJECTS
+            if new is None or not room:
+                continue
+            new = draw(_decorate(st.just(new), True))
+            statements.append(new)
+            ops.append(A.PutOp(statement=new))
+        else:
+            index = draw(st.integers(0, len(statements) - 1))
+            old = statements[index]
+            if kind == "remove":
+                if old.name in _used(scene):
+                    continue
+                del statements[index]
+                ops.append(A.RemoveOp(name=old.name))
+            elif kind == "put_replace":
+                new = draw(_replacement(scene, section, old, index))
+                if new is None:
+                    continue
+                statements[index] = new
+                ops.append(A.PutOp(statement=new))
+            else:
+                found = draw(_set_edit(old))
+                if found is None:
+                    continue
+                op, statements[index] = found
+                ops.append(op)
+        scene = scene.with_section(sec.model_copy(update={"statements": tuple(statements)}))
+    return ops, scene
+
+
+@st.composite
+def _replacement(draw, scene: A.Scene, section: str, old: A.Node, index: int):
+    """A new statement of the same kind and name as `old`, valid in place (None if none fits)."""
+    if isinstance(old, A.Camera):
+        new = draw(cameras(old.name))
+    elif isinstance(old, A.World):
+        new = draw(worlds)
+    elif isinstance(old, A.ShapeDef):
+        # depth 0 or a plain re-draw: never deepen shapes that refer to this one
+        refs = {s.name: s.shape for s in scene.geometry.statements[:index]}
+        new = A.ShapeDef(name=old.name, shape=draw(shape_exprs(refs, max_depth=0)))
+        if is_flat(new.shape, refs) and old.name in _used(scene):
+            return None
+    else:
+        new = draw(_new_statement(scene, section, old.name, before=index))
+    return draw(_decorate(st.just(new), True))
+
+
+def _inner(statement: A.Node) -> tuple[A.Node, str | None]:
+    for field in ("shape", "material", "light"):
+        node = getattr(statement, field, None)
+        if isinstance(node, A.Node):
+            return node, field
+    return statement, None
+
+
+@st.composite
+def _set_edit(draw, statement: A.Node):
+    """`(SetOp, edited statement)` changing one parameter, or None when nothing fits."""
+    node, field = _inner(statement)
+    cls = type(node)
+    table = dict(PARAMS.get(cls, {}))
+    if isinstance(node, A.ShapeBase):
+        table.update(TRANSFORMS)
+    if cls is A.ObjectDef:
+        return None  # shape/material names depend on other sections; use put instead
+    param = draw(st.sampled_from(sorted(table)))
+    value = draw(table[param])
+    try:
+        new_node = cls(**{**{f: getattr(node, f) for f in cls.model_fields}, param: value})
+    except ValueError:
+        return None
+    if not node_ok(new_node):
+        return None
+    unit = _field_unit(cls, param)
+    op = A.SetOp(target=statement.name, param=param, value=to_raw(value, unit))
+    new = statement.model_copy(update={field: new_node}) if field else new_node
+    return op, new
+
+
+def _field_unit(cls: type, param: str) -> str | None:
+    from scenelang.printer import field_unit
+
+    return field_unit(cls, param)
+
+
+@st.composite
+def patch_cases(draw, scene: A.Scene, section: str | None = None) -> tuple[A.Patch, A.Scene]:
+    """`(patch, expected)`: a patch of one section (`section` or a random one) that applies to
+    `scene` without error, and the valid scene it must produce. About one in five patches is a
+    whole-section `replace`."""
+    section = section or draw(st.sampled_from(A.SECTION_NAMES))
+    ops, edited = draw(_edit(scene, section))
+    if draw(st.integers(0, 4)) == 0:
+        statements = edited.section(section).statements
+        ops = [A.PutOp(statement=s) for s in statements]
+        return A.Patch(section=section, replace=True, ops=tuple(ops)), edited
+    return A.Patch(section=section, ops=tuple(ops)), edited
+
+
+def patches(scene: A.Scene, section: str | None = None) -> st.SearchStrategy[A.Patch]:
+    """A patch that applies cleanly to `scene` (see `patch_cases`)."""
+    return patch_cases(scene, section).map(lambda case: case[0])
+
+
+@st.composite
+def scene_pairs(draw, comments: bool = True) -> tuple[A.Scene, A.Scene]:
+    """`(a, b)`: a random scene and an edited copy (1..4 rounds of edits to random sections;
+    b's statements may be added, removed, replaced or changed, and may equal a's)."""
+    a = draw(scenes(comments=comments))
+    b = a
+    for _ in range(draw(st.integers(1, 4))):
+        _, b = draw(_edit(b, draw(st.sampled_from(A.SECTION_NAMES))))
+    return a, b
