@@ -20,7 +20,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	$(BIN)/python -m scenelang.bench_core
+	$(BIN)/python -m scenelang.benchmarks
 
 stress: $(STAMP)
 	SCENELANG_STRESS=1 $(BIN)/python -m pytest -q -m "blender or slow"

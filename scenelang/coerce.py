@@ -90,6 +90,8 @@ def _show(value: A.Node) -> str:
 
 def coerce(value: A.Node, tp: Any, meta: tuple = ()) -> Any:
     """Convert a raw literal `value` to the Python value of a field typed `tp`."""
+    if tp is float and type(value) is A.Number and value.unit is None and _unit(meta) is None:
+        return value.value  # the common case, kept fast for large scenes
     origin = get_origin(tp)
     if origin is typing.Annotated:
         base, *extra = get_args(tp)

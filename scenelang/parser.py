@@ -11,19 +11,20 @@ Input limits (defaults, see `ParseLimits`): 4 MiB of source text, bracket nestin
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from lark import Lark, Token, Transformer, Tree, v_args  # noqa: F401
+from lark import Lark, Token, Transformer, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from scenelang import ast as A
 from scenelang.coerce import build_node, suggest
 from scenelang.comments import attach_comments, attach_patch_comments
-from scenelang.errors import Diagnostic, SceneError, Span, span_from_meta
+from scenelang.errors import Diagnostic, SceneError, Span
 from scenelang.grammar import grammar_text
 
 
@@ -46,7 +47,7 @@ def _lark() -> Lark:
         grammar_text(),
         parser="lalr",
         lexer="contextual",
-        propagate_positions=True,
+        propagate_positions=False,
         maybe_placeholders=True,
         start=["scene_file", "patch_file"],
         lexer_callbacks={"COMMENT": _comment_sink.append},
@@ -149,23 +150,27 @@ def _precheck(text: str, file: str | None, limits: ParseLimits, start: str) -> N
         what = "a scene file starts with the header `scenelang 1`" if start == "scene_file" \
             else "a patch holds at least one `patch SECTION { ... }` block"
         raise SceneError(f"empty input: {what}", Span(file=file), source=text)
+    control = _CONTROL_RE.search(text)
+    if control:
+        fail(f"unexpected control character U+{ord(control.group()):04X}: this is not a text file",
+             control.start())
+    if text.count("(") + text.count("{") <= limits.max_nesting:
+        return
     depth = 0
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch == "#":
-            end = text.find("\n", i)
-            i = n if end < 0 else end
+    for match in _BRACKET_RE.finditer(text):
+        ch = match.group()
+        if ch[0] == "#":
             continue
         if ch in "({":
             depth += 1
             if depth > limits.max_nesting:
-                fail(f"brackets are nested more than {limits.max_nesting} deep", i)
+                fail(f"brackets are nested more than {limits.max_nesting} deep", match.start())
         elif ch in ")}":
             depth -= 1
-        elif ord(ch) < 32 and ch not in "\t\n\r" or ch == "\x7f":
-            fail(f"unexpected control character U+{ord(ch):04X}: this is not a text file", i)
-        i += 1
+
+
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_BRACKET_RE = re.compile(r"#[^\n]*|[(){}]")
 
 
 _FRIENDLY = {
@@ -224,6 +229,9 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str | None, start:
         if token.line == 1 and token.column == 1 and start == "scene_file" and "SCENELANG" in exc.expected:
             return Diagnostic(f"a scene file starts with the header `scenelang 1`, not '{token}'", span)
         shown = str(token) if len(str(token)) < 40 else str(token)[:37] + "..."
+        if token.type == "QUANTITY" and "NAME" in exc.expected and "RPAR" in exc.expected:
+            return Diagnostic(f"unexpected number '{shown}': parameters are named, "
+                              f"e.g. radius={shown}", span)
         return Diagnostic(f"unexpected '{shown}'; expected {expected}", span)
     return Diagnostic(f"syntax error: {exc}", Span(line=line, column=column, file=file))
 
@@ -263,6 +271,11 @@ def _unclosed_bracket(text: str) -> tuple[str, int, int] | None:
 # ---------------------------------------------------------------- tree → AST
 
 
+_QUANTITY_RE = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?([A-Za-z_][A-Za-z0-9_]*)?")
+_UNITS = frozenset({"deg", "rad", "mm"})
+_INFINITIES = (float("inf"), float("-inf"))
+
+
 class _Failed:
     """Marks a subtree that had errors (already recorded); parents skip building."""
 
@@ -291,16 +304,33 @@ def _token_span(tok: Token, file: str | None) -> Span:
                 end_column=tok.end_column or tok.column + len(tok), file=file)
 
 
-@v_args(meta=True)
 class _ToAst(Transformer):
+    """Rule methods take `(meta, children)`; dispatch is done here directly, since Lark's
+    `v_args` wrapper costs more than the rest of the transformation on large scenes."""
+
     def __init__(self, file: str | None):
         super().__init__(visit_tokens=False)
         self.file = file
         self.diagnostics: list[Diagnostic] = []
 
+    def _call_userfunc(self, tree, new_children=None):
+        children = new_children if new_children is not None else tree.children
+        method = getattr(self, tree.data, None)
+        if method is None:
+            return Tree(tree.data, children, tree.meta)
+        return method(tree.meta, children)
+
     # helpers --------------------------------------------------------------
-    def _span(self, meta) -> Span | None:
-        return span_from_meta(meta, self.file)
+    def _tok(self, tok: Token) -> Span:
+        return _token_span(tok, self.file)
+
+    @staticmethod
+    def _join(start: Span | None, end: Span | None) -> Span | None:
+        """The span from the start of `start` to the end of `end`."""
+        if start is None or end is None:
+            return start or end
+        return Span(line=start.line, column=start.column, end_line=end.end_line,
+                    end_column=end.end_column, file=start.file)
 
     def _error(self, message: str, span: Span | None, hint: str | None = None) -> _Failed:
         self.diagnostics.append(Diagnostic(message, span, hint=hint))
@@ -315,22 +345,19 @@ class _ToAst(Transformer):
 
     # values ---------------------------------------------------------------
     def _quantity(self, tok: Token) -> A.Number | _Failed:
-        span = _token_span(tok, self.file)
-        text = str(tok)
-        i = len(text)
-        while i > 0 and (text[i - 1].isalpha() or text[i - 1] == "_"):
-            i -= 1
-        # an exponent's 'e' belongs to the number, e.g. 1e5deg
-        digits, unit = text[:i], text[i:] or None
-        if unit and unit[0] in "eE" and digits and digits[-1].isdigit() and len(unit) > 1 and unit[1:2].isdigit():
+        return self._number_text(str(tok), _token_span(tok, self.file))
+
+    def _number_text(self, text: str, span: Span) -> A.Number | _Failed:
+        match = _QUANTITY_RE.fullmatch(text)
+        if match is None:
             return self._error(f"malformed number '{text}'", span)
-        if unit not in (None, "deg", "rad", "mm"):
+        unit = match.group(4)
+        if unit is not None and unit not in _UNITS:
+            if unit[0] in "eE" and (len(unit) == 1 or unit[1].isdigit()):
+                return self._error(f"malformed number '{text}'", span)
             return self._error(f"unknown unit '{unit}' in '{text}'; units are deg, rad and mm", span)
-        try:
-            value = float(digits)
-        except ValueError:
-            return self._error(f"malformed number '{text}'", span)
-        if value != value or value in (float("inf"), float("-inf")):
+        value = float(text[: match.start(4)] if unit else text)
+        if value in _INFINITIES:
             return self._error(f"number '{text}' is out of range (it must be finite)", span)
         return A.Number(value=value, unit=unit, span=span)
 
@@ -344,12 +371,38 @@ class _ToAst(Transformer):
         return A.Ident(name=str(children[0]), span=_token_span(children[0], self.file))
 
     def vector(self, meta, children):
-        items = [self._quantity(t) for t in children if t is not None]
+        *numbers, closing = [t for t in children if t is not None]
+        items = [self._quantity(t) for t in numbers]
         if any(i is FAILED for i in items):
             return FAILED
+        span = self._join(items[0].span, self._tok(closing))
+        span = span.model_copy(update={"column": span.column - 1}) if span.column > 1 else span
         if len(items) > 4:
-            return self._error(f"a vector has at most 4 components, got {len(items)}", self._span(meta))
-        return A.Vector(items=tuple(items), span=self._span(meta))
+            return self._error(f"a vector has at most 4 components, got {len(items)}", span)
+        return A.Vector(items=tuple(items), span=span)
+
+    def vector_token(self, meta, children):
+        tok = children[0]
+        text = str(tok)
+        items = []
+        multiline = "\n" in text
+        for match in _QUANTITY_RE.finditer(text, 1):
+            offset = match.start()
+            line, column = tok.line, tok.column + offset
+            if multiline:
+                line += text.count("\n", 0, offset)
+                last_nl = text.rfind("\n", 0, offset)
+                if last_nl >= 0:
+                    column = offset - last_nl
+            piece = match.group()
+            items.append(self._number_text(piece, Span(line=line, column=column, end_line=line,
+                                                       end_column=column + len(piece), file=self.file)))
+        if any(i is FAILED for i in items):
+            return FAILED
+        span = _token_span(tok, self.file)
+        if len(items) > 4:
+            return self._error(f"a vector has at most 4 components, got {len(items)}", span)
+        return A.Vector(items=tuple(items), span=span)
 
     # calls and clauses ----------------------------------------------------
     def kwarg(self, meta, children):
@@ -362,23 +415,22 @@ class _ToAst(Transformer):
             return FAILED
         return _Clause(str(name), _token_span(name, self.file), value)
 
-    def clause_name(self, meta, children):
-        return children[0]
-
     def call(self, meta, children):
-        name_tok, *args = children
+        name_tok, *args, closing = children
         args = [a for a in args if a is not None]
         if any(a is FAILED for a in args) or any(isinstance(a, tuple) and a[3] is FAILED for a in args):
             return FAILED
         kwargs = [a[1:] for a in args if isinstance(a, tuple) and a[0] == "kwarg"]
         positional = [a for a in args if not (isinstance(a, tuple) and a[0] == "kwarg")]
-        return _Call(str(name_tok), _token_span(name_tok, self.file), kwargs, positional, self._span(meta))
+        return _Call(str(name_tok), self._tok(name_tok), kwargs, positional,
+                     self._join(self._tok(name_tok), self._tok(closing)))
 
     def shape_expr(self, meta, children):
         head, *clauses = children
-        span = self._span(meta)
         if head is FAILED or any(c is FAILED for c in clauses):
             return FAILED
+        start = self._tok(head) if isinstance(head, Token) else head.span
+        span = self._join(start, clauses[-1].value.span if clauses else start)
         transforms = self._transforms(clauses)
         if transforms is FAILED:
             return FAILED
@@ -433,13 +485,20 @@ class _ToAst(Transformer):
             return FAILED
         return [(c.name, c.name_span, c.value) for c in clauses]
 
+    def _stmt_span(self, keyword: Token, last) -> Span:
+        """From the statement's keyword to its last token or node."""
+        end = last if isinstance(last, Span) else (
+            self._tok(last) if isinstance(last, Token) else getattr(last, "span", None))
+        return self._join(self._tok(keyword), end)
+
     def shape_stmt(self, meta, children):
-        name, shape = children
+        keyword, name, shape = children
         if shape is FAILED:
             return FAILED
-        return self._guard(lambda: A.ShapeDef(name=str(name), shape=shape, span=self._span(meta)))
+        return self._guard(lambda: A.ShapeDef(name=str(name), shape=shape,
+                                              span=self._stmt_span(keyword, shape)))
 
-    def _typed_call(self, meta, name, call, kinds: dict, stmt_cls, field: str, what: str):
+    def _typed_call(self, keyword, name, call, kinds: dict, stmt_cls, field: str, what: str):
         if call is FAILED:
             return FAILED
         cls = kinds.get(call.name)
@@ -451,38 +510,42 @@ class _ToAst(Transformer):
         node = self._guard(build_node, cls, call.kwargs, call.span)
         if node is FAILED:
             return FAILED
-        return self._guard(lambda: stmt_cls(name=str(name), span=self._span(meta), **{field: node}))
+        return self._guard(lambda: stmt_cls(name=str(name), span=self._stmt_span(keyword, call.span),
+                                            **{field: node}))
 
     def material_stmt(self, meta, children):
-        name, call = children
-        return self._typed_call(meta, name, call, A.MATERIAL_KINDS, A.MaterialDef, "material", "material")
+        keyword, name, call = children
+        return self._typed_call(keyword, name, call, A.MATERIAL_KINDS, A.MaterialDef, "material", "material")
 
     def light_stmt(self, meta, children):
-        name, call = children
-        return self._typed_call(meta, name, call, A.LIGHT_KINDS, A.LightDef, "light", "light")
+        keyword, name, call = children
+        return self._typed_call(keyword, name, call, A.LIGHT_KINDS, A.LightDef, "light", "light")
 
     def object_stmt(self, meta, children):
-        name, shape, *clauses = children
+        keyword, name, shape, *clauses = children
         params = self._clause_params(clauses)
         if params is FAILED:
             return FAILED
+        span = self._stmt_span(keyword, clauses[-1].value if clauses else shape)
         allowed = [p for p in A.param_names(A.ObjectDef) if p != "shape"]
-        return self._guard(build_node, A.ObjectDef, params, self._span(meta),
+        return self._guard(build_node, A.ObjectDef, params, span,
                            fixed={"name": str(name), "shape": str(shape)}, allowed=allowed, what="object")
 
     def camera_stmt(self, meta, children):
-        name, *clauses = children
+        keyword, name, *clauses = children
         params = self._clause_params(clauses)
         if params is FAILED:
             return FAILED
-        return self._guard(build_node, A.Camera, params, self._span(meta),
-                           fixed={"name": str(name)}, what="camera")
+        span = self._stmt_span(keyword, clauses[-1].value if clauses else name)
+        return self._guard(build_node, A.Camera, params, span, fixed={"name": str(name)}, what="camera")
 
     def world_stmt(self, meta, children):
-        params = self._clause_params(children)
+        keyword, *clauses = children
+        params = self._clause_params(clauses)
         if params is FAILED:
             return FAILED
-        return self._guard(build_node, A.World, params, self._span(meta), what="world")
+        span = self._stmt_span(keyword, clauses[-1].value if clauses else keyword)
+        return self._guard(build_node, A.World, params, span, what="world")
 
     # sections and files ---------------------------------------------------
     def section_name(self, meta, children):
@@ -501,20 +564,21 @@ class _ToAst(Transformer):
         return good
 
     def section(self, meta, children):
-        name_tok, *statements = children
+        name_tok, *statements, closing = children
         name = str(name_tok)
-        good = self._statements_for(name, statements, self._span(meta))
-        return (name, _token_span(name_tok, self.file),
-                A.Section(name=name, statements=tuple(good), span=self._span(meta)))
+        span = self._join(self._tok(name_tok), self._tok(closing))
+        good = self._statements_for(name, statements, span)
+        return (name, self._tok(name_tok), A.Section(name=name, statements=tuple(good), span=span))
 
     def header(self, meta, children):
-        number = self._quantity(children[0])
+        keyword, version = children
+        number = self._quantity(version)
         if number is FAILED:
             return FAILED
         if number.unit is not None or number.value != A.LANGUAGE_VERSION:
-            return self._error(f"unsupported language version '{children[0]}'; this scenelang reads "
+            return self._error(f"unsupported language version '{version}'; this scenelang reads "
                                f"version {A.LANGUAGE_VERSION}", number.span)
-        return A.LANGUAGE_VERSION
+        return self._join(self._tok(keyword), number.span)
 
     def scene_file(self, meta, children):
         header, *sections = children
@@ -530,22 +594,23 @@ class _ToAst(Transformer):
             fields[name] = section
         if self.diagnostics:
             return FAILED
-        return A.Scene(span=self._span(meta), **fields)
-
-    def set_target(self, meta, children):
-        return children[0]
+        if header is FAILED:
+            return FAILED
+        return A.Scene(span=header, **fields)
 
     def set_op(self, meta, children):
-        target, param, value = children
+        keyword, target, param, value = children
         if value is FAILED:
             return FAILED
-        return A.SetOp(target=str(target), param=str(param), value=value, span=self._span(meta))
+        return A.SetOp(target=str(target), param=str(param), value=value,
+                       span=self._join(self._tok(keyword), value.span))
 
     def remove_op(self, meta, children):
-        return A.RemoveOp(name=str(children[0]), span=self._span(meta))
+        keyword, name = children
+        return A.RemoveOp(name=str(name), span=self._join(self._tok(keyword), self._tok(name)))
 
     def patch(self, meta, children, replace: bool = False):
-        name_tok, *ops = children
+        keyword, name_tok, *ops, closing = children
         name = str(name_tok)
         good = []
         for op in ops:
@@ -558,7 +623,8 @@ class _ToAst(Transformer):
                     continue
                 op = A.PutOp(statement=op, span=op.span)
             good.append(op)
-        return A.Patch(section=name, replace=replace, ops=tuple(good), span=self._span(meta))
+        return A.Patch(section=name, replace=replace, ops=tuple(good),
+                       span=self._join(self._tok(keyword), self._tok(closing)))
 
     def replace(self, meta, children):
         return self.patch(meta, children, replace=True)
@@ -567,7 +633,7 @@ class _ToAst(Transformer):
         header, *patches = children
         if self.diagnostics:
             return FAILED
-        return A.PatchFile(patches=tuple(patches), span=self._span(meta))
+        return A.PatchFile(patches=tuple(patches), span=patches[0].span if patches else None)
 
 
 def _transform(tree: Tree, text: str, file: str | None):
@@ -579,8 +645,7 @@ def _transform(tree: Tree, text: str, file: str | None):
         if isinstance(original, SceneError):
             transformer.diagnostics.extend(original.diagnostics)
         else:
-            span = span_from_meta(getattr(exc.obj, "meta", None), file) if exc.obj is not None else None
-            transformer.diagnostics.append(Diagnostic(f"invalid input: {original}", span))
+            transformer.diagnostics.append(Diagnostic(f"invalid input: {original}", Span(file=file)))
         result = FAILED
     except RecursionError:
         raise SceneError("input is nested too deeply", Span(file=file), source=text) from None

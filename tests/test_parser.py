@@ -1,0 +1,215 @@
+"""Parser: valid input gives the typed AST; any bad input gives a positioned SceneError."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.lark import from_lark
+
+from scenelang import ast as A
+from scenelang.errors import SceneError
+from scenelang.parser import _lark, load_scene, parse_patch, parse_scene
+
+SCENE = """\
+# header comment
+scenelang 1
+
+geometry {
+  shape table = box(size=(2, 1, 0.1))  # trailing
+  shape bowl = difference(sphere(radius=0.5), sphere(radius=0.45) at (0, 0, 0.1))
+  shape bowl2 = bowl rotate (0, 0, 90deg) scale 0.5
+}
+
+materials {
+  material red = principled(base_color=#c0392b, roughness=0.4)
+  material steel = principled(base_color=(0.8, 0.8, 0.82), metallic=1, roughness=0.2)
+}
+
+composition {
+  camera main at (7.4, -6.9, 5) look_at (0, 0, 0.5) lens 35mm resolution (320, 240)
+  object table_1 = table at (0, 0, 0.75) material red
+  object bowl_1 = bowl at (0.3, 0.1, 1.1) rotate (0, 0, 0.5rad) scale (1, 1, 1.2) material steel
+}
+
+lighting {
+  world color #101010 strength 0.5
+  light key = sun(direction=(-0.3, 0.4, -1), energy=3, color=#fff5e0)
+  light fill = area(at=(2, -2, 3), size=2, energy=200, shape=disk)
+}
+"""
+
+
+def parse_error(text: str, patch: bool = False) -> SceneError:
+    with pytest.raises(SceneError) as info:
+        (parse_patch if patch else parse_scene)(text, "t.sl")
+    return info.value
+
+
+def test_parses_every_section_into_typed_nodes():
+    scene = parse_scene(SCENE, "s.sl")
+    shapes = scene.shapes()
+    assert shapes["table"].shape == A.Box(size=(2, 1, 0.1))
+    bowl = shapes["bowl"].shape
+    assert isinstance(bowl, A.Csg) and bowl.kind == "difference"
+    assert bowl.operands[1].at == (0, 0, 0.1)
+    assert shapes["bowl2"].shape == A.Ref(name="bowl", rotate=(0, 0, 90), scale=0.5)
+    red = scene.materials_by_name()["red"].material
+    assert red.base_color == A.HexColor(hex="c0392b") and red.roughness == 0.4
+    cam = scene.camera()
+    assert cam.name == "main" and cam.lens == 35 and cam.resolution == (320, 240)
+    bowl_1 = scene.objects()[1]
+    assert bowl_1.rotate[2] == pytest.approx(math.degrees(0.5))
+    assert bowl_1.scale == (1, 1, 1.2) and bowl_1.material == "steel"
+    assert scene.world().strength == 0.5
+    fill = scene.lights()[1].light
+    assert isinstance(fill, A.Area) and fill.shape == "disk" and fill.energy == 200
+
+
+def test_nodes_carry_spans_with_file():
+    scene = parse_scene(SCENE, "s.sl")
+    table = scene.shapes()["table"]
+    assert (table.span.file, table.span.line, table.span.column) == ("s.sl", 5, 3)
+    assert table.shape.span.line == 5 and table.shape.span.column == 17
+
+
+def test_comments_are_attached():
+    scene = parse_scene(SCENE)
+    assert scene.comments == ("# header comment",)
+    assert scene.shapes()["table"].trailing_comment == "# trailing"
+
+
+def test_colour_and_comment_are_told_apart():
+    scene = parse_scene("scenelang 1\nmaterials {\n  # abcdef is a comment here\n"
+                        "  material m = principled(base_color= #abcdef) #c0ffee trailing\n}\n")
+    m = scene.materials_by_name()["m"]
+    assert m.material.base_color == A.HexColor(hex="abcdef")
+    assert m.comments == ("# abcdef is a comment here",)
+    assert m.trailing_comment == "#c0ffee trailing"
+
+
+def test_sections_may_be_missing_or_reordered():
+    scene = parse_scene("scenelang 1\nlighting { world strength 2 }\ngeometry { }\n")
+    assert scene.world().strength == 2 and scene.geometry.statements == ()
+    assert scene.camera() == A.DEFAULT_CAMERA
+
+
+def test_patch_file_with_all_operations():
+    pf = parse_patch("patch materials {\n  set red.roughness = 0.3\n"
+                     "  material gold = principled(base_color=#d4af37, metallic=1)  # add\n"
+                     "  remove steel\n}\nreplace lighting { world strength 1 }\n")
+    first, second = pf.patches
+    assert first.section == "materials" and not first.replace
+    assert first.ops[0] == A.SetOp(target="red", param="roughness", value=A.Number(value=0.3))
+    assert first.ops[1].statement.trailing_comment == "# add"
+    assert first.ops[2] == A.RemoveOp(name="steel")
+    assert second.replace and second.ops[0].statement == A.World(strength=1)
+
+
+def test_set_world_target_is_allowed():
+    pf = parse_patch("scenelang 1\npatch lighting { set world.color = #ffffff }")
+    assert pf.patches[0].ops[0].target == "world"
+
+
+@pytest.mark.parametrize("text, message, line, column", [
+    ("", "empty input", 1, 1),
+    ("geometry {}", "starts with the header", 1, 1),
+    ("scenelang 2\n", "unsupported language version", 1, 11),
+    ("scenelang 1\ngeometry {\n  shape b = sphere(radious=1)\n}\n", "did you mean 'radius'", 3, 20),
+    ("scenelang 1\nmaterials { material m = principled(roughness=1.5) }", "roughness must be at most 1", 2, 47),
+    ("scenelang 1\ngeometry { shape b = sphere(radius=1e309) }", "out of range", 2, 36),
+    ("scenelang 1\ngeometry { shape b = sphere(radius=nan) }", "expected a number", 2, 36),
+    ("scenelang 1\ngeometry { shape b = sphere(radius=3cm) }", "unknown unit 'cm'", 2, 36),
+    ("scenelang 1\ngeometry {\n  shape b = sphere(radius=1)\n", "never closed", 3, 29),
+    ("scenelang 1\ngeometry { shape b\u0430ll = sphere(radius=1) }", "U+0430", 2, 19),
+    ("scenelang 1\x00\x01", "control character", 1, 12),
+    ("scenelang 1\ngeometry { light k = sun() }", "belongs in the lighting section", 2, 12),
+    ("scenelang 1\ngeometry { shape b = box() }", "box needs size", 2, 22),
+    ("scenelang 1\ngeometry {}\ngeometry {}", "appears twice", 3, 1),
+    ("scenelang 1\ngeometry { shape b = box(size=(1,2)) }", "3-vector", 2, 31),
+    ("scenelang 1\ngeometry { shape b = sphre(radius=1) }", "did you mean 'sphere'", 2, 22),
+    ("scenelang 1\ncomposition { object o = b colour #ffffff }", "unknown parameter 'colour'", 2, 28),
+    ("scenelang 1\nmaterials { material m = principled(base_color=(255, 0, 0)) }", "0..1", 2, 48),
+    ("scenelang 1\ngeometry { shape b = union(box(size=(1,1,1))) }", "at least two shapes", 2, 22),
+    ("scenelang 1\ngeometry { shape b = union(a=1, b) }", "takes shapes", 2, 28),
+    ("scenelang 1\ngeometry { shape b = sphere(1) }", "parameters are named", 2, 29),
+    ("scenelang 1\ngeometry { shape b = sphere(radius=1) material m }", "unknown transform", 2, 39),
+    ("scenelang 1\ngeometry { shape b = sphere(radius=1, radius=2) }", "given twice", 2, 39),
+    ("scenelang 1\ngeometry { shape b = sphere(radius=1, segments=3.5) }", "whole number", 2, 48),
+    ("scenelang 1\nlighting { light k = laser(energy=1) }", "unknown light type", 2, 22),
+    ("scenelang 1\nlighting { light k = area(at=(0,0,1), shape=hexagon) }", "expected one of square", 2, 45),
+    ("scenelang 1\ncomposition { camera c at (1, 2, 3) lens 50deg }", "millimetres", 2, 42),
+    ("scenelang 1\ngeometry { shape = }", "expected a name", 2, 18),
+    ("patch materials { shape x = box(size=(1,1,1)) }", "belongs in the geometry section", 1, 19),
+])
+def test_bad_input_is_positioned(text, message, line, column):
+    err = parse_error(text, patch=text.startswith("patch"))
+    first = err.diagnostics[0]
+    assert message in first.message
+    assert (first.span.line, first.span.column) == (line, column)
+    rendered = err.format()
+    assert rendered.startswith(f"t.sl:{line}:{column}: error:")
+    assert "^" in rendered or not text.strip()
+
+
+def test_several_errors_reported_at_once():
+    err = parse_error("scenelang 1\ngeometry { shape a = sphere(radius=-1)\n shape b = box(size=(1,1,0)) }")
+    assert [d.span.line for d in err.diagnostics] == [2, 3]
+
+
+def test_deep_nesting_is_rejected_without_recursion():
+    err = parse_error("scenelang 1\ngeometry { shape b = " + "union(" * 5000 + " }")
+    assert "nested more than" in err.diagnostics[0].message
+
+
+def test_huge_input_is_rejected_quickly():
+    err = parse_error("scenelang 1\n" + "# x" * 2_000_000)
+    assert "too large" in err.diagnostics[0].message
+
+
+def test_load_scene_reports_encoding_errors(tmp_path):
+    path = tmp_path / "bad.sl"
+    path.write_bytes(b"scenelang 1\ngeometry { \xff\xfe }\n")
+    with pytest.raises(SceneError) as info:
+        load_scene(path)
+    d = info.value.diagnostics[0]
+    assert "not UTF-8" in d.message and (d.span.line, d.span.column) == (2, 12)
+
+
+def test_load_scene_missing_file(tmp_path):
+    with pytest.raises(SceneError, match="cannot read"):
+        load_scene(tmp_path / "nope.sl")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(from_lark(_lark(), start="scene_file"))
+def test_grammar_generated_text_parses_or_fails_cleanly(text):
+    try:
+        scene = parse_scene(text)
+    except SceneError as exc:
+        assert exc.diagnostics and all(d.message for d in exc.diagnostics)
+    else:
+        assert isinstance(scene, A.Scene)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300))
+def test_arbitrary_bytes_never_crash(data):
+    text = data.decode("utf-8", errors="replace")
+    for parse in (parse_scene, parse_patch):
+        try:
+            parse(text)
+        except SceneError as exc:
+            assert exc.diagnostics
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("scenelang 1{}()=,.#abcdef0123456789xyz-+e\n\tgeometry")),
+               max_size=120))
+def test_token_soup_never_crashes(text):
+    try:
+        parse_scene("scenelang 1\n" + text)
+    except SceneError as exc:
+        assert exc.diagnostics
