@@ -98,8 +98,7 @@ def cmd_fmt(args) -> int:
     try:
         check(scene)
     except SceneError as exc:
-        exc.source = source
-        raise
+        raise exc.with_source(source, args.file)
     text = print_scene(scene)
     if args.check:
         if text != source:
@@ -124,8 +123,7 @@ def cmd_patch(args) -> int:
     try:
         result = apply_patch(scene, patch, section=args.section)
     except SceneError as exc:
-        exc.source = read_source(args.patch)
-        raise
+        raise exc.with_source(read_source(args.patch), args.patch)
     text = print_scene(result)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")

@@ -87,14 +87,20 @@ class SceneError(Exception):
     source: str | None = None
 
     def __init__(self, diagnostics: Diagnostic | str | Iterable[Diagnostic], span: Span | None = None,
-                 source: str | None = None):
+                 source: str | None = None, source_file: str | None = None):
         if isinstance(diagnostics, str):
             diagnostics = [Diagnostic(diagnostics, span)]
         elif isinstance(diagnostics, Diagnostic):
             diagnostics = [diagnostics]
         self.diagnostics = list(diagnostics)
         self.source = source
+        self.source_file = source_file
         super().__init__(self.summary())
+
+    def with_source(self, source: str | None, file: str | None = None) -> "SceneError":
+        """Attach the text the spans point into (only diagnostics in `file` get excerpts)."""
+        self.source, self.source_file = source, file
+        return self
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -106,7 +112,12 @@ class SceneError(Exception):
         )
 
     def format(self, color: bool = False) -> str:
-        return "\n".join(d.format(self.source, color) for d in self.diagnostics)
+        return "\n".join(d.format(self._source_for(d), color) for d in self.diagnostics)
+
+    def _source_for(self, d: Diagnostic) -> str | None:
+        if self.source_file and d.span is not None and d.span.file not in (None, self.source_file):
+            return None
+        return self.source
 
     def __str__(self) -> str:
         return self.format()

@@ -104,8 +104,7 @@ def load_scene(path: str | Path, limits: ParseLimits = DEFAULT_LIMITS) -> A.Scen
     try:
         return parse_scene(text, str(path), limits)
     except SceneError as exc:
-        exc.source = text
-        raise
+        raise exc.with_source(text, str(path))
 
 
 def load_patch(path: str | Path, limits: ParseLimits = DEFAULT_LIMITS) -> A.PatchFile:
@@ -113,8 +112,7 @@ def load_patch(path: str | Path, limits: ParseLimits = DEFAULT_LIMITS) -> A.Patc
     try:
         return parse_patch(text, str(path), limits)
     except SceneError as exc:
-        exc.source = text
-        raise
+        raise exc.with_source(text, str(path))
 
 
 # ---------------------------------------------------------------- parsing and syntax errors

@@ -126,6 +126,8 @@ def shape_refs(shape: A.ShapeBase) -> list[A.Ref]:
     return [node for node in walk_shape(shape) if isinstance(node, A.Ref)]
 
 
+ONE_OF_HINT = "a `set` cannot clear a parameter: in a patch, write the whole statement again"
+
 SEGMENT_FIELDS: dict[type, tuple[str, ...]] = {
     A.Sphere: ("segments", "rings"),
     A.Cylinder: ("vertices",),
@@ -150,7 +152,8 @@ class _Checker:
         self.materials = {st.name for st in scene.materials.statements}
         self.depth: dict[str, int] = {}
         self.primitives: dict[str, int] = {}
-        self.too_deep: set[str] = set()
+        self.too_deep: set[str] = set()  # shapes over the depth limit (reported once)
+        self.too_big: set[str] = set()  # shapes over the primitive limit (reported once)
         self.first_camera: A.Camera | None = None
 
     def report(self, message: str, *nodes: object, statement: A.Node | None = None,
@@ -182,8 +185,7 @@ class _Checker:
                             self.report(f"too many {plural}: the limit is {limits[key]}",
                                         statement=st)
                 self.check_name(st, seen)
-                check = getattr(self, f"check_{st.stmt}")
-                check(st, index) if isinstance(st, A.ShapeDef) else check(st)
+                getattr(self, f"check_{st.stmt}")(st, index)
         self.section = None
         self.check_primitive_total()
         self.check_usage()
@@ -199,6 +201,8 @@ class _Checker:
         if first is None:
             seen[name] = st
             return
+        if isinstance(st, A.Camera) and isinstance(first, A.Camera):
+            return  # "more than one camera" says it all
         if isinstance(st, A.World):
             self.report(f"more than one world statement (the first is on line "
                         f"{first.span.line})" if first.span else "more than one world statement",
@@ -236,6 +240,9 @@ class _Checker:
                             f"through referenced shapes); the limit is "
                             f"{self.limits.max_csg_depth}", statement=st)
         elif self.primitives[st.name] > self.limits.max_primitives:
+            self.too_big.add(st.name)
+            if any(r.name in self.too_big for r in refs):
+                return
             self.report(f"shape '{st.name}' expands to {self.primitives[st.name]} primitives "
                         f"(counting referenced shapes); the limit is "
                         f"{self.limits.max_primitives}", statement=st)
@@ -274,12 +281,12 @@ class _Checker:
 
     # -------------------------------------------------------------- materials
 
-    def check_material(self, st: A.MaterialDef) -> None:
+    def check_material(self, st: A.MaterialDef, index: int) -> None:
         pass  # every material parameter is a single range-checked value
 
     # -------------------------------------------------------------- composition
 
-    def check_object(self, st: A.ObjectDef) -> None:
+    def check_object(self, st: A.ObjectDef, index: int) -> None:
         if st.shape not in self.shape_index:
             self.report(f"object '{st.name}' uses shape '{st.shape}', which is not defined"
                         f"{close_names(st.shape, self.shape_index)}",
@@ -289,17 +296,20 @@ class _Checker:
                         f"{close_names(st.material, self.materials)}",
                         statement=st, missing=("material", st.material))
 
-    def check_camera(self, st: A.Camera) -> None:
+    def check_camera(self, st: A.Camera, index: int) -> None:
         if self.first_camera is None:
             self.first_camera = st
         else:
             self.report(f"more than one camera: the scene already has camera "
-                        f"'{self.first_camera.name}'{_at_line(self.first_camera)}", statement=st)
+                        f"'{self.first_camera.name}'{_at_line(self.first_camera)}", statement=st,
+                        hint=f"a scene has one camera: to change it, write "
+                             f"`camera {self.first_camera.name} ...` (the same name) to replace it")
         if st.look_at is not None and st.rotate is not None:
             self.report(f"camera '{st.name}' has both look_at and rotate; give only one",
-                        statement=st)
+                        statement=st, hint=ONE_OF_HINT)
         if st.lens is not None and st.fov is not None:
-            self.report(f"camera '{st.name}' has both lens and fov; give only one", statement=st)
+            self.report(f"camera '{st.name}' has both lens and fov; give only one", statement=st,
+                        hint=ONE_OF_HINT)
         if st.look_at is not None and tuple(st.look_at) == tuple(st.at):
             self.report(f"camera '{st.name}' looks at its own position (look_at equals at)",
                         statement=st)
@@ -310,10 +320,10 @@ class _Checker:
 
     # -------------------------------------------------------------- lighting
 
-    def check_world(self, st: A.World) -> None:
+    def check_world(self, st: A.World, index: int) -> None:
         pass  # colour and strength are single range-checked values
 
-    def check_light(self, st: A.LightDef) -> None:
+    def check_light(self, st: A.LightDef, index: int) -> None:
         light = st.light
         direction = getattr(light, "direction", None)
         if _is_zero(direction):
@@ -322,7 +332,7 @@ class _Checker:
         if isinstance(light, (A.Spot, A.Area)):
             if light.direction is not None and light.look_at is not None:
                 self.report(f"light '{st.name}' has both direction and look_at; give only one",
-                            light, statement=st)
+                            light, statement=st, hint=ONE_OF_HINT)
             if light.look_at is not None and tuple(light.look_at) == tuple(light.at):
                 self.report(f"light '{st.name}' is aimed at its own position (look_at equals at)",
                             light, statement=st)
@@ -338,7 +348,7 @@ class _Checker:
         total = 0
         self.section = "composition"
         for st in self.scene.objects():
-            if st.shape in self.too_deep:
+            if st.shape in self.too_deep or st.shape in self.too_big:
                 continue
             total += self.primitives.get(st.shape, 0)
             if total > self.limits.max_primitives:

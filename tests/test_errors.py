@@ -30,3 +30,10 @@ def test_long_lines_are_clipped_around_the_column():
     d = Diagnostic("here", Span(line=1, column=501, end_line=1, end_column=502))
     excerpt, caret = d.format(src).splitlines()[1:]
     assert len(excerpt) < 200 and excerpt[caret.index("^")] == "!"
+
+
+def test_excerpts_only_for_the_file_the_source_belongs_to():
+    err = SceneError([Diagnostic("in patch", Span(line=1, column=1, file="p.slp")),
+                      Diagnostic("in scene", Span(line=1, column=1, file="s.sl"))]).with_source("patch x {}\n", "p.slp")
+    text = err.format()
+    assert "patch x {}" in text and text.count("patch x {}") == 1
