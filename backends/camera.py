@@ -103,23 +103,29 @@ def track_quaternion(direction: Sequence[float]) -> tuple[float, float, float, f
     taking -Z onto `direction`, then a roll about `direction` that brings local +Y towards world
     +Z. A zero vector gives the identity.
     """
+    # Single precision like Blender, so that the signs of near-zero terms (which decide the
+    # roll of a camera looking straight up) come out the same.
+    f32 = np.float32
     # Blender negates the Python-side vector, and copies it unchanged for a negative track axis.
-    tx, ty, tz = (-float(c) for c in direction)
-    length = math.sqrt(tx * tx + ty * ty + tz * tz)
+    tx, ty, tz = (-f32(c) for c in direction)
+    length = np.sqrt(tx * tx + ty * ty + tz * tz, dtype=f32)
     if length == 0.0:
         return (1.0, 0.0, 0.0, 0.0)
     nx, ny = -ty, tx
-    if abs(tx) + abs(ty) < 1e-4:  # Blender's absolute epsilon: (almost) vertical
-        nx = 1.0
-    nor_len = math.hypot(nx, ny)
+    if abs(tx) + abs(ty) < f32(1e-4):  # Blender's absolute epsilon: (almost) vertical
+        nx = f32(1.0)
+    nor_len = np.sqrt(nx * nx + ny * ny, dtype=f32)
     nx, ny = nx / nor_len, ny / nor_len
-    half = math.acos(min(1.0, max(-1.0, tz / length))) / 2
-    q = (math.cos(half), nx * math.sin(half), ny * math.sin(half), 0.0)
-    z_axis = quaternion_matrix(q)[:, 2]
-    roll = -0.5 * math.atan2(-z_axis[0], -z_axis[1])
-    s = math.sin(roll) / length
-    q2 = (math.cos(roll), tx * s, ty * s, tz * s)
-    return _quaternion_product(q2, q)
+    half = f32(0.5) * np.arccos(np.clip(tz / length, f32(-1), f32(1)), dtype=f32)
+    si, co = np.sin(half, dtype=f32), np.cos(half, dtype=f32)
+    q = (float(co), float(nx * si), float(ny * si), 0.0)
+    z_axis = quaternion_matrix(q)[:, 2].astype(f32)
+    roll = f32(-0.5) * np.arctan2(-z_axis[0], -z_axis[1], dtype=f32)
+    s = np.sin(roll, dtype=f32) / length
+    q2 = (float(np.cos(roll, dtype=f32)), float(tx * s), float(ty * s), float(tz * s))
+    w, x, y, z = _quaternion_product(q2, q)
+    norm = math.sqrt(w * w + x * x + y * y + z * z)  # exactly orthonormal in double precision
+    return (w / norm, x / norm, y / norm, z / norm)
 
 
 def camera_rotation(camera: Camera) -> np.ndarray:

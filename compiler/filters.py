@@ -8,6 +8,8 @@ value fails at compile time instead of producing an unescaped script.
 - `py_int`: an integer as `repr(int)` (rejects bools, floats with a fraction, strings).
 - `py_name`: an identifier matching `[A-Za-z_][A-Za-z0-9_]*`, at most 128 chars, emitted as a
   string literal (`'ball_1'`). Anything else raises.
+- `py_ident(prefix)`: a checked name emitted bare after `prefix`, for function and variable
+  names (`mesh_bowl`).
 - `py_str`: any string as `repr(str)`.
 - `py_vec`: a tuple of finite floats as `(x, y, z)`.
 - `py_color`: a `HexColor` or `RGB` (or a 3-tuple) as linear RGB `(r, g, b)`.
@@ -17,10 +19,13 @@ value fails at compile time instead of producing an unescaped script.
 
 from __future__ import annotations
 
+import keyword
 import math
 import numbers
 import re
 from typing import Any, Iterable
+
+import jinja2
 
 NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 MAX_NAME_LENGTH = 128
@@ -35,7 +40,16 @@ class Emitted(str):
     """Python source text produced by a filter (the only thing templates may print)."""
 
 
+def defined(value: Any) -> Any:
+    """`value`, or Jinja's UndefinedError when a template refers to a missing variable."""
+    if isinstance(value, jinja2.Undefined):
+        str(value)  # StrictUndefined raises UndefinedError naming the variable
+        raise FilterError("undefined value in a template")
+    return value
+
+
 def py_float(value: Any) -> Emitted:
+    value = defined(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise FilterError(f"expected a number, got {type(value).__name__} {value!r:.40}")
     number = float(value)
@@ -45,12 +59,14 @@ def py_float(value: Any) -> Emitted:
 
 
 def py_int(value: Any) -> Emitted:
+    value = defined(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise FilterError(f"expected an integer, got {type(value).__name__} {value!r:.40}")
     return Emitted(repr(int(value)))
 
 
 def check_name(value: Any) -> str:
+    value = defined(value)
     if not isinstance(value, str) or len(value) > MAX_NAME_LENGTH or not NAME_RE.fullmatch(value):
         raise FilterError(f"not a valid scenelang name: {value!r:.80}")
     return value
@@ -60,19 +76,30 @@ def py_name(value: Any) -> Emitted:
     return Emitted(repr(check_name(value)))
 
 
+def py_ident(value: Any, prefix: str = "") -> Emitted:
+    """`prefix + value` as a bare Python identifier (checked name, not a Python keyword)."""
+    name = check_name(prefix + check_name(value))
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        raise FilterError(f"{name!r} is a Python keyword and cannot be an identifier")
+    return Emitted(name)
+
+
 def py_str(value: Any) -> Emitted:
+    value = defined(value)
     if not isinstance(value, str):
         raise FilterError(f"expected a string, got {type(value).__name__}")
     return Emitted(repr(str(value)))
 
 
 def py_bool(value: Any) -> Emitted:
+    value = defined(value)
     if not isinstance(value, bool):
         raise FilterError(f"expected a bool, got {type(value).__name__}")
     return Emitted(repr(value))
 
 
 def py_vec(value: Iterable[Any]) -> Emitted:
+    value = defined(value)
     if isinstance(value, (str, bytes)):
         raise FilterError(f"expected a vector, got a string {value!r:.40}")
     items = [py_float(v) for v in value]
@@ -82,6 +109,7 @@ def py_vec(value: Iterable[Any]) -> Emitted:
 
 
 def py_color(value: Any) -> Emitted:
+    value = defined(value)
     rgb = value.linear() if hasattr(value, "linear") else tuple(value)
     if len(rgb) != 3:
         raise FilterError(f"expected an RGB colour, got {len(rgb)} channels")
@@ -89,6 +117,7 @@ def py_color(value: Any) -> Emitted:
 
 
 def py_comment(value: Any) -> Emitted:
+    value = defined(value)
     text = "".join(ch if ch.isprintable() else "?" for ch in str(value))
     if len(text) > MAX_COMMENT_LENGTH:
         text = text[: MAX_COMMENT_LENGTH - 3] + "..."
@@ -99,6 +128,7 @@ FILTERS = {
     "py_float": py_float,
     "py_int": py_int,
     "py_name": py_name,
+    "py_ident": py_ident,
     "py_str": py_str,
     "py_bool": py_bool,
     "py_vec": py_vec,
@@ -112,3 +142,26 @@ def finalize(value: Any) -> Emitted:
     if isinstance(value, Emitted):
         return value
     raise FilterError(f"template printed an unfiltered value {value!r:.60}; pass it through a py_* filter")
+
+
+def py_matrix(chain: Iterable[tuple[Any, Any, Any]]) -> Emitted:
+    """A chain of local transforms `[(at, rotate, scale), ...]` as `trs(...) @ trs(...)`.
+
+    Each entry is applied after the ones to its right (outermost first), the order of nesting in
+    a shape expression. `None` fields are left out; an empty chain is `IDENTITY`.
+    """
+    parts = []
+    for at, rotate, scale in defined(chain):
+        args = []
+        if at is not None:
+            args.append("at=" + py_vec(at))
+        if rotate is not None:
+            args.append("rotate=" + py_vec(rotate))
+        if scale is not None:
+            args.append("scale=" + py_vec(scale))
+        if args:
+            parts.append("trs(" + ", ".join(args) + ")")
+    return Emitted(" @ ".join(parts) if parts else "IDENTITY")
+
+
+FILTERS["py_matrix"] = py_matrix

@@ -19,7 +19,8 @@ COMMAND_MODULES = (
     "scenelang.cli_core",  # check, fmt, patch, diff
     "scenelang.cli_render",  # compile, render
     "scenelang.cli_export",  # export
-    "scenelang.cli_reconstruct",  # reconstruct, report
+    "scenelang.cli_reconstruct",  # reconstruct
+    "scenelang.cli_report",  # report
     "scenelang.cli_bench",  # bench
 )
 

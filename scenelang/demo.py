@@ -19,7 +19,7 @@ from pathlib import Path
 from scenelang.cli import main as cli
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "table_and_bowl.sl"
+EXAMPLE = ROOT / "examples" / "table_bowl.sl"
 DEMO_TARGET = ROOT / "examples" / "demo" / "target.png"
 RUN_DIR = ROOT / "runs" / "demo"
 

@@ -42,7 +42,7 @@ def _blocks(text: str):
         fence = m.group("fence")
         info = m.group("info").strip().split()
         tag = info[0].lower() if info else ""
-        closing = re.compile(r"^ {0,3}" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}[ \t]*$")
+        closing = re.compile(rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
         body: list[str] = []
         j = i + 1
         while j < len(lines) and not closing.match(lines[j]):

@@ -4,8 +4,8 @@ A *proposer* writes scene-language patches. The engine (`scenelang.stages.engine
 per attempt: for each round of a stage it builds a `ProposalRequest` (the current scene, the
 stage's section, the target image, the current render, feedback from earlier attempts) and expects
 a `Proposal` back, whose `patch_text` is `.slp` text (`patch SECTION { ... }` or
-`replace SECTION { ... }`). The engine — never the proposer — parses, validates, applies, renders
-and scores the patch, and reverts it when the score gets worse. Nothing a proposer returns is
+`replace SECTION { ... }`). The engine (never the proposer) parses, validates, applies,
+renders and scores the patch, and reverts it when the score gets worse. Nothing a proposer returns is
 executed: it is only parsed as scene language.
 
 How to write a proposer
@@ -49,8 +49,11 @@ the target and the current render and approves or returns a short checklist.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import jinja2
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -64,8 +67,19 @@ STAGE_ORDER = ("geometry", "materials", "composition", "lighting")
 ALL_SECTIONS = STAGE_ORDER
 
 
+PROMPTS_DIR = Path(__file__).with_name("prompts")
+"""Where the prompt templates live: `<stage>.md.j2` per stage, plus system/request/verify."""
+
+
 class ProposerError(Exception):
-    """The proposer could not produce an answer (transport failure after retries, bad config)."""
+    """The proposer could not produce an answer (transport failure after retries, bad config).
+
+    `usage` is what the failed attempt still cost (requests sent, time waited).
+    """
+
+    def __init__(self, message: str, usage: "Usage | None" = None):
+        super().__init__(message)
+        self.usage = usage if usage is not None else Usage()
 
 
 class ProposerUnavailable(ProposerError):
@@ -97,7 +111,8 @@ class Usage:
     retries: int = 0
 
     def __add__(self, other: "Usage") -> "Usage":
-        return Usage(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
+        return Usage(**{f.name: getattr(self, f.name) + getattr(other, f.name)
+                        for f in fields(self)})
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -248,3 +263,20 @@ def make_proposer(kind: str, **options: Any) -> Proposer:
             raise
         return OfflineProposer()
     raise ProposerUnavailable(f"unknown proposer {kind!r} (choose vlm or offline)")
+
+
+@lru_cache(maxsize=1)
+def _prompt_env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(PROMPTS_DIR)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render_prompt(name: str, **context: Any) -> str:
+    """Render `stages/prompts/<name>.md.j2` with `context` (a missing variable is an error)."""
+    return _prompt_env().get_template(f"{name}.md.j2").render(**context)

@@ -95,6 +95,7 @@ class ScriptedServer:
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
+        self._port: int | None = None
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -182,6 +183,7 @@ class ScriptedServer:
                     pass  # the client gave up (timeout): nothing to answer
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._port = self._httpd.server_address[1]
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
@@ -202,8 +204,8 @@ class ScriptedServer:
     # ------------------------------------------------------------------ script
     @property
     def base_url(self) -> str:
-        assert self._httpd is not None, "server not started"
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+        assert self._port is not None, "server not started"
+        return f"http://127.0.0.1:{self._port}/v1"
 
     def _next(self, request: RecordedRequest) -> Response:
         with self._lock:
@@ -225,3 +227,56 @@ class ScriptedServer:
 def completion_count(server: ScriptedServer) -> int:
     """Requests the server received on the chat-completions route."""
     return sum(1 for r in server.requests if r.path.rstrip("/").endswith("/chat/completions"))
+
+
+# ---------------------------------------------------------------------- stage scripts
+
+_STAGE_LINE = None
+
+
+def stage_of(request: RecordedRequest) -> tuple[str, int] | None:
+    """(stage, round) named by the prompt's "Stage: NAME, round N of M." line, if any."""
+    import re
+
+    global _STAGE_LINE
+    if _STAGE_LINE is None:
+        _STAGE_LINE = re.compile(r"Stage: (\w+), round (\d+) of \d+")
+    m = _STAGE_LINE.search(request.text)
+    return (m.group(1), int(m.group(2))) if m else None
+
+
+def is_repair(request: RecordedRequest) -> bool:
+    """True when the request feeds back the errors of a previous answer."""
+    return "Your previous answer was rejected" in request.text
+
+
+class StageScript:
+    """A script that answers by stage and round, independent of request order (so a resumed
+    run gets the same answers as an uninterrupted one).
+
+    `answers` maps "stage" or ("stage", round) to a response or a list of responses (one per
+    attempt of that round: first try, then repairs; the last repeats); `default` answers
+    everything else (None: an empty patch of the stage's own section, a valid no-op)."""
+
+    def __init__(self, answers: dict, default: Response | None = None):
+        self.answers = answers
+        self.default = default
+        self._attempts: dict[tuple[str, int], int] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, request: RecordedRequest) -> Response:
+        key = stage_of(request)
+        if key is None:
+            return self.default if self.default is not None else Fault.status(400)
+        default = self.default
+        if default is None:
+            section = key[0] if key[0] in ("geometry", "materials", "composition",
+                                           "lighting") else "geometry"
+            default = f"```sl\npatch {section} {{\n}}\n```"
+        found = self.answers.get(key, self.answers.get(key[0], default))
+        if not isinstance(found, list):
+            return found
+        with self._lock:
+            n = self._attempts.get(key, 0) if is_repair(request) else 0
+            self._attempts[key] = n + 1
+        return found[min(n, len(found) - 1)]

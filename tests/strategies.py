@@ -21,8 +21,9 @@ What "valid" means here (the rules `scenelang.validate` enforces, kept conservat
 Main entry points:
 
 - `scenes(comments=True)`: a whole `Scene`.
-- `shape_exprs(refs)`, `primitives()`, `principled()`, `lights()`, `cameras()`, `worlds()`,
-  `objects(shapes, materials)`: single nodes; `colors()`, `raw_values()`: values.
+- single nodes: `shape_exprs(refs)`, `primitives()`, `principled`, `lights`, `worlds`,
+  `cameras(name)`, `objects(name, shapes, materials)`, `params_of(cls)` for any node class in
+  `PARAMS`; values: `numbers(lo, hi)`, `vec3()`, `colors`, `raw_values`, `comments`, `names`.
 - `patch_cases(scene)`: `(Patch, expected Scene)`: a patch touching one section that applies
   cleanly, and the scene it must produce. `patches(scene)` draws just the patch.
 - `scene_pairs()`: `(a, b)`, two related valid scenes (b is a edited in one or more sections)
@@ -151,7 +152,8 @@ TRANSFORMS: dict[str, st.SearchStrategy] = {"at": vec3(-2, 2), "rotate": angle_v
 def node_ok(node: A.Node) -> bool:
     """The cross-parameter rules above for one node (ranges are enforced by pydantic)."""
     if isinstance(node, A.Camera):
-        aimed = node.look_at is None or math.dist(node.look_at, node.at) >= 0.5
+        target = node.target()
+        aimed = target is None or math.dist(target, node.at) >= 0.5
         return aimed and not (node.look_at and node.rotate) and not (node.lens and node.fov)
     if isinstance(node, (A.Spot, A.Area)):
         if node.direction is not None and node.look_at is not None:
@@ -166,22 +168,39 @@ def node_ok(node: A.Node) -> bool:
     return True
 
 
-@st.composite
-def _params(draw, cls: type, fixed: Mapping[str, Any] | None = None) -> A.Node:
+_BOOL = st.booleans()
+_AIM = st.sampled_from(["look_at", "rotate"])
+_FOCAL = st.sampled_from(["lens", "fov"])
+_LIGHT_AIM = st.sampled_from(["direction", "look_at"])
+_CSG_KIND = st.sampled_from(A.CSG_OPS)
+_OPERAND_COUNT = st.integers(2, 3)
+_TRAILING = st.none() | comments
+_COMMENT_LINES = comment_lists()
+_LIGHT_CLASSES = st.sampled_from([A.Sun, A.Point, A.Spot, A.Area])
+_PRIMITIVE_CLASSES = st.sampled_from(list(A.PRIMITIVES.values()))
+_SOLID_CLASSES = st.sampled_from([c for c in A.PRIMITIVES.values() if c is not A.Plane])
+
+# The _draw_* helpers draw directly (strategies built per draw are slow in hypothesis); the
+# public strategies below wrap them.
+
+
+def _draw_params(draw, cls: type, fixed: Mapping[str, Any] | None = None) -> A.Node:
     """A `cls` node: required parameters always, each optional one about half the time."""
     values = dict(fixed or {})
     for name, strategy in PARAMS[cls].items():
         if name in values:
             continue
-        if cls.model_fields[name].is_required() or draw(st.booleans()):
+        if cls.model_fields[name].is_required() or draw(_BOOL):
             values[name] = draw(strategy)
     if cls is A.Camera:
-        values.pop(draw(st.sampled_from(["look_at", "rotate"])), None)
-        values.pop(draw(st.sampled_from(["lens", "fov"])), None)
-        if values.get("look_at") is not None and math.dist(values["look_at"], values["at"]) < 0.5:
-            values.pop("look_at")
+        values.pop(draw(_AIM), None)
+        values.pop(draw(_FOCAL), None)
+        target = values.get("look_at", (0.0, 0.0, 0.0))
+        if "rotate" not in values and math.dist(target, values["at"]) < 0.5:
+            values["rotate"] = (60.0, 0.0, 45.0)
+            values.pop("look_at", None)
     if cls in (A.Spot, A.Area):
-        values.pop(draw(st.sampled_from(["direction", "look_at"])), None)
+        values.pop(draw(_LIGHT_AIM), None)
         if values.get("look_at") is not None and math.dist(values["look_at"], values["at"]) < 0.5:
             values.pop("look_at")
     if cls is A.Area and values.get("shape") not in ("rectangle", "ellipse"):
@@ -189,20 +208,30 @@ def _params(draw, cls: type, fixed: Mapping[str, Any] | None = None) -> A.Node:
     return cls(**values)
 
 
+@st.composite
+def params_of(draw, cls: type, fixed: Mapping[str, Any] | None = None) -> A.Node:
+    """A node of `cls` (a primitive, Principled, a light, ObjectDef, Camera or World) with
+    sane random parameters; `fixed` gives some fields (e.g. `{"name": "cam"}`)."""
+    return _draw_params(draw, cls, fixed)
+
+
 # ---------------------------------------------------------------- shapes
 
 
-def primitives(transforms: bool = True, planes: bool = True) -> st.SearchStrategy[A.ShapeBase]:
-    """A primitive (box, sphere, cylinder, cone, torus, plane) with optional local transforms."""
-    kinds = [c for c in A.PRIMITIVES.values() if planes or c is not A.Plane]
-    base = st.sampled_from(kinds).flatmap(_params)
-    return base.flatmap(_with_transforms) if transforms else base
+def _draw_transforms(draw, shape: A.ShapeBase) -> A.ShapeBase:
+    update = {name: draw(s) for name, s in TRANSFORMS.items() if draw(_BOOL)}
+    return shape.model_copy(update=update) if update else shape
+
+
+def _draw_primitive(draw, transforms: bool = True, planes: bool = True) -> A.ShapeBase:
+    shape = _draw_params(draw, draw(_PRIMITIVE_CLASSES if planes else _SOLID_CLASSES))
+    return _draw_transforms(draw, shape) if transforms else shape
 
 
 @st.composite
-def _with_transforms(draw, shape: A.ShapeBase) -> A.ShapeBase:
-    update = {name: draw(s) for name, s in TRANSFORMS.items() if draw(st.booleans())}
-    return shape.model_copy(update=update) if update else shape
+def primitives(draw, transforms: bool = True, planes: bool = True) -> A.ShapeBase:
+    """A primitive (box, sphere, cylinder, cone, torus, plane) with optional local transforms."""
+    return _draw_primitive(draw, transforms, planes)
 
 
 def shape_depth(shape: A.ShapeBase, depths: Mapping[str, int]) -> int:
@@ -221,80 +250,97 @@ def is_flat(shape: A.ShapeBase, shapes: Mapping[str, A.ShapeBase]) -> bool:
     return isinstance(shape, A.Plane)
 
 
+def _draw_shape(draw, refs: Mapping[str, A.ShapeBase], max_depth: int, in_csg: bool = False,
+                depths: dict[str, int] | None = None) -> A.ShapeBase:
+    if depths is None:
+        depths = {}
+        for name, shape in refs.items():
+            depths[name] = shape_depth(shape, depths)
+    usable = sorted(n for n in refs if depths[n] <= max_depth
+                    and not (in_csg and is_flat(refs[n], refs)))
+    # weighted towards primitives so deep CSG trees (slow to build in Blender) stay rare
+    choices = ["primitive"] * 3 + (["ref"] if usable else []) + (["csg"] if max_depth >= 1 else [])
+    kind = draw(st.sampled_from(choices))
+    if kind == "primitive":
+        return _draw_primitive(draw, planes=not in_csg)
+    if kind == "ref":
+        return _draw_transforms(draw, A.Ref(name=draw(st.sampled_from(usable))))
+    operands = tuple(_draw_shape(draw, refs, max_depth - 1, True, depths)
+                     for _ in range(draw(_OPERAND_COUNT)))
+    return _draw_transforms(draw, A.Csg(kind=draw(_CSG_KIND), operands=operands))
+
+
 @st.composite
 def shape_exprs(draw, refs: Mapping[str, A.ShapeBase] | None = None,
                 max_depth: int = MAX_CSG_DEPTH, in_csg: bool = False) -> A.ShapeBase:
     """A shape expression using only the shapes in `refs` (name -> defining expression, all
     earlier in the section), of CSG depth at most `max_depth` counted through references."""
-    refs = dict(refs or {})
-    depths: dict[str, int] = {}
-    for name, shape in refs.items():
-        depths[name] = shape_depth(shape, depths)
-    usable = sorted(n for n in refs if depths[n] <= max_depth
-                    and not (in_csg and is_flat(refs[n], refs)))
-    choices = ["primitive"] + (["ref"] if usable else []) + (["csg"] if max_depth >= 1 else [])
-    kind = draw(st.sampled_from(choices))
-    if kind == "primitive":
-        return draw(primitives(planes=not in_csg))
-    if kind == "ref":
-        return draw(_with_transforms(A.Ref(name=draw(st.sampled_from(usable)))))
-    operands = draw(st.lists(shape_exprs(refs, max_depth - 1, in_csg=True), min_size=2,
-                             max_size=3))
-    csg = A.Csg(kind=draw(st.sampled_from(A.CSG_OPS)), operands=tuple(operands))
-    return draw(_with_transforms(csg))
+    return _draw_shape(draw, dict(refs or {}), max_depth, in_csg)
 
 
 # ---------------------------------------------------------------- statements
 
-principled = _params(A.Principled)
-lights = st.sampled_from([A.Sun, A.Point, A.Spot, A.Area]).flatmap(_params)
-worlds = _params(A.World)
+principled = params_of(A.Principled)
+worlds = params_of(A.World)
 
 
-def _decorate(statement_strategy, with_comments: bool):
-    """Optionally attach comment lines and a trailing comment to drawn statements."""
+@st.composite
+def _any_light(draw) -> A.Node:
+    return _draw_params(draw, draw(_LIGHT_CLASSES))
+
+
+lights = _any_light()
+"""A sun, point, spot or area light."""
+
+
+def _draw_comments(draw, statement: A.Node, with_comments: bool) -> A.Node:
+    """Optionally attach comment lines and a trailing comment to a statement."""
     if not with_comments:
-        return statement_strategy
-    return st.builds(
-        lambda s, cs, tc: s.model_copy(update={"comments": cs, "trailing_comment": tc}),
-        statement_strategy, comment_lists(), st.none() | comments,
-    )
+        return statement
+    return statement.model_copy(update={"comments": draw(_COMMENT_LINES),
+                                        "trailing_comment": draw(_TRAILING)})
 
 
 def cameras(name: str = "cam") -> st.SearchStrategy[A.Camera]:
-    return _params(A.Camera, {"name": name})
+    return params_of(A.Camera, {"name": name})
 
 
-def objects(name: str, shapes: Sequence[str], materials: Sequence[str]) -> st.SearchStrategy:
+def _draw_object(draw, name: str, shapes: Sequence[str], materials: Sequence[str]) -> A.ObjectDef:
+    shape = draw(st.sampled_from(list(shapes)))
+    material = draw(st.sampled_from([None, *materials]))
+    return _draw_params(draw, A.ObjectDef, {"name": name, "shape": shape, "material": material})
+
+
+@st.composite
+def objects(draw, name: str, shapes: Sequence[str], materials: Sequence[str]) -> A.ObjectDef:
     """An `ObjectDef` placing one of `shapes`, with one of `materials` or none."""
-    material = st.sampled_from(list(materials)) | st.none() if materials else st.none()
-    return st.builds(
-        lambda shape, mat, obj: obj.model_copy(update={"shape": shape, "material": mat}),
-        st.sampled_from(list(shapes)), material,
-        _params(A.ObjectDef, {"name": name, "shape": shapes[0]}),
-    )
+    return _draw_object(draw, name, shapes, materials)
 
 
 def _section(name: str, statements: Sequence, draw, with_comments: bool) -> A.Section:
     extra = {}
     if with_comments:
-        extra = {"comments": draw(comment_lists()), "end_comments": draw(comment_lists(1))}
+        extra = {"comments": draw(_COMMENT_LINES), "end_comments": draw(comment_lists(1))}
     return A.Section(name=name, statements=tuple(statements), **extra)
 
 
 @st.composite
-def scenes(draw, comments: bool = True, min_shapes: int = 1) -> A.Scene:
+def scenes(draw, comments: bool = True, min_shapes: int = 1,
+           name_strategy: st.SearchStrategy[str] | None = None) -> A.Scene:
     """A small valid scene (see the module docstring for the rules).
 
-    `comments=False` gives comment-free scenes; `min_shapes` (0..4) the least number of shapes.
+    `comments=False` gives comment-free scenes; `min_shapes` (0..4) the least number of shapes;
+    `name_strategy` replaces `names` (it must offer at least 17 distinct valid names).
     """
-    pool = draw(st.lists(names, min_size=16, max_size=16, unique=True))
+    pool = draw(st.lists(names if name_strategy is None else name_strategy, min_size=17,
+                         max_size=17, unique=True))
     geometry: list[A.ShapeDef] = []
     for name in pool[: draw(st.integers(min_shapes, MAX_SHAPES))]:
-        expr = draw(shape_exprs({s.name: s.shape for s in geometry}))
-        geometry.append(draw(_decorate(st.just(A.ShapeDef(name=name, shape=expr)), comments)))
+        expr = _draw_shape(draw, {s.name: s.shape for s in geometry}, MAX_CSG_DEPTH)
+        geometry.append(_draw_comments(draw, A.ShapeDef(name=name, shape=expr), comments))
     materials = [
-        draw(_decorate(principled.map(lambda m, n=n: A.MaterialDef(name=n, material=m)), comments))
+        _draw_comments(draw, A.MaterialDef(name=n, material=_draw_params(draw, A.Principled)),
+                       comments)
         for n in pool[4 : 4 + draw(st.integers(0, MAX_MATERIALS))]
     ]
     shape_names = [s.name for s in geometry]
@@ -302,19 +348,21 @@ def scenes(draw, comments: bool = True, min_shapes: int = 1) -> A.Scene:
     composition: list = []
     if shape_names:
         for n in pool[7 : 7 + draw(st.integers(0, MAX_OBJECTS))]:
-            composition.append(draw(_decorate(objects(n, shape_names, mat_names), comments)))
-    if draw(st.booleans()):
-        cam = draw(_decorate(cameras(pool[13]), comments))
+            obj = _draw_object(draw, n, shape_names, mat_names)
+            composition.append(_draw_comments(draw, obj, comments))
+    if draw(_BOOL):
+        cam = _draw_comments(draw, _draw_params(draw, A.Camera, {"name": pool[13]}), comments)
         composition.insert(draw(st.integers(0, len(composition))), cam)
     lighting: list = [
-        draw(_decorate(lights.map(lambda l, n=n: A.LightDef(name=n, light=l)), comments))
-        for n in pool[14 : 14 + draw(st.integers(0, 2))]
+        _draw_comments(draw, A.LightDef(name=n, light=draw(lights)), comments)
+        for n in pool[14 : 14 + draw(st.integers(0, MAX_LIGHTS))]
     ]
-    if draw(st.booleans()):
-        lighting.insert(draw(st.integers(0, len(lighting))), draw(_decorate(worlds, comments)))
+    if draw(_BOOL):
+        world = _draw_comments(draw, _draw_params(draw, A.World), comments)
+        lighting.insert(draw(st.integers(0, len(lighting))), world)
     extra = {}
     if comments:
-        extra = {"comments": draw(comment_lists()), "end_comments": draw(comment_lists(1))}
+        extra = {"comments": draw(_COMMENT_LINES), "end_comments": draw(comment_lists(1))}
     return A.Scene(
         geometry=_section("geometry", geometry, draw, comments),
         materials=_section("materials", materials, draw, comments),
@@ -390,20 +438,21 @@ def _new_statement(draw, scene: A.Scene, section: str, name: str, before: int | 
     if section == "geometry":
         earlier = scene.geometry.statements[:before]
         refs = {s.name: s.shape for s in earlier}
-        return A.ShapeDef(name=name, shape=draw(shape_exprs(refs)))
+        return A.ShapeDef(name=name, shape=_draw_shape(draw, refs, MAX_CSG_DEPTH))
     if section == "materials":
-        return A.MaterialDef(name=name, material=draw(principled))
+        return A.MaterialDef(name=name, material=_draw_params(draw, A.Principled))
     if section == "composition":
         shapes = [s.name for s in scene.geometry.statements]
         mats = [m.name for m in scene.materials.statements]
-        return draw(objects(name, shapes, mats))
+        return _draw_object(draw, name, shapes, mats)
     return A.LightDef(name=name, light=draw(lights))
 
 
 @st.composite
-def _edit(draw, scene: A.Scene, section: str) -> tuple[list[A.Node], A.Scene]:
+def _edit(draw, scene: A.Scene, section: str, comments: bool = True):
     """Random edits of one section: `(ops, edited scene)`. ops are Set/Put/Remove ops whose
-    application to `scene`, in order, gives the edited scene, which is valid."""
+    application to `scene`, in order, gives the edited scene, which is valid. New statements
+    carry random comments when `comments`."""
     ops: list[A.Node] = []
     for _ in range(draw(st.integers(1, 3))):
         sec = scene.section(section)
@@ -414,17 +463,22 @@ def _edit(draw, scene: A.Scene, section: str) -> tuple[list[A.Node], A.Scene]:
         if kind == "put_new":
             room = len(statements) < SECTION_STATEMENT_LIMITS[section]
             fresh = draw(names.filter(lambda n: n not in _all_names(scene)))
-            if section == "composition" and not scene.geometry.statements:
-                new = draw(cameras(fresh)) if scene.camera() is A.DEFAULT_CAMERA else None
+            no_camera = scene.camera() is A.DEFAULT_CAMERA
+            if section == "composition" and no_camera and (
+                not scene.geometry.statements or draw(st.booleans())
+            ):
+                new = _draw_params(draw, A.Camera, {"name": fresh})
+            elif section == "composition" and not scene.geometry.statements:
+                new = None
             elif section == "lighting" and scene.world() is None and draw(st.booleans()):
-                new = draw(worlds)
+                new = _draw_params(draw, A.World)
             else:
                 new = draw(_new_statement(scene, section, fresh))
             if section == "composition" and isinstance(new, A.ObjectDef):
                 room = len(scene.objects()) < MAX_OBJECTS
             if new is None or not room:
                 continue
-            new = draw(_decorate(st.just(new), True))
+            new = _draw_comments(draw, new, comments)
             statements.append(new)
             ops.append(A.PutOp(statement=new))
         else:
@@ -436,7 +490,7 @@ def _edit(draw, scene: A.Scene, section: str) -> tuple[list[A.Node], A.Scene]:
                 del statements[index]
                 ops.append(A.RemoveOp(name=old.name))
             elif kind == "put_replace":
-                new = draw(_replacement(scene, section, old, index))
+                new = draw(_replacement(scene, section, old, index, comments))
                 if new is None:
                     continue
                 statements[index] = new
@@ -452,21 +506,21 @@ def _edit(draw, scene: A.Scene, section: str) -> tuple[list[A.Node], A.Scene]:
 
 
 @st.composite
-def _replacement(draw, scene: A.Scene, section: str, old: A.Node, index: int):
+def _replacement(draw, scene: A.Scene, section: str, old: A.Node, index: int, comments: bool):
     """A new statement of the same kind and name as `old`, valid in place (None if none fits)."""
     if isinstance(old, A.Camera):
-        new = draw(cameras(old.name))
+        new = _draw_params(draw, A.Camera, {"name": old.name})
     elif isinstance(old, A.World):
-        new = draw(worlds)
+        new = _draw_params(draw, A.World)
     elif isinstance(old, A.ShapeDef):
         # depth 0 or a plain re-draw: never deepen shapes that refer to this one
         refs = {s.name: s.shape for s in scene.geometry.statements[:index]}
-        new = A.ShapeDef(name=old.name, shape=draw(shape_exprs(refs, max_depth=0)))
+        new = A.ShapeDef(name=old.name, shape=_draw_shape(draw, refs, 0))
         if is_flat(new.shape, refs) and old.name in _used(scene):
             return None
     else:
         new = draw(_new_statement(scene, section, old.name, before=index))
-    return draw(_decorate(st.just(new), True))
+    return _draw_comments(draw, new, comments)
 
 
 def _inner(statement: A.Node) -> tuple[A.Node, str | None]:
@@ -533,5 +587,5 @@ def scene_pairs(draw, comments: bool = True) -> tuple[A.Scene, A.Scene]:
     a = draw(scenes(comments=comments))
     b = a
     for _ in range(draw(st.integers(1, 4))):
-        _, b = draw(_edit(b, draw(st.sampled_from(A.SECTION_NAMES))))
+        _, b = draw(_edit(b, draw(st.sampled_from(A.SECTION_NAMES)), comments))
     return a, b

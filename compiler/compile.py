@@ -1,0 +1,279 @@
+"""Lowering a Scene AST into a standalone bpy script for Blender 5.0.
+
+`compile_scene(scene)` builds a plain-data plan of the scene (which meshes, operands, materials,
+lights...) and renders it through the Jinja templates in `templates/`. Every value reaches the
+script through a `py_*` escaping filter (see `filters.py`), and the finished script is checked by
+`check_script` before it is returned. Nothing here runs Blender.
+
+Geometry lowering:
+- each shape used by an object becomes one mesh named after the shape, shared by every object of
+  that shape (a linked duplicate; materials are linked per object). Transforms written inside the
+  shape expression are baked into the mesh; the object's `at`/`rotate`/`scale` is the Blender
+  object's transform.
+- CSG keeps its operands live: the first operand is the mesh itself, every further operand is a
+  hidden helper object `<object>__op1`, `<object>__op2`, ... (mesh `<shape>__op1`, ...) parented to
+  the object it cuts, with a Boolean modifier (Exact solver) on that object. Nested CSG nests the
+  same way. `apply_csg=True` applies the modifiers and deletes the helpers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import jinja2
+
+from scenelang import ast as sl
+from scenelang.compiler.filters import FILTERS, check_name, finalize
+from scenelang.compiler.script_check import check_script
+from scenelang.compiler.settings import DEFAULT_SETTINGS, RenderSettings
+from scenelang.errors import Diagnostic, SceneError
+
+BOOLEAN_OPERATIONS = {"union": "UNION", "difference": "DIFFERENCE", "intersection": "INTERSECT"}
+AREA_SHAPES = {"square": "SQUARE", "rectangle": "RECTANGLE", "disk": "DISK", "ellipse": "ELLIPSE"}
+DEFAULT_MATERIAL_NAME = "scenelang_default_grey"
+DEFAULT_SOURCE_LABEL = "<scene>"
+
+Transform = tuple[Any, Any, Any]  # (at, rotate, scale) with None for "not given"
+
+
+@dataclass
+class PrimitiveCall:
+    """One primitive added to a mesh: its kind, its parameters and the transform baked into it."""
+
+    kind: str
+    params: dict[str, Any]
+    matrix: list[Transform]
+
+
+@dataclass
+class MeshPlan:
+    """A mesh built once (by the script function `mesh_<name>`) and shared by objects."""
+
+    name: str
+    primitives: list[PrimitiveCall] = field(default_factory=list)
+
+
+@dataclass
+class OperandPlan:
+    """A CSG helper object: built from `mesh`, parented to `parent` (None = the object itself)."""
+
+    suffix: str
+    mesh: MeshPlan
+    parent: str | None
+    matrix: list[Transform]
+    operation: str
+
+
+@dataclass
+class ShapePlan:
+    name: str
+    comment: str
+    mesh: MeshPlan
+    operands: list[OperandPlan] = field(default_factory=list)
+
+
+def _comment(node: sl.Node, label: str, what: str) -> str:
+    """`scene.sl:12 object ball_1` (the line is left out when the node has no span)."""
+    span = node.span
+    if span is None:
+        return f"{label} {what}"
+    return f"{label}:{span.line} {what}"
+
+
+def _scale3(scale: Any) -> tuple[float, float, float] | None:
+    if scale is None:
+        return None
+    if isinstance(scale, (int, float)):
+        return (float(scale),) * 3
+    return tuple(scale)  # type: ignore[return-value]
+
+
+def _transform(node: sl.ShapeBase) -> Transform:
+    return (node.at, node.rotate, _scale3(node.scale))
+
+
+class _ShapeLowering:
+    """Turns one ShapeDef's expression into a base mesh plus CSG operand helpers."""
+
+    def __init__(self, shapes: dict[str, sl.ShapeDef], shape: sl.ShapeDef, taken: set[str]):
+        self.shapes = shapes
+        self.taken = taken  # mesh names in use (an operand mesh must not reuse a shape's name)
+        self.plan = ShapePlan(name=shape.name, comment="", mesh=MeshPlan(shape.name))
+        self._stack: list[str] = [shape.name]
+
+    def _resolve(self, ref: sl.Ref) -> sl.ShapeBase:
+        target = self.shapes.get(ref.name)
+        if target is None:
+            raise SceneError(f"unknown shape {ref.name!r}", ref.span)
+        if ref.name in self._stack:
+            cycle = " -> ".join([*self._stack, ref.name])
+            raise SceneError(f"shape definitions refer to each other in a cycle: {cycle}", ref.span)
+        return target.shape
+
+    def fill(self, mesh: MeshPlan, owner: str | None, node: sl.ShapeBase, outer: list[Transform]):
+        """Add `node` (with its own transform, inside `outer`) to `mesh`, the base of `owner`."""
+        chain = [*outer, _transform(node)]
+        if isinstance(node, sl.Ref):
+            inner = self._resolve(node)
+            self._stack.append(node.name)
+            self.fill(mesh, owner, inner, chain)
+            self._stack.pop()
+        elif isinstance(node, sl.Csg):
+            self.csg_body(mesh, owner, node, chain)
+        else:
+            params = {k: v for k, v in node.params().items() if k not in sl.ShapeBase.TRANSFORMS}
+            mesh.primitives.append(PrimitiveCall(node.kind, params, chain))
+
+    def csg_body(self, mesh: MeshPlan, owner: str | None, node: sl.Csg, chain: list[Transform]):
+        """The first operand goes into `mesh`; each further operand becomes a helper of owner."""
+        first, *rest = node.operands
+        self.fill(mesh, owner, first, chain)
+        for operand in rest:
+            self.operand(owner, operand, chain, BOOLEAN_OPERATIONS[node.kind])
+
+    def operand(self, parent: str | None, node: sl.ShapeBase, outer: list[Transform], op: str):
+        pushed = 0
+        while isinstance(node, sl.Ref):
+            outer = [*outer, _transform(node)]
+            resolved = self._resolve(node)
+            self._stack.append(node.name)
+            pushed += 1
+            node = resolved
+        suffix = f"op{len(self.plan.operands) + 1}"
+        mesh = MeshPlan(_unique_name(f"{self.plan.name}__{suffix}", self.taken))
+        self.taken.add(mesh.name)
+        helper = OperandPlan(suffix, mesh, parent, [*outer, _transform(node)], op)
+        self.plan.operands.append(helper)
+        if isinstance(node, sl.Csg):
+            self.csg_body(mesh, suffix, node, [])
+        else:
+            self.fill(mesh, suffix, node.model_copy(update={"at": None, "rotate": None, "scale": None}), [])
+        del self._stack[len(self._stack) - pushed :]
+
+
+def lower_shape(shapes: dict[str, sl.ShapeDef], shape: sl.ShapeDef, label: str,
+                taken: set[str] | None = None) -> ShapePlan:
+    """The mesh and CSG operands of one shape; `taken` collects the mesh names used so far."""
+    lowering = _ShapeLowering(shapes, shape, set(shapes) if taken is None else taken)
+    lowering.fill(lowering.plan.mesh, None, shape.shape, [])
+    lowering.plan.comment = _comment(shape, label, f"shape {shape.name}")
+    return lowering.plan
+
+
+def _material_plan(material: sl.MaterialDef, label: str) -> dict[str, Any]:
+    return {"name": material.name, "comment": _comment(material, label, f"material {material.name}"),
+            **material.material.params()}
+
+
+def _light_plan(light: sl.LightDef, label: str) -> dict[str, Any]:
+    params = light.light.params()
+    if isinstance(light.light, sl.Area):
+        params["shape"] = AREA_SHAPES[light.light.shape]
+    return {"name": light.name, "kind": light.light.kind,
+            "comment": _comment(light, label, f"light {light.name}"), **params}
+
+
+def _unique_name(wanted: str, taken: set[str]) -> str:
+    name = wanted
+    while name in taken:
+        name += "_"
+    return name
+
+
+def build_plan(scene: sl.Scene, *, apply_csg: bool, source_file: str | None,
+               settings: RenderSettings) -> dict[str, Any]:
+    """Everything the templates need, as plain data (names checked, references resolved)."""
+    label = source_file or DEFAULT_SOURCE_LABEL
+    shapes = scene.shapes()
+    materials = scene.materials_by_name()
+    errors: list[Diagnostic] = []
+    objects = scene.objects()
+    for obj in objects:
+        if obj.shape not in shapes:
+            errors.append(Diagnostic(f"object {obj.name} uses unknown shape {obj.shape!r}", obj.span))
+        if obj.material is not None and obj.material not in materials:
+            errors.append(Diagnostic(
+                f"object {obj.name} uses unknown material {obj.material!r}", obj.span))
+    if errors:
+        raise SceneError(errors)
+
+    used_shapes: list[ShapePlan] = []
+    mesh_names = set(shapes)
+    for shape in scene.geometry.statements:
+        if any(obj.shape == shape.name for obj in objects):
+            check_name(shape.name)
+            used_shapes.append(lower_shape(shapes, shape, label, mesh_names))
+
+    all_names = {st.name for section in scene.sections() for st in section.statements}
+    default_material = None
+    if any(obj.material is None for obj in objects):
+        default_material = _unique_name(DEFAULT_MATERIAL_NAME, all_names)
+
+    camera = scene.camera()
+    world = scene.world() or sl.World()
+    return {
+        "source": label,
+        "version": scene.version,
+        "apply_csg": apply_csg,
+        "settings": settings,
+        "resolution": camera.resolution,
+        "shapes": used_shapes,
+        "materials": [_material_plan(m, label) for m in scene.materials.statements],
+        "default_material": default_material,
+        "objects": [
+            {"name": o.name, "shape": o.shape, "material": o.material, "at": o.at,
+             "rotate": o.rotate, "scale": _scale3(o.scale),
+             "comment": _comment(o, label, f"object {o.name}")}
+            for o in objects
+        ],
+        "camera": {"name": camera.name, "at": camera.at, "look_at": camera.target(),
+                   "rotate": camera.rotate, "lens": camera.lens if camera.fov is None else None,
+                   "fov": camera.fov, "sensor": camera.sensor,
+                   "default_lens": sl.Camera.DEFAULT_LENS,
+                   "comment": _comment(camera, label, f"camera {camera.name}")},
+        "world": {"color": world.color, "strength": world.strength,
+                  "comment": _comment(world, label, "world")},
+        "lights": [_light_plan(light, label) for light in scene.lights()],
+    }
+
+
+@lru_cache(maxsize=1)
+def template_environment() -> jinja2.Environment:
+    """The Jinja environment: StrictUndefined, no autoescape, every printed value filtered."""
+    folder = resources.files("scenelang.compiler") / "templates"
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(folder)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        finalize=finalize,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(FILTERS)
+    return env
+
+
+def compile_scene(scene: sl.Scene, *, apply_csg: bool = False, source_file: str | None = None,
+                  settings: RenderSettings | None = None) -> str:
+    """The scene as a standalone, checked bpy script (text).
+
+    apply_csg: apply the Boolean modifiers (default False: CSG stays live and editable).
+    source_file: the `.sl` file named in the script's line comments (default: the spans' file,
+    else `<scene>`).
+    settings: render defaults embedded in the script (default `RenderSettings()`).
+    Raises SceneError for dangling references, FilterError for values that cannot be emitted
+    (only reachable with hand-built, unvalidated ASTs) and ScriptCheckError if the script fails
+    the safety check.
+    """
+    if source_file is None:
+        source_file = next((st.span.file for section in scene.sections()
+                            for st in section.statements if st.span and st.span.file), None)
+    plan = build_plan(scene, apply_csg=apply_csg, source_file=source_file,
+                      settings=settings or DEFAULT_SETTINGS)
+    text = template_environment().get_template("script.py.j2").render(**plan)
+    check_script(text)
+    return text

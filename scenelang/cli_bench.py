@@ -1,0 +1,95 @@
+"""`scenelang bench`: the reconstruction benchmark (see `scenelang.stages.bench` and
+docs/benchmark.md)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+
+def _tier(text: str) -> int:
+    if text not in ("1", "2", "3"):
+        raise argparse.ArgumentTypeError(f"tier must be 1, 2 or 3, got {text!r}")
+    return int(text)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+    return value
+
+
+def _size(text: str) -> int:
+    value = _positive(text)
+    if value < 32:
+        raise argparse.ArgumentTypeError(f"size must be at least 32 px, got {value}")
+    return value
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from scenelang.cli_reconstruct import parse_budget
+
+    p = sub.add_parser(
+        "bench", help="benchmark reconstruction on seeded random scenes",
+        description="Render seeded random scenes of three tiers in Blender, reconstruct each from "
+                    "its image alone, and print per tier PSNR, SSIM, object silhouette IoU, "
+                    "object count and position errors, colour errors, valid-program rate and "
+                    "time per image (see docs/benchmark.md).")
+    p.add_argument("--tier", type=_tier, action="append",
+                   help="tier 1, 2 or 3 (repeatable; default all three)")
+    p.add_argument("--n", type=_positive, default=5, help="scenes per tier (default 5)")
+    p.add_argument("--mode", choices=["staged", "direct", "both"], default="both",
+                   help="reconstruction mode(s) to compare at equal budget (default both)")
+    p.add_argument("--proposer", choices=["offline", "vlm"], default="offline",
+                   help="who writes the patches (default offline)")
+    p.add_argument("--model", help="VLM model (with --proposer vlm)")
+    p.add_argument("--base-url", help="OpenAI-compatible endpoint (with --proposer vlm)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the first scene (default 0)")
+    p.add_argument("--json", metavar="OUT", help="also write the results as JSON to OUT")
+    p.add_argument("--size", type=_size, default=320,
+                   help="long side (px) of targets and final renders, 4:3 (default 320)")
+    p.add_argument("--samples", type=_positive, default=32,
+                   help="Cycles samples of targets and final renders (default 32)")
+    p.add_argument("--loop-size", type=_size, default=256,
+                   help="long side (px) of the engine's in-loop renders (default 256)")
+    p.add_argument("--loop-samples", type=_positive, default=16,
+                   help="Cycles samples of in-loop renders (default 16)")
+    p.add_argument("--budget", type=parse_budget, default=None,
+                   help="rounds per stage, e.g. geometry=5,materials=3 (default: the engine's)")
+    p.add_argument("--out", default="runs/bench", help="folder for targets and runs "
+                                                       "(default runs/bench)")
+    p.add_argument("--quiet", "-q", action="store_true", help="print only the table")
+    p.set_defaults(func=cmd_bench)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from scenelang.stages.bench import BenchConfig, format_table, run_bench, write_json
+    from scenelang.stages.proposer import ProposerUnavailable
+
+    modes = ("staged", "direct") if args.mode == "both" else (args.mode,)
+    options = {}
+    if args.proposer == "vlm":
+        options = {"model": args.model, "base_url": args.base_url}
+    config = BenchConfig(
+        tiers=tuple(sorted(set(args.tier))) if args.tier else (1, 2, 3), n=args.n, modes=modes,
+        proposer=args.proposer, proposer_options=options, seed=args.seed, size=args.size,
+        samples=args.samples, loop_size=args.loop_size, loop_samples=args.loop_samples,
+        budgets=args.budget or None, out=Path(args.out))
+    logging.getLogger("scenelang").setLevel(logging.WARNING)
+    say = (lambda *a, **k: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
+    try:
+        results = run_bench(config, log=say)
+    except ProposerUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(format_table(results["summary"], vlm=args.proposer == "vlm"))
+    if args.json:
+        write_json(results, Path(args.json))
+        print(f"results: {args.json}")
+    return 0

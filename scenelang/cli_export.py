@@ -1,0 +1,49 @@
+"""`scenelang export SCENE -o OUT.glb|.gltf|.obj|.stl`: the scene's meshes for other tools."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from scenelang.errors import SceneError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "export",
+        help="export a scene's meshes to glTF, OBJ or STL",
+        description="Evaluate a scene's shapes (CSG included) and write them as .glb or .gltf "
+                    "(one node per object, materials' base colours), .obj (+ .mtl) or .stl (one "
+                    "merged mesh). The format follows the output's extension. glTF and OBJ are "
+                    "written Y-up like Blender's exporters; STL stays Z-up.",
+    )
+    p.add_argument("file", metavar="SCENE", help="the .sl file")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="output file: .glb, .gltf, .obj or .stl")
+    p.set_defaults(func=cmd_export)
+
+
+def cmd_export(args) -> int:
+    from scenelang.backends.export import check_format, export_scene
+    from scenelang.parser import parse_scene, read_source
+    from scenelang.validate import check
+
+    check_format(args.output)
+    source = read_source(args.file)
+    try:
+        scene = parse_scene(source, args.file)
+        warnings = check(scene)
+        for warning in warnings:
+            print(warning.format(source), file=sys.stderr)
+        output = Path(args.output)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        result = export_scene(scene, output)
+    except SceneError as exc:
+        exc.source = exc.source or source
+        raise
+    for warning in result.warnings:
+        print(f"{args.file}: warning: {warning}", file=sys.stderr)
+    for path in result.files:
+        print(path)
+    return 0
