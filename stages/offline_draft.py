@@ -46,10 +46,10 @@ from scenelang.stages.vision_shape import classify_silhouette
 
 GROUND_SIZE = 1000.0
 """Side (m) of the ground plane the drafts use: large enough to reach the horizon."""
-MAX_KINDS_TRIED = 3
-"""At most this many primitive kinds are fitted per silhouette."""
+ALWAYS_TRIED = ("box", "sphere", "cylinder", "cone")
+"""Primitive kinds fitted to every silhouette (the classifier's ranking only breaks near-ties)."""
 MIN_KIND_CONFIDENCE = 0.08
-"""Kinds ranked below this confidence are not tried (the best one always is)."""
+"""A torus is fitted too when the classifier gives it at least this confidence."""
 
 
 @dataclass
@@ -207,10 +207,9 @@ def fit_regions(analysis: Analysis, camera: A.Camera, *, max_evals: int = 120,
             continue
         care = ~(everything & ~mask) & analysis.care
         ranking = classify_silhouette(mask)
-        kinds = [k for j, (k, conf) in enumerate(ranking)
-                 if k != "difference" and (j == 0 or conf >= MIN_KIND_CONFIDENCE)][:MAX_KINDS_TRIED]
-        if not kinds:
-            kinds = ["box"]
+        # fits are cheap: every solid kind is tried, the torus only when the classifier sees one
+        kinds = list(ALWAYS_TRIED) + [k for k, conf in ranking
+                                      if k == "torus" and conf >= MIN_KIND_CONFIDENCE]
         best: tuple[float, Guess] | None = None
         confidence = dict(ranking)
         for kind in kinds:
@@ -226,10 +225,21 @@ def fit_regions(analysis: Analysis, camera: A.Camera, *, max_evals: int = 120,
             value = iou + 0.03 * confidence.get(kind, 0.0) - 0.01 * (len(g.dims) + (kind == "box"))
             if best is None or value > best[0]:
                 best = (value, g)
-        if best is not None:
+        if best is not None and plausible(best[1], best[0]):
             guesses.append(best[1])
             index.append(i)
     return guesses, index, evals
+
+
+MIN_HEIGHT = 0.08
+"""Fits flatter than this (m) are taken for shadow or ground fragments, not objects."""
+MIN_FIT_IOU = 0.45
+"""Fits whose silhouette IoU stays below this explain no object and are dropped."""
+
+
+def plausible(g: Guess, iou: float) -> bool:
+    """False for fits that are more likely a fragment of shadow or ground than an object."""
+    return g.height() >= MIN_HEIGHT and iou >= MIN_FIT_IOU
 
 
 def draft_model(analysis: Analysis, camera: A.Camera, *,

@@ -355,8 +355,11 @@ def fit_single(kind: str, mask: np.ndarray, care: np.ndarray, camera: A.Camera,
         return masked_iou(silhouette(c, camera, size), mask, care)
 
     evals = max_evals if kind != "torus" else max(30, max_evals // 3)
-    g, value = fit_guess(g, objective, max_evals=evals)
-    return g, value
+    if kind != "box":
+        return fit_guess(g, objective, max_evals=evals)
+    # a box's yaw has local optima (and sizes can swap with a quarter turn): try three starts
+    fits = [fit_guess(replace(g, yaw=yaw), objective, max_evals=evals) for yaw in (0.0, 30.0, 60.0)]
+    return max(fits, key=lambda f: f[1])
 
 
 def joint_objective(guesses: Sequence[Guess], targets: Sequence[np.ndarray], camera: A.Camera,

@@ -71,27 +71,36 @@ def estimate_base_color(
 def estimate_specular(image: ImageSource, region: Region) -> tuple[float, float]:
     """Guess (roughness, metallic), both 0..1, from the region's highlight statistics.
 
-    - contrast = peak luminance (99.7th percentile) / median luminance;
-    - highlight = pixels above halfway between median and peak; its share of the region;
-    - depth = 5th percentile / median luminance (a metal shows reflections of dark
-      surroundings next to bright ones; a dielectric keeps a diffuse floor).
+    Measured on the region's interior (at least 2 px from its outline, so edges mixed with a
+    brighter background do not count), on linear luminance averaged over 3x3 pixels (render
+    noise): `peak` = its maximum, `base` = its 95th percentile. A *highlight* is a peak above
+    1.25 x base with at least one clipped white pixel (sRGB >= 0.97 in all channels, as the sun
+    reflected by a smooth surface), or any peak above 1.8 x base.
 
-    No clear highlight (contrast < 1.35) gives roughness 0.8, or 0.6 for a faint one (contrast
-    1.15..1.35); a clear highlight gives 0.05 + 1.5 * share, at most 0.5 (small and sharp =
-    smooth). metallic = clip((0.55 - depth) / 0.2, 0, 1) with a clear highlight, else 0.
+    - no highlight: roughness 0.8 (peak < 1.1 x base) or 0.6, metallic 0;
+    - highlight: roughness = 0.05 + 2 x (share of interior pixels above halfway from base to
+      peak), at most 0.4 (small and sharp = smooth); metallic = clip((0.45 - q) / 0.15, 0, 1)
+      where q = 25th percentile / median luminance of the whole region (a metal shows dark
+      reflections next to bright ones, a dielectric keeps a diffuse floor).
     """
-    lum = luminance(_region_pixels(image, region))
-    median = max(float(np.median(lum)), 1e-6)
-    peak = float(np.percentile(lum, 99.7))
-    contrast = peak / median
-    if contrast < 1.15:
-        return 0.8, 0.0
-    if contrast < 1.35:
-        return 0.6, 0.0
-    share = float(np.mean(lum > median + 0.5 * (peak - median)))
-    roughness = float(np.clip(0.05 + 1.5 * share, 0.05, 0.5))
-    depth = float(np.percentile(lum, 5)) / median
-    metallic = float(np.clip((0.55 - depth) / 0.2, 0.0, 1.0))
+    img = load_image(image)
+    if region.mask.shape != img.shape[:2]:
+        raise SceneError(f"region mask {region.mask.shape} does not match the image {img.shape[:2]}")
+    lum = luminance(srgb_to_linear(img))
+    interior = ndimage.distance_transform_edt(region.mask) >= 2
+    if interior.sum() < 9:
+        interior = region.mask
+    smooth = ndimage.uniform_filter(lum, size=3)[interior]
+    peak, base = float(smooth.max()), max(float(np.percentile(smooth, 95)), 1e-6)
+    ratio = peak / base
+    clipped = bool(np.any(np.all(img[interior] >= 0.97, axis=1)))
+    if not ((ratio > 1.25 and clipped) or ratio > 1.8):
+        return (0.8 if ratio < 1.1 else 0.6), 0.0
+    share = float(np.mean(smooth > base + 0.5 * (peak - base)))
+    roughness = float(np.clip(0.05 + 2.0 * share, 0.05, 0.4))
+    whole = lum[region.mask]
+    floor = float(np.percentile(whole, 25)) / max(float(np.median(whole)), 1e-6)
+    metallic = float(np.clip((0.45 - floor) / 0.15, 0.0, 1.0))
     return roughness, metallic
 
 
@@ -141,8 +150,8 @@ def estimate_light(
 ) -> LightEstimate:
     """Estimate the sun (direction, strength, colour) and the world colour.
 
-    Direction: from the shading of sphere-like objects (a Lambertian fit of luminance against
-    the sphere's normals gives the direction towards the light in the camera frame) and from
+    Direction: from the shading of sphere-like, non-metallic objects (the mean sphere normal of
+    their brightest pixels, 90th to 98th percentile, points towards the light) and from
     the shadows (the offset from each object's ground contact to the centroid of its shadow
     gives the azimuth; the shadow's length against the object's height the elevation), with
     the ground plane tilted by `pitch_deg` (camera looking down; default `DEFAULT_PITCH_DEG`).
@@ -156,7 +165,7 @@ def estimate_light(
     pitch = math.radians(DEFAULT_PITCH_DEG if pitch_deg is None else pitch_deg)
     linear = srgb_to_linear(img)
     cues: list[tuple[np.ndarray, float, str]] = []
-    shading = _shading_direction(linear, segmentation)
+    shading = _shading_direction(img, linear, segmentation)
     if shading is not None:
         cues.append((shading[0], shading[1], "shading"))
     shadow = _shadow_direction(segmentation, pitch, None if shading is None else shading[0])
@@ -226,31 +235,28 @@ def _from_angles(pitch: float, elevation: float, image_dir: np.ndarray) -> np.nd
     return math.cos(elevation) * ground - math.sin(elevation) * up
 
 
-def _shading_direction(linear: np.ndarray, seg: Segmentation) -> tuple[np.ndarray, float] | None:
-    """Lambertian fit on sphere-like regions: luminance = n . w + b, light towards w/|w|."""
+def _shading_direction(image: np.ndarray, linear: np.ndarray, seg: Segmentation) -> tuple[np.ndarray, float] | None:
+    """Brightest cap of sphere-like, non-metallic regions: its mean sphere normal points at the
+    light (Lambertian shading peaks where the normal meets the light)."""
     estimates, weights = [], []
     for region in seg.objects:
         if region.area < 60:
             continue
         kind, conf = classify_silhouette(region.mask)[0]
-        if kind != "sphere" or conf < 0.5:
+        if kind != "sphere" or conf < 0.5 or estimate_specular(image, region)[1] >= 0.5:
             continue
         rows, cols = np.nonzero(region.mask)
         radius = math.sqrt(region.area / math.pi)
         rc, cc = region.centroid
         nx, ny = (cols - cc) / radius, -(rows - rc) / radius
-        inside = nx**2 + ny**2 < 0.9
+        inside = nx**2 + ny**2 < 0.95
         lum = luminance(linear[rows, cols])
-        lit = inside & (lum >= np.percentile(lum, 40)) & (lum <= np.percentile(lum, 97))
-        if lit.sum() < 20:
+        cap = inside & (lum >= np.percentile(lum, 90)) & (lum <= np.percentile(lum, 98))
+        if cap.sum() < 4:
             continue
         nz = np.sqrt(np.clip(1 - nx**2 - ny**2, 0, 1))
-        design = np.stack([nx[lit], ny[lit], nz[lit], np.ones(lit.sum())], axis=1)
-        coef, *_ = np.linalg.lstsq(design, lum[lit], rcond=None)
-        towards = coef[:3]
-        if np.linalg.norm(towards) < 1e-6:
-            continue
-        estimates.append(-towards / np.linalg.norm(towards))
+        towards = np.array([nx[cap].mean(), ny[cap].mean(), nz[cap].mean()])
+        estimates.append(-towards / max(np.linalg.norm(towards), 1e-9))
         weights.append(conf * min(1.0, region.area / 400.0))
     if not estimates:
         return None

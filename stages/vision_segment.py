@@ -117,7 +117,7 @@ class SegmentationParams:
     """
 
     background_tolerance: float = 0.03
-    object_threshold: float = 0.06
+    object_threshold: float = 0.08
     noise_factor: float = 6.0
     min_area_fraction: float = 0.0008
     min_area_px: int = 12
@@ -150,7 +150,6 @@ def segment_objects(image: ImageSource, params: SegmentationParams | None = None
     candidate = (distance > threshold) & ~background
     ambient = None if bg_color is None else srgb_to_linear(bg_color)
     shadow, ratio = _find_shadows(img, model, candidate, p.shadow_max_ratio, ambient)
-    # shadow = _release_enclosed(shadow, candidate & ~shadow)
     min_area = max(p.min_area_px, int(round(p.min_area_fraction * h * w)))
     object_mask = _clean(candidate & ~shadow, min_area)
     components = _components(object_mask, min_area)
@@ -282,7 +281,7 @@ def _find_shadows(
     max_ratio: float,
     ambient: np.ndarray | None = None,
     chroma_tolerance: float = 0.05,
-    tint_tolerance: float = 0.1,
+    tint_tolerance: float = 0.15,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Candidate pixels that are the ground darkened by one common factor (umbra) or partly
     (penumbra). Returns (mask, umbra ratio in linear RGB or None).
@@ -336,12 +335,12 @@ def _find_shadows(
     # Render noise makes the chromaticity of dark pixels scatter: widen the tolerance to the
     # scatter seen among the umbra-level pixels (capped, so coloured objects stay out).
     scatter = np.linalg.norm(chroma[members] - umbra_chroma, axis=1)
-    chroma_tolerance = float(np.clip(1.5 * np.percentile(scatter, 80), chroma_tolerance, 0.12))
+    chroma_tolerance = float(np.clip(1.5 * np.percentile(scatter, 80), chroma_tolerance, 0.1))
     # Fraction of the way from lit ground (0) to full shadow (1).
     depth = (1.0 - level) / max(1.0 - umbra_level, 1e-3)
     # At and below the umbra level the chromaticity is least reliable (noise, and light bounced
-    # off the object onto the ground right under it), so the tolerance doubles there.
-    tolerance = np.where(depth >= 0.95, 2.0 * chroma_tolerance, chroma_tolerance)
+    # off the object onto the ground right under it), so the tolerance widens there.
+    tolerance = np.where(depth >= 0.95, 1.5 * chroma_tolerance, chroma_tolerance)
     full = (candidate & (depth >= 0.88) & (depth < 1.35)
             & (np.linalg.norm(chroma - umbra_chroma, axis=2) < tolerance))
     if full.sum() < 6:
@@ -361,21 +360,6 @@ def _segment_distance(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.nd
     ab = b - a
     t = np.clip(((points - a) @ ab) / max(float(ab @ ab), 1e-12), 0.0, 1.0)
     return np.linalg.norm(points - (a + t[..., None] * ab), axis=-1)
-
-
-def _release_enclosed(shadow: np.ndarray, objects: np.ndarray, share: float = 0.6) -> np.ndarray:
-    """Drop shadow parts that are mostly surrounded by object pixels: they are the dark side or a
-    reflection of an object whose colour is close to the ground's, not a shadow on the ground."""
-    labels, count = ndimage.label(shadow, structure=_EIGHT)
-    out = shadow.copy()
-    for i, piece in enumerate(ndimage.find_objects(labels), start=1):
-        window = tuple(slice(max(s.start - 1, 0), s.stop + 1) for s in piece)
-        comp = labels[window] == i
-        solid = ndimage.binary_fill_holes(comp)
-        ring = ndimage.binary_dilation(solid, structure=_EIGHT) & ~solid
-        if ring.any() and objects[window][ring].mean() > share:
-            out[window][comp] = False
-    return out
 
 
 # ------------------------------------------------------------------------------ objects
