@@ -256,8 +256,11 @@ def _shading_direction(image: np.ndarray, linear: np.ndarray, seg: Segmentation)
             continue
         nz = np.sqrt(np.clip(1 - nx**2 - ny**2, 0, 1))
         towards = np.array([nx[cap].mean(), ny[cap].mean(), nz[cap].mean()])
-        estimates.append(-towards / max(np.linalg.norm(towards), 1e-9))
-        weights.append(conf * min(1.0, region.area / 400.0))
+        towards /= max(np.linalg.norm(towards), 1e-9)
+        estimates.append(-towards)
+        # A cap at the rim means light from the side or behind: the peak is partly hidden and
+        # the estimate leans towards the camera, so it counts less.
+        weights.append(conf * min(1.0, region.area / 400.0) * float(np.clip((towards[2] - 0.3) / 0.5, 0.1, 1.0)))
     if not estimates:
         return None
     mean = np.average(np.stack(estimates), axis=0, weights=weights)
@@ -281,11 +284,18 @@ def _shadow_direction(seg: Segmentation, pitch: float, shading: np.ndarray | Non
         if rows.size < 6:
             continue
         contact = np.array(region.contact)
-        offset = np.array([cols.mean() - contact[1], contact[0] - rows.mean()])  # (right, up)
-        norm = np.linalg.norm(offset)
-        if norm < 1.0:
+        points = np.stack([cols - contact[1], contact[0] - rows], axis=1)  # (right, up)
+        offset = points.mean(axis=0)
+        if np.linalg.norm(offset) < 1.0:
             continue
-        unit = offset / norm
+        # An elongated shadow points along its long axis (the contact row is only roughly the
+        # start of the shadow); a blob along the offset from the contact.
+        spread = np.cov((points - offset).T)
+        values, axes = np.linalg.eigh(spread)
+        unit = offset / np.linalg.norm(offset)
+        if values[1] > 4.0 * max(values[0], 1e-6):
+            axis = axes[:, 1]
+            unit = axis if axis @ offset >= 0 else -axis
         reach = (cols - contact[1]) * unit[0] + (contact[0] - rows) * unit[1]
         vectors.append(unit)
         lengths.append(float(np.percentile(reach, 95)))
@@ -299,11 +309,11 @@ def _shadow_direction(seg: Segmentation, pitch: float, shading: np.ndarray | Non
         up = np.array([0.0, math.cos(pitch), math.sin(pitch)])
         elevation = math.asin(float(np.clip(-shading @ up, 0.05, 1.0)))
     else:
-        # Object height over shadow length, both as ground-plane lengths (image lengths
-        # divided by their foreshortening along the vertical and along the shadow).
-        stretch = math.hypot(unit[0], unit[1] * math.sin(pitch))
+        # Object height over shadow length, both as ground-plane lengths: an image step along
+        # (right, up) = unit covers |(right, up / sin p)| on the ground, a vertical one 1 / cos p.
+        stretch = math.hypot(unit[0], unit[1] / max(math.sin(pitch), 0.05))
         height = np.average(heights, weights=weights) / max(math.cos(pitch), 0.1)
-        length = max(np.average(lengths, weights=weights), 1.0) / max(stretch, 0.05)
+        length = max(np.average(lengths, weights=weights), 1.0) * stretch
         elevation = math.atan2(height, length)
     confidence = 0.6 * min(1.0, sum(weights) / 100.0)
     return _from_angles(pitch, elevation, unit), confidence

@@ -296,10 +296,19 @@ def _find_shadows(
     lin = srgb_to_linear(img)
     model_lin = np.maximum(srgb_to_linear(model), 1e-4)
     ratio = ndimage.median_filter(lin, size=(3, 3, 1), mode="nearest") / model_lin
-    smooth_ratio = ndimage.median_filter(lin, size=(5, 5, 1), mode="nearest") / model_lin
     level = ratio.mean(axis=2)
-    chroma = smooth_ratio / np.maximum(smooth_ratio.sum(axis=2, keepdims=True), 1e-6)
     grey = np.full(3, 1 / 3)
+    # Chromaticity averaged over 5x5 pixels against noise, but only over darkened, nearly
+    # grey-hued pixels, so that a coloured object does not tint the shadow next to it.
+    raw = lin / model_lin
+    raw_chroma = raw / np.maximum(raw.sum(axis=2, keepdims=True), 1e-6)
+    weight = (candidate & (raw.max(axis=2) < max_ratio)
+              & (np.linalg.norm(raw_chroma - grey, axis=2) < 0.25)).astype(float)
+    total = ndimage.uniform_filter(weight, size=5, mode="nearest")
+    chroma = np.stack(
+        [ndimage.uniform_filter(raw_chroma[..., c] * weight, size=5, mode="nearest") for c in range(3)], axis=2
+    ) / np.maximum(total, 1e-6)[..., None]
+    chroma = np.where(total[..., None] > 0.1, chroma, raw_chroma)
     tint = grey if ambient is None else np.asarray(ambient, float) / max(float(np.sum(ambient)), 1e-6)
     tint_distance = _segment_distance(chroma, grey, tint)
     dark = candidate & (ratio.max(axis=2) < max_ratio) & (level > 0.0) & (tint_distance < 0.15)

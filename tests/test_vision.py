@@ -461,7 +461,6 @@ def test_bad_inputs_raise_scene_errors():
 
 def upright_box(yaw_deg: float, pitch: float = 25.0, size=(1.0, 1.0, 1.2), scale=30.0) -> np.ndarray:
     """Orthographic silhouette of an upright box seen from `pitch` degrees above."""
-    from skimage.draw import polygon2mask
     from skimage.morphology import convex_hull_image
 
     a, b, c = size
@@ -471,8 +470,7 @@ def upright_box(yaw_deg: float, pitch: float = 25.0, size=(1.0, 1.0, 1.2), scale
     depth = corners[:, 0] * math.sin(yaw) + corners[:, 1] * math.cos(yaw)
     up = corners[:, 2] * math.cos(p) + depth * math.sin(p)
     mask = np.zeros((100, 100), bool)
-    for i in range(8):
-        mask |= polygon2mask(mask.shape, np.array([[50 - up[i] * scale, 50 + x[i] * scale]] * 3) + [[0, 0], [1, 0], [0, 1]])
+    mask[np.round(60 - up * scale).astype(int), np.round(50 + x * scale).astype(int)] = True
     return convex_hull_image(mask)
 
 
