@@ -130,13 +130,16 @@ def segment_objects(image: ImageSource, params: SegmentationParams | None = None
     """Split `image` into background, ground (shadows merged into it) and object regions.
 
     Steps: (1) the background is the region of near-uniform colour connected to the top edge,
-    accepted only when a different ground lies below it in most columns; (2) the ground colour is
-    modelled row by row (robust medians, plus a global left-right slope) and refined
-    iteratively; (3) pixels far from the model are object candidates, except shadows, whose
-    linear-RGB ratio to the ground matches the dominant darkening factor (umbra) or lies between
-    it and 1 (penumbra); (4) candidates are cleaned and split into 8-connected components;
-    (5) a component made of two clearly different colours is split in two (one object in front
-    of another). Objects are ordered by their contact row, nearest (lowest in the image) first.
+    accepted only when a clearly different ground lies below it in most columns; (2) the ground
+    colour is modelled row by row (robust medians, plus a global left-right slope) and refined
+    iteratively; (3) pixels farther than `object_threshold` from the model are object
+    candidates, except shadows: the umbra is the darkest well-populated level of the linear
+    ratio pixel / ground whose hue is the ground's (grey, or tinted towards a visible world
+    colour), full shadow matches it, penumbra lies between it and 1 in a thin band next to full
+    shadow and lit ground; (4) candidates are cleaned (opening, small holes filled) and split
+    into 8-connected components of at least `min_area` px; (5) a component made of two clearly
+    different chromaticities is split in two (one object in front of another). Objects are
+    ordered by their contact row, nearest (lowest in the image) first.
     """
     p = params or SegmentationParams()
     img = load_image(image).astype(np.float64)
@@ -308,7 +311,7 @@ def _find_shadows(
     chroma = np.stack(
         [ndimage.uniform_filter(raw_chroma[..., c] * weight, size=5, mode="nearest") for c in range(3)], axis=2
     ) / np.maximum(total, 1e-6)[..., None]
-    chroma = np.where(total[..., None] > 0.1, chroma, raw_chroma)
+    chroma = np.where(((weight > 0) & (total > 0.1))[..., None], chroma, raw_chroma)
     tint = grey if ambient is None else np.asarray(ambient, float) / max(float(np.sum(ambient)), 1e-6)
     tint_distance = _segment_distance(chroma, grey, tint)
     dark = candidate & (ratio.max(axis=2) < max_ratio) & (level > 0.0) & (tint_distance < 0.15)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
+from scipy.spatial import ConvexHull, QhullError
 from skimage import measure
 from skimage.draw import polygon2mask
 from skimage.morphology import convex_hull_image
@@ -119,7 +120,7 @@ def classify_silhouette(mask: np.ndarray) -> list[tuple[str, float]]:
 def _evidence(d: ShapeDescriptors) -> dict[str, float]:
     """Unnormalised, positive evidence per kind from the descriptors."""
     if d.holes:
-        ring = _soft(d.ellipse_iou, 0.85, 0.04) * _soft(d.hole_ellipse_iou, 0.6, 0.1)
+        ring = _soft(d.ellipse_iou, 0.92, 0.015) * _soft(d.hole_ellipse_iou, 0.6, 0.1)
         return {"torus": 0.2 + 4.0 * ring, "difference": 1.0, "box": 0.05, "sphere": 0.05,
                 "cylinder": 0.05, "cone": 0.05}
     # How well each template explains the silhouette, sharpened so small IoU gaps matter.
@@ -217,15 +218,13 @@ def _polygon_fit(filled: np.ndarray, hull: np.ndarray, max_vertices: int = 6) ->
 
 def _visvalingam(poly: np.ndarray, keep: int) -> np.ndarray:
     """Reduce a closed polygon (no repeated end point) to `keep` vertices."""
-    points = [p for p in poly]
+    points = np.asarray(poly, float)
     while len(points) > keep:
-        n = len(points)
-        areas = [
-            abs(np.cross(points[i] - points[i - 1], points[(i + 1) % n] - points[i - 1])) / 2
-            for i in range(n)
-        ]
-        points.pop(int(np.argmin(areas)))
-    return np.asarray(points)
+        prev, nxt = np.roll(points, 1, axis=0), np.roll(points, -1, axis=0)
+        a, b = points - prev, nxt - prev
+        areas = np.abs(a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0])
+        points = np.delete(points, int(np.argmin(areas)), axis=0)
+    return points
 
 
 def _frustum_fit(filled: np.ndarray) -> tuple[float, float]:
@@ -273,20 +272,10 @@ def _ellipse_points(row: float, col: float, half_height: float, half_width: floa
 
 
 def _hull_polygon(points: np.ndarray) -> np.ndarray | None:
-    """Convex hull of 2D points (monotone chain), as a closed (row, col) polygon."""
-    pts = np.unique(np.round(points, 6), axis=0)
-    if len(pts) < 3:
+    """Convex hull of 2D points, as a closed (row, col) polygon (None when degenerate)."""
+    try:
+        hull = ConvexHull(points)
+    except QhullError:
         return None
-    pts = pts[np.lexsort((pts[:, 1], pts[:, 0]))]
-
-    def half(seq):
-        out: list[np.ndarray] = []
-        for p in seq:
-            while len(out) >= 2 and np.cross(out[-1] - out[-2], p - out[-2]) <= 0:
-                out.pop()
-            out.append(p)
-        return out
-
-    lower, upper = half(pts), half(pts[::-1])
-    hull = np.array(lower[:-1] + upper[:-1])
-    return hull if len(hull) >= 3 else None
+    ring = points[hull.vertices]
+    return np.vstack([ring, ring[:1]])

@@ -90,8 +90,7 @@ def render_scene(spec: Spec, png: Path, mask_png: Path) -> None:
     scene.render.image_settings.file_format = "PNG"
     scene.render.image_settings.color_mode = "RGB"
 
-    world = bpy.data.worlds.new("world")
-    world.use_nodes = True
+    world = bpy.data.worlds.new("world")  # Blender 5 gives new worlds and materials node trees
     background = world.node_tree.nodes["Background"]
     background.inputs["Color"].default_value = (*spec.world_color, 1.0)
     background.inputs["Strength"].default_value = 1.0
@@ -99,7 +98,6 @@ def render_scene(spec: Spec, png: Path, mask_png: Path) -> None:
 
     def material(name, color, roughness, metallic):
         mat = bpy.data.materials.new(name)
-        mat.use_nodes = True
         bsdf = mat.node_tree.nodes["Principled BSDF"]
         bsdf.inputs["Base Color"].default_value = (*color, 1.0)
         bsdf.inputs["Roughness"].default_value = roughness
