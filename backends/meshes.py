@@ -258,28 +258,31 @@ def _primitive(expr) -> _Part:
     raise SceneError(f"unknown shape kind {getattr(expr, 'kind', type(expr).__name__)!r}", expr.span)
 
 
-def _boolean(op: str, meshes: list[trimesh.Trimesh]) -> trimesh.Trimesh:
+def _boolean(op: str, meshes: list[trimesh.Trimesh], span=None) -> trimesh.Trimesh:
     if len(meshes) == 1:
         return meshes[0]
-    result = getattr(trimesh.boolean, op)(meshes, engine="manifold", check_volume=False)
+    try:
+        result = getattr(trimesh.boolean, op)(meshes, engine="manifold", check_volume=False)
+    except Exception as exc:  # manifold3d reports bad input with assorted exception types
+        raise SceneError(f"the {op} of {len(meshes)} shapes could not be computed: {exc}", span) from exc
     return _mesh(result.vertices, result.faces) if len(result.faces) else _empty()
 
 
 def _csg(expr: Csg, parts: list[_Part]) -> _Part:
     if expr.kind == "union":
         volumes = [p.volume for p in parts if not p.volume.is_empty]
-        volume = _boolean("union", volumes) if volumes else _empty()
+        volume = _boolean("union", volumes, expr.span) if volumes else _empty()
         return _Part(volume, _concat([p.sheets for p in parts]))
     base, rest = parts[0], parts[1:]
     if expr.kind == "difference":
         if base.volume.is_empty:
             return base
         cutters = [p.volume for p in rest if not p.volume.is_empty]
-        return _Part(_boolean("difference", [base.volume, *cutters]), base.sheets)
+        return _Part(_boolean("difference", [base.volume, *cutters], expr.span), base.sheets)
     operands = [p for p in parts if not p.is_surface]
     if not operands or any(p.volume.is_empty for p in operands):
         return _Part(_empty(), _empty())
-    return _Part(_boolean("intersection", [p.volume for p in operands]), _empty())
+    return _Part(_boolean("intersection", [p.volume for p in operands], expr.span), _empty())
 
 
 def _build(expr, env: Mapping[str, ShapeDef]) -> _Part:

@@ -74,7 +74,8 @@ class Preview:
 
     def mask(self, names: Sequence[str]) -> np.ndarray:
         """Pixels where one of the objects `names` is the visible surface."""
-        ids = [i for i, n in enumerate(self.object_names) if n in set(names)]
+        wanted = set(names)
+        ids = [i for i, n in enumerate(self.object_names) if n in wanted]
         return np.isin(self.object_id, ids)
 
     def save_png(self, path: str | Path) -> Path:
@@ -110,23 +111,20 @@ def render_preview(
     pose = camera_pose(camera)
     tris, owner = _triangles(meshes)
 
+    focal = focal_length_pixels(camera, (w, h))
     cam_tris = (tris - pose[:3, 3]) @ pose[:3, :3]
     cam_tris, parent = _clip_near(cam_tris, CLIP_START)
-    depth, tri_index = _rasterise(cam_tris, focal_length_pixels(camera, (w, h)), w, h)
+    depth, tri_index = _rasterise(cam_tris, focal, w, h)
 
     object_id = np.full(h * w, -1, dtype=np.int32)
     hit = tri_index >= 0
     face = parent[tri_index[hit]]
     object_id[hit] = owner[face]
-    # world positions of the visible surface points, from depth along the camera's axes
-    u, v = np.meshgrid(np.arange(w) + 0.5, np.arange(h) + 0.5)
-    f = focal_length_pixels(camera, (w, h))
-    ray_cam = np.stack([(u.ravel()[hit] - w / 2) / f, -(v.ravel()[hit] - h / 2) / f, -np.ones(face.size)], 1)
-    rays = ray_cam @ pose[:3, :3].T
-    points = pose[:3, 3] + rays * depth[hit][:, None]
+    points, rays = _surface_points(np.flatnonzero(hit), depth[hit], pose, focal, w, h)
     color = np.empty((h * w, 3), dtype=np.float32)
     color[:] = _to_display(_background(scene))
-    color[hit] = _to_display(_shade(scene, meshes, tris[face], owner[face], points, rays))
+    normals = _face_normals(tris)[face]
+    color[hit] = _to_display(_shade(scene, meshes, normals, owner[face], points, rays))
     return Preview(
         silhouette=hit.reshape(h, w),
         depth=depth.reshape(h, w).astype(np.float32),
@@ -137,6 +135,17 @@ def render_preview(
 
 
 # ---------------------------------------------------------------- geometry
+
+
+def _surface_points(pixels: np.ndarray, depth: np.ndarray, pose: np.ndarray, focal: float,
+                    w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """World positions seen at flat pixel indices with their depths, and the (unnormalised)
+    world rays through those pixel centres."""
+    u = pixels % w + 0.5
+    v = pixels // w + 0.5
+    ray_cam = np.stack([(u - w / 2) / focal, -(v - h / 2) / focal, -np.ones(len(pixels))], axis=1)
+    rays = ray_cam @ pose[:3, :3].T
+    return pose[:3, 3] + rays * depth[:, None], rays
 
 
 def _triangles(meshes: Sequence[ObjectMesh]) -> tuple[np.ndarray, np.ndarray]:
@@ -288,20 +297,16 @@ def _background(scene: Scene) -> np.ndarray:
     return np.asarray(world.color.linear()) * world.strength
 
 
-def _shade(scene: Scene, meshes: Sequence[ObjectMesh], tris: np.ndarray, owner: np.ndarray,
+def _shade(scene: Scene, meshes: Sequence[ObjectMesh], normal: np.ndarray, owner: np.ndarray,
            points: np.ndarray, rays: np.ndarray) -> np.ndarray:
-    """Linear RGB radiance at surface `points` seen along `rays` on triangles `tris`.
-
-    Flat Lambert shading with per-point light directions and falloff (see the module docstring).
-    """
-    if not len(tris):
+    """Linear RGB radiance at surface `points` (unit face `normal`, object index `owner`) seen
+    along `rays`: flat Lambert shading with per-point light directions and falloff."""
+    if not len(points):
         return np.zeros((0, 3))
-    normal = np.cross(tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0])
-    normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-20)
     # light the side that faces the camera (surfaces are two-sided)
-    normal[np.einsum("ij,ij->i", normal, rays) > 0] *= -1
+    normal = np.where((np.einsum("ij,ij->i", normal, rays) > 0)[:, None], -normal, normal)
 
-    irradiance = np.zeros((len(tris), 3)) + _background(scene)
+    irradiance = np.zeros((len(points), 3)) + _background(scene)
     lights = [ld.light for ld in scene.lights()]
     if not lights and scene.world() is None:
         lights = [Sun(direction=tuple(float(c) for c in scene_forward(scene)), energy=np.pi)]
@@ -313,6 +318,12 @@ def _shade(scene: Scene, meshes: Sequence[ObjectMesh], tris: np.ndarray, owner: 
         [np.asarray(m.material.emission_color.linear()) * m.material.emission_strength for m in meshes]
     )[owner]
     return base * irradiance + emission
+
+
+def _face_normals(tris: np.ndarray) -> np.ndarray:
+    """Unit normals of triangles `(T, 3, 3)` (zero for degenerate ones)."""
+    normal = np.cross(tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0])
+    return normal / np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-20)
 
 
 def scene_forward(scene: Scene) -> np.ndarray:

@@ -12,7 +12,10 @@ Geometry lowering:
   object's transform.
 - CSG keeps its operands live: the first operand is the mesh itself, every further operand is a
   hidden helper object `<object>__op1`, `<object>__op2`, ... (mesh `<shape>__op1`, ...) parented to
-  the object it cuts, with a Boolean modifier (Exact solver) on that object. Nested CSG nests the
+  the object it cuts, with a Boolean modifier on that object (Manifold solver, which agrees with the
+  preview and export; Exact where an open mesh such as a plane takes part). A helper whose
+  transform has shear (non-uniform scale over a rotation) gets its own copy of the mesh with the
+  transform baked in, since a Blender object transform cannot hold shear. Nested CSG nests the
   same way. `apply_csg=True` applies the modifiers and deletes the helpers.
 """
 

@@ -390,7 +390,7 @@ class Camera(Statement):
     rotate: AngleVec3 | None = Field(None, description="Euler XYZ rotation instead of look_at")
     lens: Millimetres | None = Field(None, description="focal length (mm), default 50mm")
     fov: Annotated[float, Unit("deg"), Field(gt=0, lt=180, allow_inf_nan=False)] | None = Field(
-        None, description="horizontal field of view instead of lens"
+        None, description="field of view across the longer image side, instead of lens"
     )
     sensor: Millimetres = Field(36.0, description="sensor width (mm)")
     resolution: Resolution = Field((640, 480), description="image size in pixels (w, h)")

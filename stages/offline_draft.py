@@ -88,16 +88,52 @@ def analyse(target: np.ndarray) -> Analysis:
     h, w = target.shape[:2]
     linear = srgb_to_linear(target)
     regions, uncertain = [], np.zeros((h, w), bool)
+    masks = []
     for r in seg.objects:
-        dark = dark_base(r.mask, seg, linear)
-        rest = _largest(r.mask & ~dark)
+        masks.extend(split_lit_ground(r.mask, seg, linear) if _touches_border(r.mask) else [r.mask])
+    for mask in masks:
+        dark = dark_base(mask, seg, linear)
+        rest = _largest(mask & ~dark)
         if rest.sum() >= 12:
             regions.append(rest)
-            uncertain |= r.mask & ~rest
+            uncertain |= mask & ~rest
     if uncertain.any():
         seg = replace(seg, shadow=seg.shadow | uncertain)
     return Analysis(target=np.asarray(target, np.float32), linear=linear, seg=seg,
                     regions=regions, size=(w, h), uncertain=uncertain)
+
+
+def _touches_border(mask: np.ndarray) -> bool:
+    return bool(mask[:, 0].any() or mask[:, -1].any() or mask[-1].any())
+
+
+def split_lit_ground(mask: np.ndarray, seg: Segmentation, linear: np.ndarray) -> list[np.ndarray]:
+    """A region running into the image border is often ground lit by a nearby light (which the
+    row-wise ground model cannot follow) with objects inside it: drop the pixels whose
+    chromaticity is the ground's (within 0.02) and return the remaining parts of at least
+    `MIN_PART_PX` pixels."""
+    ground = _chroma(srgb_to_linear(seg.ground_model))
+    near = np.linalg.norm(_chroma(linear) - ground, axis=2) < 0.02
+    rest = ndimage.binary_opening(mask & ~near, structure=np.ones((3, 3), bool))
+    labels, count = ndimage.label(rest, structure=np.ones((3, 3), bool))
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)
+    parts = [labels == i for i in range(1, count + 1) if sizes[i] >= MIN_PART_PX]
+    try:  # the segmentation's own split of a part made of two colours (touching objects)
+        from scenelang.stages.vision_segment import SegmentationParams, _split_by_color
+    except ImportError:  # pragma: no cover - an older vision_segment
+        return parts
+    out: list[np.ndarray] = []
+    for part in parts:
+        out.extend(_split_by_color(linear, part, SegmentationParams(), MIN_PART_PX))
+    return out
+
+
+MIN_PART_PX = 30
+"""Smallest object part (px) `split_lit_ground` keeps."""
+
+
+def _chroma(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(x.sum(axis=-1, keepdims=True), 1e-4)
 
 
 def dark_base(mask: np.ndarray, seg: Segmentation, linear: np.ndarray) -> np.ndarray:

@@ -119,6 +119,16 @@ def top_level_csg(scene: sl.Scene, shape_name: str) -> bool:
     return isinstance(shape, sl.Csg)
 
 
+def _has_plane(scene: sl.Scene, shape_name: str) -> bool:
+    def walk(node) -> bool:
+        if isinstance(node, sl.Plane):
+            return True
+        if isinstance(node, sl.Ref):
+            return walk(scene.shapes()[node.name].shape)
+        return isinstance(node, sl.Csg) and any(walk(op) for op in node.operands)
+    return walk(scene.shapes()[shape_name].shape)
+
+
 def assert_blend_matches(scene: sl.Scene, info: dict, *, csg_applied: bool = False) -> None:
     objects = info["objects"]
     for obj in scene.objects():
@@ -132,7 +142,9 @@ def assert_blend_matches(scene: sl.Scene, info: dict, *, csg_applied: bool = Fal
             helper = f"{obj.name}__op1"
             assert objects[helper]["parent"] == obj.name and objects[helper]["hide_render"]
             assert [helper] == [b[2] for b in held["booleans"]][:1]
-            assert all(b[1] == "EXACT" for b in held["booleans"])
+            # Manifold for closed operands, Exact only where an open mesh (a plane) takes part
+            assert all(b[1] in ("MANIFOLD", "EXACT") for b in held["booleans"])
+            assert any(b[1] == "MANIFOLD" for b in held["booleans"]) or _has_plane(scene, obj.shape)
         else:
             assert held["data"] == obj.shape
     if csg_applied:

@@ -42,9 +42,11 @@ def blender():
     scene.collection.objects.link(obj)
     scene.camera = obj
     yield bpy, mathutils, scene, obj
-    bpy.data.objects.remove(obj)
-    bpy.data.cameras.remove(data)
-    bpy.data.scenes.remove(scene)
+    for collection, item in ((bpy.data.objects, obj), (bpy.data.cameras, data), (bpy.data.scenes, scene)):
+        try:
+            collection.remove(item)
+        except ReferenceError:  # already gone (e.g. another test reset Blender)
+            pass
 
 
 def _blender_camera(blender, camera: Camera, size: tuple[int, int]):
