@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from scenelang.errors import SceneError
+from scenelang.progress import Progress
 
 STAGES = ("geometry", "materials", "composition", "lighting")
 
@@ -104,16 +106,44 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="continue the interrupted run in RUN (its settings are kept; "
                         "--max-calls/--max-seconds may be raised)")
     p.add_argument("--quiet", "-q", action="store_true", help="print only warnings and the result")
+    p.add_argument("--json", action="store_true",
+                   help="print the result (paths, scores, calls) as JSON on stdout")
     p.set_defaults(func=cmd_reconstruct)
 
 
-def _setup_logging(quiet: bool) -> logging.Handler:
-    handler = logging.StreamHandler(sys.stderr)
+class _ProgressHandler(logging.Handler):
+    """Log lines written through a `Progress`, so a terminal's progress bar stays intact."""
+
+    def __init__(self, progress: Progress):
+        super().__init__()
+        self.progress = progress
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.progress.write(self.format(record))
+
+
+def _setup_logging(quiet: bool, progress: Progress) -> logging.Handler:
+    """Plain log lines off a terminal (one per round); on a terminal a progress bar plus
+    warnings; `--quiet`: warnings only."""
+    if progress.tty:
+        handler: logging.Handler = _ProgressHandler(progress)
+        level = logging.WARNING
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        level = logging.WARNING if quiet else logging.INFO
     handler.setFormatter(logging.Formatter("reconstruct: %(message)s"))
     logger = logging.getLogger("scenelang")
     logger.addHandler(handler)
-    logger.setLevel(logging.WARNING if quiet else logging.INFO)
+    logger.setLevel(level)
     return handler
+
+
+def _planned_rounds(config) -> int:
+    from scenelang.stages.proposer import STAGE_ORDER
+
+    if config.mode == "direct":
+        return int(config.draft) + (config.direct_calls or config.nominal_calls())
+    return int(config.draft) + sum(config.rounds(s) for s in STAGE_ORDER)
 
 
 def _stored_proposer(run: Path) -> dict[str, Any]:
@@ -157,7 +187,8 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
         verify=args.verify, max_calls=args.max_calls, max_seconds=args.max_seconds,
         direct_calls=args.calls, size=args.size, samples=args.samples,
         final_size=args.final_size, final_samples=args.final_samples)
-    handler = _setup_logging(args.quiet)
+    progress = Progress(_planned_rounds(config), "reconstruct", quiet=args.quiet or args.json)
+    handler = _setup_logging(args.quiet or args.json, progress)
     previous = signal.getsignal(signal.SIGTERM)
 
     def _terminate(signum: int, frame: Any) -> None:
@@ -166,15 +197,27 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     try:
         target = Path(args.image) if args.image else run / "target.png"
-        result = run_reconstruction(target, run, proposer, config, resume=args.resume,
-                                    proposer_info=info)
+        with progress:
+            result = run_reconstruction(
+                target, run, proposer, config, resume=args.resume, proposer_info=info,
+                on_round=(lambda phase, line: progress.advance(f"{phase} {line}"))
+                if progress.tty else None)
     finally:
         signal.signal(signal.SIGTERM, previous)
         logging.getLogger("scenelang").removeHandler(handler)
+    if args.json:
+        print(json.dumps({
+            "run": str(result.root), "final_sl": str(result.final_sl),
+            "final_py": str(result.final_py), "final_blend": str(result.final_blend),
+            "final_png": str(result.final_png), "report": str(result.root / "report.html"),
+            "final_score": result.final_score, "calls": result.calls, "stopped": result.stopped,
+        }, indent=2))
+        return 0
     print(f"final scene:  {result.final_sl}")
     print(f"blend file:   {result.final_blend}")
     print(f"final render: {result.final_png}")
     print(f"bpy script:   {result.final_py}")
+    print(f"report:       {result.root / 'report.html'}")
     combined = result.final_score.get("combined")
     summary = f"score {combined:.4f}, " if combined is not None else ""
     print(f"{summary}{result.calls} calls" +

@@ -46,6 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--size", type=int, nargs=2, metavar=("W", "H"),
                    help="image size in pixels (default: the camera resolution)")
     p.add_argument("--seed", type=int, help="Cycles noise seed (default 0)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress display")
     p.add_argument("--views", type=int, default=1, metavar="N",
                    help="render N views orbiting the scene's centre: OUT-00.png ...")
     p.add_argument("--engine", choices=sorted(ENGINES), default="cycles",
@@ -173,10 +174,16 @@ def _render_blender(scene: A.Scene, scenes: list[A.Scene], paths: list[Path], ar
                                   **options)
             results = [result]
         else:
-            with BlenderWorker(blender=args.blender, timeout=args.timeout) as worker:
+            from scenelang.progress import Progress
+
+            with BlenderWorker(blender=args.blender, timeout=args.timeout) as worker, \
+                    Progress(len(scenes), "render", quiet=args.quiet) as progress:
                 if args.blend:
                     worker.render(scene, None, blend=args.blend, **options)
-                results = [worker.render(s, p, **options) for s, p in zip(scenes, paths)]
+                results = []
+                for s, p in zip(scenes, paths):
+                    results.append(worker.render(s, p, **options))
+                    progress.advance(str(p))
     except BlenderError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         if exc.log_path:

@@ -31,7 +31,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from scenelang import ast as A
 from scenelang.errors import SceneError
@@ -203,8 +203,10 @@ class Engine:
 
     def __init__(self, target: str | Path, run_dir: str | Path, proposer: Proposer,
                  config: EngineConfig | None = None, *, resume: bool = False,
-                 proposer_info: Mapping[str, Any] | None = None):
+                 proposer_info: Mapping[str, Any] | None = None,
+                 on_round: Callable[[str, str], None] | None = None):
         self.folder = RunFolder(run_dir)
+        self.on_round = on_round
         self.source = Path(target)
         self.proposer = proposer
         self.config = config or EngineConfig()
@@ -362,6 +364,8 @@ class Engine:
             status = "rejected"
             line = f"round {step}: rejected (score {before:.4f} -> {chosen.combined:.4f}), reverted"
         log.info("%s %s", phase.key, line)
+        if self.on_round is not None:
+            self.on_round(phase.key, line)
         if chosen is not None and status == "accepted":
             state.current, state.current_score = step_rel, float(chosen.combined or 0.0)
             if state.current_score >= state.stage_best_score:
@@ -594,16 +598,18 @@ class Engine:
 
 def run_reconstruction(target: str | Path, run_dir: str | Path, proposer: Proposer,
                        config: EngineConfig | None = None, *, resume: bool = False,
-                       proposer_info: Mapping[str, Any] | None = None) -> RunResult:
+                       proposer_info: Mapping[str, Any] | None = None,
+                       on_round: Callable[[str, str], None] | None = None) -> RunResult:
     """Reconstruct the image `target` into the run folder `run_dir` (see the module docstring).
 
     Raises `SceneError` for an unreadable target, a non-empty folder without `resume`, or
     nothing to resume. Proposer faults, invalid patches and failed renders are logged and end
     rounds, never the run. On resume the stored settings are used, except `max_calls` and
-    `max_seconds` when `config` sets them.
+    `max_seconds` when `config` sets them. `on_round(phase, line)` is called after every
+    finished round (for progress displays).
     """
     return Engine(target, run_dir, proposer, config, resume=resume,
-                  proposer_info=proposer_info).run()
+                  proposer_info=proposer_info, on_round=on_round).run()
 
 
 def _copy_target(source: Path, folder: RunFolder) -> None:

@@ -113,6 +113,20 @@ def test_whole_run_prints_where_the_results_are(target, tmp_path):
             assert API_KEY.encode() not in path.read_bytes(), path
 
 
+@pytest.mark.blender
+def test_json_output_and_report(target, tmp_path):
+    run = tmp_path / "run"
+    with ScriptedServer(StageScript(GOOD)) as server:
+        proc = reconstruct(str(target), "-o", str(run), "--budget", BUDGET, *SMALL, "--json",
+                           server=server)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["final_sl"] == str(run / "final.sl") and result["calls"] == 9
+    assert 0 < result["final_score"]["combined"] <= 1
+    assert "round 1: accepted" not in proc.stderr  # --json keeps stderr to warnings
+    assert (run / "report.html").is_file() and result["report"] == str(run / "report.html")
+
+
 def finished_keys(run) -> set:
     folder = RunFolder(run)
     return {(p.key, n) for p in plan(EngineConfig()) for n in folder.finished_steps(p.folder)}
