@@ -156,6 +156,22 @@ def gallery_markdown(entries: list[GalleryEntry], *, link_base: str = "docs/imag
     return "\n".join(lines) + "\n"
 
 
+README_START = "<!-- gallery:start -->"
+README_END = "<!-- gallery:end -->"
+
+
+def update_readme(readme: Path, snippet: str) -> bool:
+    """Put `snippet` between the gallery markers of `readme`; False when it has no markers."""
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        return False
+    new = text[: start + len(README_START)] + "\n" + snippet.strip() + "\n" + text[end:]
+    if new != text:
+        readme.write_text(new, encoding="utf-8")
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scenelang.gallery",
                                      description="Render examples/*.sl into docs/images/ and "
@@ -170,6 +186,9 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"images per table row ({DEFAULT_COLUMNS})")
     parser.add_argument("--link-base", default=None,
                         help="image path prefix in gallery.md (default: --out)")
+    parser.add_argument("--readme", default="README.md",
+                        help="also put the gallery between the README's gallery markers "
+                             "(README.md; '' to skip)")
     parser.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
     args = parser.parse_args(argv)
     if not 8 <= args.size <= 4096 or not 1 <= args.samples <= 4096 or args.columns < 1:
@@ -182,8 +201,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     snippet = Path(args.out) / SNIPPET_NAME
     link_base = args.link_base if args.link_base is not None else Path(args.out).as_posix()
-    snippet.write_text(gallery_markdown(entries, link_base=link_base, columns=args.columns),
-                       encoding="utf-8")
+    markdown = gallery_markdown(entries, link_base=link_base, columns=args.columns)
+    snippet.write_text(markdown, encoding="utf-8")
+    if args.readme and Path(args.readme).is_file() and not update_readme(Path(args.readme), markdown):
+        print(f"gallery: {args.readme} has no {README_START} ... {README_END} markers; "
+              "not updated", file=sys.stderr)
     failed = [e for e in entries if e.error]
     if failed:
         print(f"gallery: {len(failed)} of {len(entries)} examples failed: "

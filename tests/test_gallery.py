@@ -107,3 +107,15 @@ def test_fit_size_and_caption():
     assert fit_size((1000, 10), 100) == (100, 8)
     assert caption_of(parse_scene(BALL), "ball") == "A red ball on a grey floor."
     assert caption_of(parse_scene("scenelang 1\n"), "plain") == "plain"
+
+
+def test_update_readme_replaces_only_between_markers(tmp_path):
+    from scenelang.gallery import README_END, README_START, update_readme
+
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{README_START}\nold\n{README_END}\noutro\n")
+    assert update_readme(readme, "| new |\n")
+    assert readme.read_text() == f"intro\n{README_START}\n| new |\n{README_END}\noutro\n"
+    plain = tmp_path / "PLAIN.md"
+    plain.write_text("no markers\n")
+    assert not update_readme(plain, "x") and plain.read_text() == "no markers\n"
