@@ -7,24 +7,13 @@ runs: total compile time (plan + templates + script check), the check alone, and
 
 from __future__ import annotations
 
-import time
-
 from scenelang.compiler import check_script, compile_scene
 
 SIZES = (10, 100, 1000)
 
 
-def _best(fn, repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def run_benchmark() -> list[dict]:
-    from scenelang.benchmarks import generated_scene
+    from scenelang.benchmarks import best_of, generated_scene
     from scenelang.parser import parse_scene
 
     rows = []
@@ -32,8 +21,8 @@ def run_benchmark() -> list[dict]:
         scene = parse_scene(generated_scene(n))
         repeats = 5 if n < 1000 else 3
         text = compile_scene(scene)
-        compile_s = _best(lambda: compile_scene(scene), repeats)
-        check_s = _best(lambda: check_script(text), repeats)
+        compile_s = best_of(lambda: compile_scene(scene), repeats)
+        check_s = best_of(lambda: check_script(text), repeats)
         rows.append({
             "objects": n,
             "compile ms": compile_s * 1e3,
