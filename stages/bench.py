@@ -225,7 +225,15 @@ def _run_all(config: BenchConfig, proposer: Any, draft: bool, size: tuple[int, i
             folder.mkdir(parents=True, exist_ok=True)
             (folder / "truth.sl").write_text(print_scene(truth), encoding="utf-8")
             if not target.is_file():
-                render_target(worker, truth, target, size, config.samples)
+                try:
+                    render_target(worker, truth, target, size, config.samples)
+                except Exception as exc:  # e.g. a Blender failure: record it, go on
+                    error = f"target render failed: {type(exc).__name__}: {exc}"
+                    log(f"tier {tier} scene {seed}: {error}")
+                    rows.extend({"tier": tier, "seed": seed, "mode": mode, "error": error,
+                                 **{k: math.nan for k in METRICS}, "valid": 0.0}
+                                for mode in config.modes)
+                    continue
             for mode in config.modes:
                 run = folder / mode
                 if run.exists():
@@ -264,7 +272,8 @@ def summarise(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         for k in METRICS:
             vals = [float(r[k]) for r in rs if r.get(k) is not None and not math.isnan(float(r[k]))]
             entry[k] = float(np.mean(vals)) if vals else math.nan
-        entry["max_seconds"] = max(float(r["seconds"]) for r in rs)
+        seconds = [float(r["seconds"]) for r in rs if not math.isnan(float(r["seconds"]))]
+        entry["max_seconds"] = max(seconds) if seconds else math.nan
         met = {k: entry[k] >= v for k, v in TARGETS.get(tier, {}).items()}
         met["seconds"] = entry["max_seconds"] <= MAX_SECONDS
         entry["targets_met"] = met
