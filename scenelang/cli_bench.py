@@ -8,6 +8,8 @@ import logging
 import sys
 from pathlib import Path
 
+from scenelang.progress import Progress
+
 
 def _tier(text: str) -> int:
     if text not in ("1", "2", "3"):
@@ -51,7 +53,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", help="VLM model (with --proposer vlm)")
     p.add_argument("--base-url", help="OpenAI-compatible endpoint (with --proposer vlm)")
     p.add_argument("--seed", type=int, default=0, help="seed of the first scene (default 0)")
-    p.add_argument("--json", metavar="OUT", help="also write the results as JSON to OUT")
+    p.add_argument("--json", metavar="OUT", nargs="?", const="-",
+                   help="results as JSON: `--json` alone prints them on stdout (the table goes "
+                        "to stderr), `--json OUT` also writes them to the file OUT")
     p.add_argument("--size", type=_size, default=320,
                    help="long side (px) of targets and final renders, 4:3 (default 320)")
     p.add_argument("--samples", type=_positive, default=32,
@@ -69,7 +73,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from scenelang.stages.bench import BenchConfig, format_table, run_bench, write_json
+    from scenelang.stages.bench import BenchConfig, format_table, json_text, run_bench, write_json
     from scenelang.stages.proposer import ProposerUnavailable
 
     modes = ("staged", "direct") if args.mode == "both" else (args.mode,)
@@ -82,14 +86,24 @@ def cmd_bench(args: argparse.Namespace) -> int:
         samples=args.samples, loop_size=args.loop_size, loop_samples=args.loop_samples,
         budgets=args.budget or None, out=Path(args.out))
     logging.getLogger("scenelang").setLevel(logging.WARNING)
-    say = (lambda *a, **k: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
-    try:
-        results = run_bench(config, log=say)
-    except ProposerUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(format_table(results["summary"], vlm=args.proposer == "vlm"))
-    if args.json:
+    total = len(config.tiers) * config.n * len(modes)
+    to_stdout = args.json == "-"
+    with Progress(total, "bench", quiet=args.quiet) as progress:
+
+        def say(message: str) -> None:
+            steps = len(modes) if "target render failed" in message else 1
+            progress.advance(message, steps=steps)
+
+        try:
+            results = run_bench(config, log=say)
+        except ProposerUnavailable as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    table = format_table(results["summary"], vlm=args.proposer == "vlm")
+    print(table, file=sys.stderr if to_stdout else sys.stdout)
+    if to_stdout:
+        sys.stdout.write(json_text(results))
+    elif args.json:
         write_json(results, Path(args.json))
         print(f"results: {args.json}")
     return 0

@@ -323,7 +323,8 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def write_json(results: dict[str, Any], path: Path) -> None:
+def json_text(results: dict[str, Any]) -> str:
+    """The results as JSON text (NaN becomes null, numpy scalars plain numbers)."""
     def clean(x: Any) -> Any:
         if isinstance(x, float) and math.isnan(x):
             return None
@@ -335,5 +336,9 @@ def write_json(results: dict[str, Any], path: Path) -> None:
             return x.item()
         return x
 
+    return json.dumps(clean(results), indent=2) + "\n"
+
+
+def write_json(results: dict[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(clean(results), indent=2) + "\n", encoding="utf-8")
+    path.write_text(json_text(results), encoding="utf-8")

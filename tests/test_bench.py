@@ -102,3 +102,16 @@ def test_bench_cli_rejects_a_bad_tier(capsys):
     with pytest.raises(SystemExit):
         cli(["bench", "--tier", "4"])
     assert "tier must be 1, 2 or 3" in capsys.readouterr().err
+
+
+def test_bench_cli_json_on_stdout_and_plain_progress(tmp_path, capsys):
+    code = cli(["bench", "--tier", "1", "--n", "1", "--mode", "direct", "--size", "96",
+                "--samples", "4", "--loop-size", "64", "--loop-samples", "2",
+                "--budget", "geometry=1,materials=1,composition=1,lighting=1",
+                "--out", str(tmp_path / "runs"), "--json"])
+    assert code == 0
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)  # stdout holds only the JSON
+    assert data["summary"][0]["mode"] == "direct" and len(data["rows"]) == 1
+    assert "| tier | mode |" in captured.err  # the table moves to stderr
+    assert "bench 1/1: tier 1 scene 0 direct: iou" in captured.err  # one plain line per run
