@@ -8,6 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
+from scenelang.cli_args import positive_int
 from scenelang.progress import Progress
 
 
@@ -17,18 +18,8 @@ def _tier(text: str) -> int:
     return int(text)
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
-    return value
-
-
 def _size(text: str) -> int:
-    value = _positive(text)
+    value = positive_int(text)
     if value < 32:
         raise argparse.ArgumentTypeError(f"size must be at least 32 px, got {value}")
     return value
@@ -45,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "time per image (see docs/benchmark.md).")
     p.add_argument("--tier", type=_tier, action="append",
                    help="tier 1, 2 or 3 (repeatable; default all three)")
-    p.add_argument("--n", type=_positive, default=5, help="scenes per tier (default 5)")
+    p.add_argument("--n", type=positive_int, default=5, help="scenes per tier (default 5)")
     p.add_argument("--mode", choices=["staged", "direct", "both"], default="both",
                    help="reconstruction mode(s) to compare at equal budget (default both)")
     p.add_argument("--proposer", choices=["offline", "vlm"], default="offline",
@@ -58,11 +49,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "to stderr), `--json OUT` also writes them to the file OUT")
     p.add_argument("--size", type=_size, default=320,
                    help="long side (px) of targets and final renders, 4:3 (default 320)")
-    p.add_argument("--samples", type=_positive, default=32,
+    p.add_argument("--samples", type=positive_int, default=32,
                    help="Cycles samples of targets and final renders (default 32)")
     p.add_argument("--loop-size", type=_size, default=256,
                    help="long side (px) of the engine's in-loop renders (default 256)")
-    p.add_argument("--loop-samples", type=_positive, default=16,
+    p.add_argument("--loop-samples", type=positive_int, default=16,
                    help="Cycles samples of in-loop renders (default 16)")
     p.add_argument("--budget", type=parse_budget, default=None,
                    help="rounds per stage, e.g. geometry=5,materials=3 (default: the engine's)")

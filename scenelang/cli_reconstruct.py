@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from scenelang.errors import SceneError
+from scenelang.cli_args import positive_float, positive_int
 from scenelang.progress import Progress
 
 STAGES = ("geometry", "materials", "composition", "lighting")
@@ -37,26 +38,6 @@ def parse_budget(text: str) -> dict[str, int]:
     return out
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return value
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "reconstruct", help="reconstruct an editable scene from an image",
@@ -74,28 +55,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 "
                                       "(default: $OPENAI_BASE_URL, else OpenAI)")
     p.add_argument("--api-key", help="API key (default: $OPENAI_API_KEY); never written to disk")
-    p.add_argument("--timeout", type=_positive_float,
+    p.add_argument("--timeout", type=positive_float,
                    help="seconds per VLM request (default 120)")
     p.add_argument("--budget", type=parse_budget, default={},
                    help="rounds per stage (default geometry=5,materials=3,composition=3,"
                         "lighting=2)")
-    p.add_argument("--candidates", type=_positive_int, default=1,
+    p.add_argument("--candidates", type=positive_int, default=1,
                    help="proposals per round (default 1)")
     p.add_argument("--max-repairs", type=int, default=2,
                    help="repairs after an invalid patch (default 2)")
-    p.add_argument("--calls", type=_positive_int,
+    p.add_argument("--calls", type=positive_int,
                    help="direct mode: proposer calls to spend (default: the staged budget)")
-    p.add_argument("--max-calls", type=_positive_int,
+    p.add_argument("--max-calls", type=positive_int,
                    help="hard cap on proposer + verifier calls per run")
-    p.add_argument("--max-seconds", type=_positive_float,
+    p.add_argument("--max-seconds", type=positive_float,
                    help="hard cap on wall time per run, in seconds")
-    p.add_argument("--size", type=_positive_int, default=256,
+    p.add_argument("--size", type=positive_int, default=256,
                    help="long side of in-loop renders in px (default 256)")
-    p.add_argument("--samples", type=_positive_int, default=16,
+    p.add_argument("--samples", type=positive_int, default=16,
                    help="Cycles samples of in-loop renders (default 16)")
-    p.add_argument("--final-size", type=_positive_int,
+    p.add_argument("--final-size", type=positive_int,
                    help="long side of final.png in px (default: the image's, at most 1024)")
-    p.add_argument("--final-samples", type=_positive_int, default=64,
+    p.add_argument("--final-samples", type=positive_int, default=64,
                    help="Cycles samples of final.png (default 64)")
     p.add_argument("--draft", action=argparse.BooleanOptionalAction, default=None,
                    help="begin with a draft of the whole scene (default: on for proposers that "

@@ -49,6 +49,12 @@ def attach_comments(scene: A.Scene, comments: list[Token], file: str | None) -> 
                 scene_end.append(_text(tok))
             continue
         slot = per_section[home.name]
+        trailing = next((index for index, st in enumerate(home.statements)
+                         if st.span is not None and st.span.end_line == line
+                         and tok.column >= st.span.end_column and index not in slot["trail"]), None)
+        if trailing is not None:
+            slot["trail"][trailing] = _text(tok)
+            continue
         if line == home.span.line:
             slot["comments"].append(_text(tok))
             continue
@@ -57,10 +63,6 @@ def attach_comments(scene: A.Scene, comments: list[Token], file: str | None) -> 
             sp = st.span
             if sp is None:
                 continue
-            if sp.end_line == line and tok.column >= sp.end_column and index not in slot["trail"]:
-                slot["trail"][index] = _text(tok)
-                placed = True
-                break
             if line <= sp.end_line:
                 slot["lead"].setdefault(index, []).append(_text(tok))
                 placed = True
