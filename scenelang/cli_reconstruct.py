@@ -168,7 +168,9 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
         verify=args.verify, max_calls=args.max_calls, max_seconds=args.max_seconds,
         direct_calls=args.calls, size=args.size, samples=args.samples,
         final_size=args.final_size, final_samples=args.final_samples)
-    progress = Progress(_planned_rounds(config), "reconstruct", quiet=args.quiet or args.json)
+    # on a terminal a progress bar; elsewhere the per-round log lines are the progress
+    progress = Progress(_planned_rounds(config), "reconstruct",
+                        quiet=args.quiet or args.json or not sys.stderr.isatty())
     handler = _setup_logging(args.quiet or args.json, progress)
     previous = signal.getsignal(signal.SIGTERM)
 
