@@ -29,10 +29,9 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
-
-from scenelang import ast as A
 from scipy import ndimage
 
+from scenelang import ast as A
 from scenelang.backends.camera import camera_rotation, focal_length_pixels
 from scenelang.stages.offline_fit import (
     Guess, fit_single, guess_from_shape, refine_joint,
@@ -42,7 +41,7 @@ from scenelang.stages.offline_light import (
     sun_from_shadows,
 )
 from scenelang.stages.vision_segment import Segmentation, segment_objects, srgb_to_linear
-from scenelang.stages.vision_shape import classify_silhouette
+from scenelang.stages.vision_shape import classify_silhouette, largest_component
 
 GROUND_SIZE = 1000.0
 """Side (m) of the ground plane the drafts use: large enough to reach the horizon."""
@@ -93,7 +92,7 @@ def analyse(target: np.ndarray) -> Analysis:
         masks.extend(split_lit_ground(r.mask, seg, linear) if _touches_border(r.mask) else [r.mask])
     for mask in masks:
         dark = dark_base(mask, seg, linear)
-        rest = _largest(mask & ~dark)
+        rest = largest_component(mask & ~dark)
         if rest.sum() >= 12:
             regions.append(rest)
             uncertain |= mask & ~rest
@@ -119,12 +118,12 @@ def split_lit_ground(mask: np.ndarray, seg: Segmentation, linear: np.ndarray) ->
     sizes = np.bincount(labels.ravel(), minlength=count + 1)
     parts = [labels == i for i in range(1, count + 1) if sizes[i] >= MIN_PART_PX]
     try:  # the segmentation's own split of a part made of two colours (touching objects)
-        from scenelang.stages.vision_segment import SegmentationParams, _split_by_color
+        from scenelang.stages.vision_segment import SegmentationParams, split_by_color
     except ImportError:  # pragma: no cover - an older vision_segment
         return parts
     out: list[np.ndarray] = []
     for part in parts:
-        out.extend(_split_by_color(linear, part, SegmentationParams(), MIN_PART_PX))
+        out.extend(split_by_color(linear, part, SegmentationParams(), MIN_PART_PX))
     return out
 
 
@@ -150,15 +149,6 @@ def dark_base(mask: np.ndarray, seg: Segmentation, linear: np.ndarray) -> np.nda
     if dark.sum() > 0.4 * mask.sum():
         return np.zeros_like(mask)
     return dark
-
-
-def _largest(mask: np.ndarray) -> np.ndarray:
-    labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
-    if count <= 1:
-        return mask
-    sizes = np.bincount(labels.ravel())
-    sizes[0] = 0
-    return labels == int(np.argmax(sizes))
 
 
 @dataclass

@@ -159,7 +159,7 @@ def segment_objects(image: ImageSource, params: SegmentationParams | None = None
     linear = srgb_to_linear(img)
     masks: list[np.ndarray] = []
     for comp in components:
-        masks.extend(_split_by_color(linear, comp, p, min_area))
+        masks.extend(split_by_color(linear, comp, p, min_area))
     masks.sort(key=lambda m: (-np.nonzero(m)[0].max(), np.nonzero(m)[1].mean()))
     objects = tuple(_region(i, m, img, linear) for i, m in enumerate(masks))
     labels = np.ones((h, w), np.int32)
@@ -404,8 +404,8 @@ def _chroma(linear: np.ndarray) -> np.ndarray:
     return (linear / total)[..., :2]
 
 
-def _split_by_color(linear: np.ndarray, mask: np.ndarray, p: SegmentationParams, min_area: int,
-                    depth: int = 0) -> list[np.ndarray]:
+def split_by_color(linear: np.ndarray, mask: np.ndarray, p: SegmentationParams, min_area: int,
+                   depth: int = 0) -> list[np.ndarray]:
     """Split a component into two when its chromaticities form two distinct, sizable clusters."""
     area = int(mask.sum())
     if depth >= 3 or area < 2 * min_area:
@@ -440,7 +440,7 @@ def _split_by_color(linear: np.ndarray, mask: np.ndarray, p: SegmentationParams,
         out[1] = out[1] | (leftover & (d1 < d0))
     result: list[np.ndarray] = []
     for piece in out:
-        result.extend(_split_by_color(linear, piece, p, min_area, depth + 1))
+        result.extend(split_by_color(linear, piece, p, min_area, depth + 1))
     return result
 
 

@@ -67,7 +67,7 @@ class ShapeDescriptors:
 
 def silhouette_descriptors(mask: np.ndarray) -> ShapeDescriptors:
     """Compute `ShapeDescriptors` for a non-empty bool mask (the largest connected part is used)."""
-    crop = _largest_part(_crop(mask))
+    crop = largest_component(_crop(mask))
     filled = ndimage.binary_fill_holes(crop)
     hole_mask = filled & ~crop
     labels, count = ndimage.label(hole_mask)
@@ -166,7 +166,8 @@ def _crop(mask: np.ndarray, pad: int = 2) -> np.ndarray:
     return np.pad(sub, pad)
 
 
-def _largest_part(mask: np.ndarray) -> np.ndarray:
+def largest_component(mask: np.ndarray) -> np.ndarray:
+    """The largest 8-connected part of `mask` (the mask itself when it has one part)."""
     labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
     if count <= 1:
         return mask
