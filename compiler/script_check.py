@@ -78,7 +78,7 @@ ALLOWED_MODULE_CALLS = frozenset({
 ALLOWED_MODULE_VALUES = ("bpy.context.scene", "math.pi", "sys.argv")
 
 ALLOWED_METHODS = frozenset({
-    "add_argument", "append", "clear", "copy", "decompose", "dot", "from_mesh", "transform", "evaluated_get", "free", "index", "inverted_safe",
+    "add_argument", "append", "calc_face_angle", "clear", "copy", "decompose", "dot", "from_mesh", "transform", "evaluated_get", "free", "index", "inverted_safe",
     "items", "link", "new", "parse_args", "setdefault", "to_3x3", "to_euler", "to_mesh",
     "to_mesh_clear", "to_track_quat", "values",
 })

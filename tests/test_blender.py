@@ -92,7 +92,9 @@ out = {
                      if o.material_slots and o.material_slots[0].material else None),
         'booleans': [[m.operation, m.solver, m.object.name] for m in o.modifiers
                      if m.type == 'BOOLEAN'],
-        'vertices': len(o.data.vertices) if o.type == 'MESH' else 0}
+        'vertices': len(o.data.vertices) if o.type == 'MESH' else 0,
+        'smooth_faces': (sum(p.use_smooth for p in o.data.polygons), len(o.data.polygons))
+                        if o.type == 'MESH' else None}
         for o in bpy.data.objects},
     'materials': {m.name: principled(m) for m in bpy.data.materials if m.node_tree},
     'lights': {l.name: l.type for l in bpy.data.lights},
@@ -209,6 +211,19 @@ def test_apply_csg_bakes_booleans_into_meshes(worker, tmp_path):
     info = inspect_blend(result.blend)
     assert_blend_matches(scene, info, csg_applied=True)
     assert info["objects"]["holed_1"]["vertices"] > 8  # the box with its holes cut
+
+
+def test_curved_primitives_shade_smooth_and_csg_flat(worker, tmp_path):
+    scene = parse_scene("scenelang 1\ngeometry {\n  shape ball = sphere(radius=1)\n"
+                        "  shape cube = box(size=(1, 1, 1))\n"
+                        "  shape cut = difference(box(size=(1, 1, 1)), sphere(radius=0.6))\n}\n"
+                        "composition {\n  object ball_1 = ball\n  object cube_1 = cube at (3, 0, 0)\n"
+                        "  object cut_1 = cut at (-3, 0, 0)\n}\n")
+    info = inspect_blend(worker.render(scene, None, blend=tmp_path / "s.blend").blend)["objects"]
+    smooth, total = info["ball_1"]["smooth_faces"]
+    assert smooth == total > 0
+    assert info["cut_1"]["smooth_faces"][0] == 0  # boolean results stay flat
+    assert info["cut_1__op1"]["smooth_faces"][0] == 0
 
 
 @settings(max_examples=40 if STRESS else 5, deadline=None,
