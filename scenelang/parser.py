@@ -100,17 +100,19 @@ def read_source(path: str | Path, limits: ParseLimits = DEFAULT_LIMITS) -> str:
 
 
 def load_scene(path: str | Path, limits: ParseLimits = DEFAULT_LIMITS) -> A.Scene:
-    text = read_source(path, limits)
-    try:
-        return parse_scene(text, str(path), limits)
-    except SceneError as exc:
-        raise exc.with_source(text, str(path))
+    """Read and parse a `.sl` file; errors carry the file's text for excerpts."""
+    return _load(path, parse_scene, limits)
 
 
 def load_patch(path: str | Path, limits: ParseLimits = DEFAULT_LIMITS) -> A.PatchFile:
+    """Read and parse a `.slp` file; errors carry the file's text for excerpts."""
+    return _load(path, parse_patch, limits)
+
+
+def _load(path: str | Path, parse, limits: ParseLimits):
     text = read_source(path, limits)
     try:
-        return parse_patch(text, str(path), limits)
+        return parse(text, str(path), limits)
     except SceneError as exc:
         raise exc.with_source(text, str(path))
 
