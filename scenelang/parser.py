@@ -12,20 +12,20 @@ Input limits (defaults, see `ParseLimits`): 4 MiB of source text, bracket nestin
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from lark import Lark, Token, Transformer, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.exceptions import UnexpectedInput, VisitError
 
 from scenelang import ast as A
 from scenelang.coerce import build_node, suggest
 from scenelang.comments import attach_comments, attach_patch_comments
 from scenelang.errors import Diagnostic, SceneError, Span
 from scenelang.grammar import grammar_text
+from scenelang.syntax_errors import syntax_diagnostic
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ def _parse(text: str, start: str, file: str | None, limits: ParseLimits) -> tupl
     try:
         tree = _lark().parse(text, start=start)
     except UnexpectedInput as exc:
-        raise SceneError([_syntax_diagnostic(exc, text, file, start)], source=text) from None
+        raise SceneError([syntax_diagnostic(exc, text, file, start, _lark())], source=text) from None
     except RecursionError:
         raise SceneError("input is nested too deeply", Span(file=file), source=text) from None
     comments = list(_comment_sink)
@@ -171,104 +171,6 @@ def _precheck(text: str, file: str | None, limits: ParseLimits, start: str) -> N
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _BRACKET_RE = re.compile(r"#[^\n]*|[(){}]")
-
-
-_FRIENDLY = {
-    "NAME": "a name",
-    "QUANTITY": "a number",
-    "COLOR": "a colour (#rrggbb)",
-    "$END": "end of file",
-}
-
-
-def _expected_words(names: set[str] | frozenset[str]) -> str:
-    words = set()
-    for name in names:
-        if name in _FRIENDLY:
-            words.add(_FRIENDLY[name])
-            continue
-        try:
-            pattern = _lark().get_terminal(name).pattern
-            words.add(f"'{pattern.value}'" if pattern.type == "str" else name.lower())
-        except KeyError:
-            words.add(name.lower())
-    ordered = sorted(words, key=lambda w: (not w.startswith("'"), w))
-    if len(ordered) > 8:
-        ordered = ordered[:8] + ["..."]
-    return ", ".join(ordered)
-
-
-def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str | None, start: str) -> Diagnostic:
-    line = getattr(exc, "line", None) or 1
-    column = getattr(exc, "column", None) or 1
-    if isinstance(exc, UnexpectedCharacters):
-        ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else "?"
-        span = Span(line=line, column=column, end_line=line, end_column=column + 1, file=file)
-        if ord(ch) > 127:
-            uname = unicodedata.name(ch, "unknown character")
-            return Diagnostic(
-                f"unexpected character '{ch}' (U+{ord(ch):04X} {uname}): names, keywords and "
-                "numbers use ASCII letters, digits and _", span)
-        expected = _expected_words(exc.allowed or set())
-        return Diagnostic(f"unexpected character '{ch}'" + (f"; expected {expected}" if expected else ""), span)
-    if isinstance(exc, (UnexpectedToken, UnexpectedEOF)):
-        token = getattr(exc, "token", None)
-        expected = _expected_words(getattr(exc, "expected", None) or getattr(exc, "accepts", None) or set())
-        if token is None or token.type == "$END":
-            line, column = _end_position(text)
-            span = Span(line=line, column=column, end_line=line, end_column=column + 1, file=file)
-            unclosed = _unclosed_bracket(text)
-            if unclosed:
-                closer = {"(": ")", "{": "}"}[unclosed[0]]
-                return Diagnostic(f"unexpected end of input: '{unclosed[0]}' opened at line {unclosed[1]}, "
-                                  f"column {unclosed[2]} is never closed (missing '{closer}')", span)
-            return Diagnostic("unexpected end of input" + (f"; expected {expected}" if expected else ""), span)
-        width = max(1, len(str(token)))
-        span = Span(line=token.line, column=token.column, end_line=token.line,
-                    end_column=token.column + width, file=file)
-        if token.line == 1 and token.column == 1 and start == "scene_file" and "SCENELANG" in exc.expected:
-            return Diagnostic(f"a scene file starts with the header `scenelang 1`, not '{token}'", span)
-        shown = str(token) if len(str(token)) < 40 else str(token)[:37] + "..."
-        if token.type == "QUANTITY" and "NAME" in exc.expected and "RPAR" in exc.expected:
-            return Diagnostic(f"unexpected number '{shown}': parameters are named, "
-                              f"e.g. radius={shown}", span)
-        return Diagnostic(f"unexpected '{shown}'; expected {expected}", span)
-    return Diagnostic(f"syntax error: {exc}", Span(line=line, column=column, file=file))
-
-
-def _end_position(text: str) -> tuple[int, int]:
-    stripped = text.rstrip()
-    line = stripped.count("\n") + 1
-    column = len(stripped) - (stripped.rfind("\n") + 1) + 1
-    return line, column
-
-
-def _unclosed_bracket(text: str) -> tuple[str, int, int] | None:
-    stack: list[tuple[str, int, int]] = []
-    line, col = 1, 1
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "#":
-            end = text.find("\n", i)
-            if end < 0:
-                break
-            col += end - i
-            i = end
-            continue
-        if ch in "({":
-            stack.append((ch, line, col))
-        elif ch in ")}" and stack:
-            stack.pop()
-        if ch == "\n":
-            line, col = line + 1, 1
-        else:
-            col += 1
-        i += 1
-    return stack[-1] if stack else None
-
-
-# ---------------------------------------------------------------- tree → AST
 
 
 _QUANTITY_RE = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?([A-Za-z_][A-Za-z0-9_]*)?")

@@ -377,7 +377,7 @@ def _diff_section(a: A.Section, b: A.Section) -> A.Patch:
     fallback = _replace_patch(b)
     if len(set(names_a)) != len(names_a) or len(set(names_b)) != len(names_b):
         return fallback
-    in_a, in_b = set(names_a), set(names_b)
+    in_b = set(names_b)
     common = [n for n in names_a if n in in_b]
     # puts append new statements at the end, so b must be: the common ones in a's order, then
     # the new ones

@@ -30,7 +30,7 @@ from scipy.optimize import linear_sum_assignment
 
 from scenelang.stages.offline_draft import Analysis, Model, colour_guesses, fit_regions
 from scenelang.stages.offline_fit import (
-    Guess, fit_single, masked_iou, refine_joint, silhouette, visible_masks,
+    fit_single, masked_iou, refine_joint, silhouette, visible_masks,
 )
 from scenelang.stages.offline_light import (
     Lighting, predicted_shadow, ratio_correction, sun_from_shadows,
