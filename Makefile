@@ -26,7 +26,7 @@ stress: $(STAMP)
 	SCENELANG_STRESS=1 $(BIN)/python -m pytest -q -m "blender or slow"
 
 gallery: $(STAMP)
-	$(BIN)/python -m scenelang.gallery
+	$(BIN)/python -m scenelang.gallery --readme README.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

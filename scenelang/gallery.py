@@ -186,9 +186,9 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"images per table row ({DEFAULT_COLUMNS})")
     parser.add_argument("--link-base", default=None,
                         help="image path prefix in gallery.md (default: --out)")
-    parser.add_argument("--readme", default="README.md",
-                        help="also put the gallery between the README's gallery markers "
-                             "(README.md; '' to skip)")
+    parser.add_argument("--readme", default=None, metavar="FILE",
+                        help="also put the gallery between the gallery markers of FILE "
+                             "(`make gallery` passes README.md)")
     parser.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
     args = parser.parse_args(argv)
     if not 8 <= args.size <= 4096 or not 1 <= args.samples <= 4096 or args.columns < 1:
