@@ -12,14 +12,13 @@ from __future__ import annotations
 from lark import Token
 
 from scenelang import ast as A
-from scenelang.ast import SECTION_NAMES
 
 
 def _text(tok: Token) -> str:
     return str(tok).rstrip()
 
 
-def attach_comments(scene: A.Scene, comments: list[Token], file: str | None) -> A.Scene:
+def attach_comments(scene: A.Scene, comments: list[Token]) -> A.Scene:
     if not comments:
         return scene
     pending = sorted(comments, key=lambda t: (t.line, t.column))
@@ -91,38 +90,29 @@ def attach_comments(scene: A.Scene, comments: list[Token], file: str | None) -> 
 
 
 def attach_patch_comments(patch_file: A.PatchFile, comments: list[Token]) -> A.PatchFile:
-    """Comments in patches are kept only on full statements (`put`); others are dropped."""
+    """Comments in patches are kept only on full statements (`put`); others are dropped.
+
+    A put statement takes the comments between the previous op (or the block's opening line) and
+    itself, and a comment after it on its last line.
+    """
     if not comments:
         return patch_file
     pending = sorted(comments, key=lambda t: (t.line, t.column))
     patches = []
     for patch in patch_file.patches:
         ops = []
+        previous_end = patch.span.line if patch.span is not None else 0
         for op in patch.ops:
-            if isinstance(op, A.PutOp) and op.statement.span is not None:
-                sp = op.statement.span
-                lead = [_text(t) for t in pending
-                        if (patch.span is None or t.line > patch.span.line) and t.line < sp.line
-                        and not _claimed(t, patch, op)]
-                trail = next((_text(t) for t in pending if t.line == sp.end_line
-                              and t.column >= sp.end_column), None)
+            span = op.statement.span if isinstance(op, A.PutOp) else op.span
+            if isinstance(op, A.PutOp) and span is not None:
+                lead = [_text(t) for t in pending if previous_end < t.line < span.line]
+                trail = next((_text(t) for t in pending if t.line == span.end_line
+                              and t.column >= span.end_column), None)
                 if lead or trail:
                     op = op.model_copy(update={"statement": op.statement.model_copy(update={
                         "comments": tuple(lead), "trailing_comment": trail})})
+            if span is not None:
+                previous_end = span.end_line
             ops.append(op)
         patches.append(patch.model_copy(update={"ops": tuple(ops)}))
     return patch_file.model_copy(update={"patches": tuple(patches)})
-
-
-def _claimed(tok: Token, patch: A.Patch, op: A.PutOp) -> bool:
-    """True when another op lies between the comment and `op` (the comment belongs to that one)."""
-    for other in patch.ops:
-        if other is op or other.span is None:
-            continue
-        if tok.line <= other.span.end_line and other.span.line < op.statement.span.line and \
-                other.span.end_line >= tok.line:
-            return True
-    return False
-
-
-__all__ = ["attach_comments", "attach_patch_comments", "SECTION_NAMES"]

@@ -62,7 +62,7 @@ def parse_scene(text: str, file: str | None = None, limits: ParseLimits = DEFAUL
     """Parse scene text into a `Scene`. Raises `SceneError` (positioned) on any problem."""
     tree, comments = _parse(text, "scene_file", file, limits)
     scene = _transform(tree, text, file)
-    return attach_comments(scene, comments, file)
+    return attach_comments(scene, comments)
 
 
 def parse_patch(text: str, file: str | None = None, limits: ParseLimits = DEFAULT_LIMITS) -> A.PatchFile:
