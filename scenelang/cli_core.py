@@ -89,13 +89,13 @@ def cmd_check(args) -> int:
 
 
 def cmd_fmt(args) -> int:
-    from scenelang.parser import load_scene, read_source
+    from scenelang.parser import parse_scene, read_source
     from scenelang.printer import print_scene
     from scenelang.validate import check
 
     source = read_source(args.file)
-    scene = load_scene(args.file)
     try:
+        scene = parse_scene(source, args.file)
         check(scene)
     except SceneError as exc:
         raise exc.with_source(source, args.file)
@@ -114,16 +114,16 @@ def cmd_fmt(args) -> int:
 
 
 def cmd_patch(args) -> int:
-    from scenelang.parser import load_patch, load_scene, read_source
+    from scenelang.parser import load_scene, parse_patch, read_source
     from scenelang.patches import apply_patch
     from scenelang.printer import print_scene
 
     scene = load_scene(args.scene)
-    patch = load_patch(args.patch)
+    patch_text = read_source(args.patch)
     try:
-        result = apply_patch(scene, patch, section=args.section)
+        result = apply_patch(scene, parse_patch(patch_text, args.patch), section=args.section)
     except SceneError as exc:
-        raise exc.with_source(read_source(args.patch), args.patch)
+        raise exc.with_source(patch_text, args.patch)
     text = print_scene(result)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
