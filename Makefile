@@ -14,19 +14,19 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m scenelang.demo
+	$(BIN)/python scripts/demo.py
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	$(BIN)/python -m scenelang.benchmarks
+	$(BIN)/python scripts/bench/run.py
 
 stress: $(STAMP)
 	SCENELANG_STRESS=1 $(BIN)/python -m pytest -q -m "blender or slow"
 
 gallery: $(STAMP)
-	$(BIN)/python -m scenelang.gallery --readme README.md
+	$(BIN)/python scripts/gallery.py --readme README.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

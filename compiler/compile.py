@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 import jinja2
@@ -246,9 +245,8 @@ def build_plan(scene: sl.Scene, *, apply_csg: bool, source_file: str | None,
 @lru_cache(maxsize=1)
 def template_environment() -> jinja2.Environment:
     """The Jinja environment: StrictUndefined, no autoescape, every printed value filtered."""
-    folder = resources.files("scenelang.compiler") / "templates"
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(folder)),
+        loader=jinja2.PackageLoader("scenelang.compiler", "templates"),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         finalize=finalize,

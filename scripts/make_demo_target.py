@@ -16,7 +16,7 @@ TARGET = ROOT / "examples" / "demo" / "target.png"
 
 
 def main(argv: list[str] | None = None) -> int:
-    from scenelang.backends.blender import render_scene
+    from scenelang.backends.blender.runner import render_scene
     from scenelang.compiler.settings import RenderSettings
     from scenelang.parser import load_scene
 

@@ -1,4 +1,4 @@
-"""Regenerate the golden images compared by tests/test_blender.py.
+"""Regenerate the golden images compared by tests/backends/test_blender.py.
 
     .venv/bin/python tests/regen_golden.py            # every example and golden test scene
     .venv/bin/python tests/regen_golden.py csg        # only the named ones
@@ -12,11 +12,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "backends"))
 
 from test_blender import GOLDEN_DIR, golden_cases, golden_settings  # noqa: E402
 
-from scenelang.backends.blender import BlenderWorker  # noqa: E402
+from scenelang.backends.blender.runner import BlenderWorker  # noqa: E402
 from scenelang.parser import load_scene  # noqa: E402
 
 

@@ -1,6 +1,6 @@
 """A hand-built reconstruction run folder in the engine's exact format, for the report tests.
 
-`make_run(root)` writes what `scenelang.stages.engine` writes for a small staged run (geometry 3
+`make_run(root)` writes what `scenelang.stages.engine.loop` writes for a small staged run (geometry 3
 rounds, materials 2 rounds, verifier on): target.png, start/, step folders with all seven files,
 run.json, final.*. Images are small real PNGs drawn with Pillow; scene texts are valid `.sl`.
 Tests then damage it (delete, truncate, corrupt) to check the report's robustness.

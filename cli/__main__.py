@@ -1,0 +1,5 @@
+import sys
+
+from scenelang.cli.main import main
+
+sys.exit(main())

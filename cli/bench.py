@@ -1,0 +1,100 @@
+"""`scenelang bench`: the reconstruction benchmark (see `scenelang.stages.bench.run` and
+docs/benchmark.md)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from scenelang.cli.args import positive_int
+from scenelang.cli.progress import Progress
+
+
+def _tier(text: str) -> int:
+    if text not in ("1", "2", "3"):
+        raise argparse.ArgumentTypeError(f"tier must be 1, 2 or 3, got {text!r}")
+    return int(text)
+
+
+def _size(text: str) -> int:
+    value = positive_int(text)
+    if value < 32:
+        raise argparse.ArgumentTypeError(f"size must be at least 32 px, got {value}")
+    return value
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from scenelang.cli.reconstruct import parse_budget
+
+    p = sub.add_parser(
+        "bench", help="benchmark reconstruction on seeded random scenes",
+        description="Render seeded random scenes of three tiers in Blender, reconstruct each from "
+                    "its image alone, and print per tier PSNR, SSIM, object silhouette IoU, "
+                    "object count and position errors, colour errors, valid-program rate and "
+                    "time per image (see docs/benchmark.md).")
+    p.add_argument("--tier", type=_tier, action="append",
+                   help="tier 1, 2 or 3 (repeatable; default all three)")
+    p.add_argument("--n", type=positive_int, default=5, help="scenes per tier (default 5)")
+    p.add_argument("--mode", choices=["staged", "direct", "both"], default="both",
+                   help="reconstruction mode(s) to compare at equal budget (default both)")
+    p.add_argument("--proposer", choices=["offline", "vlm"], default="offline",
+                   help="who writes the patches (default offline)")
+    p.add_argument("--model", help="VLM model (with --proposer vlm)")
+    p.add_argument("--base-url", help="OpenAI-compatible endpoint (with --proposer vlm)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the first scene (default 0)")
+    p.add_argument("--json", metavar="OUT", nargs="?", const="-",
+                   help="results as JSON: `--json` alone prints them on stdout (the table goes "
+                        "to stderr), `--json OUT` also writes them to the file OUT")
+    p.add_argument("--size", type=_size, default=320,
+                   help="long side (px) of targets and final renders, 4:3 (default 320)")
+    p.add_argument("--samples", type=positive_int, default=32,
+                   help="Cycles samples of targets and final renders (default 32)")
+    p.add_argument("--loop-size", type=_size, default=256,
+                   help="long side (px) of the engine's in-loop renders (default 256)")
+    p.add_argument("--loop-samples", type=positive_int, default=16,
+                   help="Cycles samples of in-loop renders (default 16)")
+    p.add_argument("--budget", type=parse_budget, default=None,
+                   help="rounds per stage, e.g. geometry=5,materials=3 (default: the engine's)")
+    p.add_argument("--out", default="runs/bench", help="folder for targets and runs "
+                                                       "(default runs/bench)")
+    p.add_argument("--quiet", "-q", action="store_true", help="print only the table")
+    p.set_defaults(func=cmd_bench)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from scenelang.stages.bench.run import BenchConfig, format_table, json_text, run_bench, write_json
+    from scenelang.stages.proposers.base import ProposerUnavailable
+
+    modes = ("staged", "direct") if args.mode == "both" else (args.mode,)
+    options = {}
+    if args.proposer == "vlm":
+        options = {"model": args.model, "base_url": args.base_url}
+    config = BenchConfig(
+        tiers=tuple(sorted(set(args.tier))) if args.tier else (1, 2, 3), n=args.n, modes=modes,
+        proposer=args.proposer, proposer_options=options, seed=args.seed, size=args.size,
+        samples=args.samples, loop_size=args.loop_size, loop_samples=args.loop_samples,
+        budgets=args.budget or None, out=Path(args.out))
+    logging.getLogger("scenelang").setLevel(logging.WARNING)
+    total = len(config.tiers) * config.n * len(modes)
+    to_stdout = args.json == "-"
+    with Progress(total, "bench", quiet=args.quiet) as progress:
+
+        def say(message: str) -> None:
+            steps = len(modes) if "target render failed" in message else 1
+            progress.advance(message, steps=steps)
+
+        try:
+            results = run_bench(config, log=say)
+        except ProposerUnavailable as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    table = format_table(results["summary"], vlm=args.proposer == "vlm")
+    print(table, file=sys.stderr if to_stdout else sys.stdout)
+    if to_stdout:
+        sys.stdout.write(json_text(results))
+    elif args.json:
+        write_json(results, Path(args.json))
+        print(f"results: {args.json}")
+    return 0

@@ -1,0 +1,209 @@
+"""`scenelang reconstruct`: one image in, an editable scene out (see docs/reconstruction.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from scenelang.errors import SceneError
+from scenelang.cli.args import positive_float, positive_int
+from scenelang.cli.progress import Progress
+
+STAGES = ("geometry", "materials", "composition", "lighting")
+
+
+def parse_budget(text: str) -> dict[str, int]:
+    """`geometry=5,materials=3,...` -> {stage: rounds}; stages left out keep their defaults."""
+    out: dict[str, int] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or name not in STAGES:
+            raise argparse.ArgumentTypeError(
+                f"bad budget item {item!r}: write STAGE=ROUNDS with STAGE one of "
+                f"{', '.join(STAGES)}, e.g. geometry=5,materials=3")
+        try:
+            rounds = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"rounds for {name} must be an integer, "
+                                             f"got {value!r}") from None
+        if rounds < 0:
+            raise argparse.ArgumentTypeError(f"rounds for {name} must be 0 or more")
+        out[name] = rounds
+    return out
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "reconstruct", help="reconstruct an editable scene from an image",
+        description="Rebuild IMAGE as a scene, stage by stage (geometry, materials, "
+                    "composition, lighting), keeping every step in the run folder RUN. "
+                    "Prints where final.sl, final.blend and final.png are.")
+    p.add_argument("image", metavar="IMAGE", nargs="?",
+                   help="the target image (PNG/JPEG); optional with --resume")
+    p.add_argument("-o", "--output", metavar="RUN", required=True, help="the run folder")
+    p.add_argument("--proposer", choices=["vlm", "offline"],
+                   help="who writes the patches (default: offline; on --resume: the run's)")
+    p.add_argument("--mode", choices=["staged", "direct"], default="staged",
+                   help="staged (default) or direct: the same call budget on the whole scene")
+    p.add_argument("--model", help="VLM model name (default: $SCENELANG_MODEL)")
+    p.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 "
+                                      "(default: $OPENAI_BASE_URL, else OpenAI)")
+    p.add_argument("--api-key", help="API key (default: $OPENAI_API_KEY); never written to disk")
+    p.add_argument("--timeout", type=positive_float,
+                   help="seconds per VLM request (default 120)")
+    p.add_argument("--budget", type=parse_budget, default={},
+                   help="rounds per stage (default geometry=5,materials=3,composition=3,"
+                        "lighting=2)")
+    p.add_argument("--candidates", type=positive_int, default=1,
+                   help="proposals per round (default 1)")
+    p.add_argument("--max-repairs", type=int, default=2,
+                   help="repairs after an invalid patch (default 2)")
+    p.add_argument("--calls", type=positive_int,
+                   help="direct mode: proposer calls to spend (default: the staged budget)")
+    p.add_argument("--max-calls", type=positive_int,
+                   help="hard cap on proposer + verifier calls per run")
+    p.add_argument("--max-seconds", type=positive_float,
+                   help="hard cap on wall time per run, in seconds")
+    p.add_argument("--size", type=positive_int, default=256,
+                   help="long side of in-loop renders in px (default 256)")
+    p.add_argument("--samples", type=positive_int, default=16,
+                   help="Cycles samples of in-loop renders (default 16)")
+    p.add_argument("--final-size", type=positive_int,
+                   help="long side of final.png in px (default: the image's, at most 1024)")
+    p.add_argument("--final-samples", type=positive_int, default=64,
+                   help="Cycles samples of final.png (default 64)")
+    p.add_argument("--draft", action=argparse.BooleanOptionalAction, default=None,
+                   help="begin with a draft of the whole scene (default: on for proposers that "
+                        "want it, such as offline; off for vlm)")
+    p.add_argument("--verify", action="store_true",
+                   help="after each round the VLM reviews the render (costs a call)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the interrupted run in RUN (its settings are kept; "
+                        "--max-calls/--max-seconds may be raised)")
+    p.add_argument("--quiet", "-q", action="store_true", help="print only warnings and the result")
+    p.add_argument("--json", action="store_true",
+                   help="print the result (paths, scores, calls) as JSON on stdout")
+    p.set_defaults(func=cmd_reconstruct)
+
+
+class _ProgressHandler(logging.Handler):
+    """Log lines written through a `Progress`, so a terminal's progress bar stays intact."""
+
+    def __init__(self, progress: Progress):
+        super().__init__()
+        self.progress = progress
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.progress.write(self.format(record))
+
+
+def _setup_logging(quiet: bool, progress: Progress) -> logging.Handler:
+    """Plain log lines off a terminal (one per round); on a terminal a progress bar plus
+    warnings; `--quiet`: warnings only."""
+    if progress.tty:
+        handler: logging.Handler = _ProgressHandler(progress)
+        level = logging.WARNING
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        level = logging.WARNING if quiet else logging.INFO
+    handler.setFormatter(logging.Formatter("reconstruct: %(message)s"))
+    logger = logging.getLogger("scenelang")
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    return handler
+
+
+def _planned_rounds(config) -> int:
+    from scenelang.stages.proposers.base import STAGE_ORDER
+
+    if config.mode == "direct":
+        return int(config.draft) + (config.direct_calls or config.nominal_calls())
+    return int(config.draft) + sum(config.rounds(s) for s in STAGE_ORDER)
+
+
+def _stored_proposer(run: Path) -> dict[str, Any]:
+    from scenelang.stages.engine.runfolder import RunFolder
+
+    folder = RunFolder(run)
+    if not folder.exists():
+        raise SceneError(f"{run}: nothing to resume (no run.json)")
+    return dict(folder.load_run().get("proposer") or {})
+
+
+def cmd_reconstruct(args: argparse.Namespace) -> int:
+    from scenelang.stages.engine.loop import EngineConfig, run_reconstruction
+    from scenelang.stages.proposers.base import ProposerUnavailable
+    from scenelang.stages.proposers.registry import make_proposer
+
+    run = Path(args.output)
+    stored = _stored_proposer(run) if args.resume else {}
+    if not args.resume and not args.image:
+        print("error: IMAGE is required (unless --resume)", file=sys.stderr)
+        return 2
+    kind = args.proposer or stored.get("name") or "offline"
+    options: dict[str, Any] = {}
+    info: dict[str, Any] = {"name": kind}
+    if kind == "vlm":
+        options = {"model": args.model or stored.get("model"),
+                   "base_url": args.base_url or stored.get("base_url"),
+                   "api_key": args.api_key, "timeout": args.timeout}
+    try:
+        proposer = make_proposer(kind, **options)
+    except ProposerUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    describe = getattr(proposer, "describe", None)
+    if callable(describe):
+        info = dict(describe())
+    config = EngineConfig(
+        mode=args.mode, budgets={**EngineConfig().budgets, **args.budget},
+        candidates=args.candidates, max_repairs=args.max_repairs,
+        draft=args.draft if args.draft is not None else bool(getattr(proposer, "wants_draft",
+                                                                      False)),
+        verify=args.verify, max_calls=args.max_calls, max_seconds=args.max_seconds,
+        direct_calls=args.calls, size=args.size, samples=args.samples,
+        final_size=args.final_size, final_samples=args.final_samples)
+    # on a terminal a progress bar; elsewhere the per-round log lines are the progress
+    progress = Progress(_planned_rounds(config), "reconstruct",
+                        quiet=args.quiet or args.json or not sys.stderr.isatty())
+    handler = _setup_logging(args.quiet or args.json, progress)
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def _terminate(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        target = Path(args.image) if args.image else run / "target.png"
+        with progress:
+            result = run_reconstruction(
+                target, run, proposer, config, resume=args.resume, proposer_info=info,
+                on_round=(lambda phase, line: progress.advance(f"{phase} {line}"))
+                if progress.tty else None)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        logging.getLogger("scenelang").removeHandler(handler)
+    if args.json:
+        print(json.dumps({
+            "run": str(result.root), "final_sl": str(result.final_sl),
+            "final_py": str(result.final_py), "final_blend": str(result.final_blend),
+            "final_png": str(result.final_png), "report": str(result.root / "report.html"),
+            "final_score": result.final_score, "calls": result.calls, "stopped": result.stopped,
+        }, indent=2))
+        return 0
+    print(f"final scene:  {result.final_sl}")
+    print(f"blend file:   {result.final_blend}")
+    print(f"final render: {result.final_png}")
+    print(f"bpy script:   {result.final_py}")
+    print(f"report:       {result.root / 'report.html'}")
+    combined = result.final_score.get("combined")
+    summary = f"score {combined:.4f}, " if combined is not None else ""
+    print(f"{summary}{result.calls} calls" +
+          (f"; stopped early: {result.stopped}" if result.stopped else ""))
+    return 0

@@ -1,0 +1,198 @@
+"""`scenelang compile | render`: a `.sl` file to a bpy script, a PNG and a `.blend`.
+
+    scenelang compile scene.sl [-o scene.py] [--apply-csg]
+    scenelang render scene.sl -o out.png [--blend out.blend] [--samples N] [--size W H]
+        [--seed S] [--views N] [--engine cycles|workbench|preview] [--blender PATH]
+        [--timeout S] [--apply-csg]
+
+`--views N` renders N views orbiting the scene's centre (out-00.png, out-01.png, ...) through
+one persistent Blender worker. Errors: an invalid scene prints positioned diagnostics; a Blender
+failure prints a short message and the path of the full log; both exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+from scenelang import ast as A
+from scenelang.errors import SceneError
+
+ENGINES = {"cycles": "CYCLES", "workbench": "BLENDER_WORKBENCH", "preview": "preview"}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("compile", help="compile a scene to a standalone bpy script",
+                       description="Compile a .sl file to a bpy script for Blender 5.0. The "
+                                   "script runs as `blender -b --python scene.py -- ARGS` or "
+                                   "`python scene.py ARGS` with the bpy wheel; ARGS: --render PNG "
+                                   "--blend FILE --samples N --size W H --seed S.")
+    p.add_argument("file", metavar="SCENE")
+    p.add_argument("-o", "--output", metavar="SCRIPT", help="write here instead of stdout")
+    p.add_argument("--apply-csg", action="store_true",
+                   help="apply Boolean modifiers (default: keep CSG live and editable)")
+    p.set_defaults(func=cmd_compile)
+
+    p = sub.add_parser("render", help="render a scene with Blender (or the preview renderer)",
+                       description="Render a .sl file to a PNG (and optionally save a .blend). "
+                                   "Defaults: Cycles on CPU, 32 samples, seed 0, the camera's "
+                                   "resolution.")
+    p.add_argument("file", metavar="SCENE")
+    p.add_argument("-o", "--output", metavar="PNG", required=True)
+    p.add_argument("--blend", metavar="FILE", help="also save the scene as a .blend file")
+    p.add_argument("--samples", type=int, help="Cycles samples (default 32)")
+    p.add_argument("--size", type=int, nargs=2, metavar=("W", "H"),
+                   help="image size in pixels (default: the camera resolution)")
+    p.add_argument("--seed", type=int, help="Cycles noise seed (default 0)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress display")
+    p.add_argument("--views", type=int, default=1, metavar="N",
+                   help="render N views orbiting the scene's centre: OUT-00.png ...")
+    p.add_argument("--engine", choices=sorted(ENGINES), default="cycles",
+                   help="cycles (default), workbench (fast flat) or preview (no Blender)")
+    p.add_argument("--blender", metavar="PATH",
+                   help="external Blender executable (default: $SCENELANG_BLENDER, else bpy)")
+    p.add_argument("--timeout", type=float, default=300.0, metavar="S",
+                   help="seconds per render before Blender is killed (default 300)")
+    p.add_argument("--apply-csg", action="store_true", help="apply Boolean modifiers")
+    p.set_defaults(func=cmd_render)
+
+
+def load_checked(path: str) -> A.Scene:
+    """Parse and validate a scene file; warnings go to stderr, errors raise SceneError."""
+    from scenelang.parser import parse_scene, read_source
+    from scenelang.validate import check
+
+    source = read_source(path)
+    try:
+        scene = parse_scene(source, path)
+        warnings = check(scene)
+    except SceneError as exc:
+        exc.source = exc.source or source
+        raise
+    for warning in warnings:
+        print(warning.format(source), file=sys.stderr)
+    return scene
+
+
+def cmd_compile(args) -> int:
+    from scenelang.compiler import compile_scene
+
+    scene = load_checked(args.file)
+    text = compile_scene(scene, apply_csg=args.apply_csg, source_file=args.file)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def scene_centre(scene: A.Scene) -> tuple[float, float, float]:
+    """Middle of the objects' positions (their bounding box), else the camera's target."""
+    positions = [o.at for o in scene.objects()]
+    if not positions:
+        return tuple(scene.camera().target() or (0.0, 0.0, 0.0))  # type: ignore[return-value]
+    return tuple((min(p[i] for p in positions) + max(p[i] for p in positions)) / 2
+                 for i in range(3))  # type: ignore[return-value]
+
+
+def orbit_scenes(scene: A.Scene, views: int) -> list[A.Scene]:
+    """`views` copies of the scene whose camera circles the centre about the z axis.
+
+    View 0 starts at the camera's own position; each keeps its height and horizontal distance
+    from the centre and looks at the centre.
+    """
+    camera = scene.camera()
+    centre = scene_centre(scene)
+    rel = [camera.at[i] - centre[i] for i in range(3)]
+    radius, height = math.hypot(rel[0], rel[1]), rel[2]
+    if radius < 1e-6:
+        distance = max(math.sqrt(sum(r * r for r in rel)), 1.0)
+        radius, height = distance * 0.7, distance * 0.7
+    start = math.atan2(rel[1], rel[0])
+    result = []
+    for i in range(views):
+        angle = start + 2 * math.pi * i / views
+        at = (centre[0] + radius * math.cos(angle), centre[1] + radius * math.sin(angle),
+              centre[2] + height)
+        moved = camera.model_copy(update={"at": at, "look_at": centre, "rotate": None})
+        statements = [s for s in scene.composition.statements if not isinstance(s, A.Camera)]
+        section = scene.composition.model_copy(update={"statements": (moved, *statements)})
+        result.append(scene.with_section(section))
+    return result
+
+
+def view_paths(output: Path, views: int) -> list[Path]:
+    if views == 1:
+        return [output]
+    return [output.with_name(f"{output.stem}-{i:02d}{output.suffix}") for i in range(views)]
+
+
+def cmd_render(args) -> int:
+    from scenelang.validate import check_samples
+
+    if args.samples is not None:
+        check_samples(args.samples)
+    if args.views < 1:
+        raise SceneError(f"--views must be at least 1, got {args.views}")
+    scene = load_checked(args.file)
+    output = Path(args.output)
+    scenes = orbit_scenes(scene, args.views) if args.views > 1 else [scene]
+    paths = view_paths(output, args.views)
+    if args.engine == "preview":
+        return _render_preview(scenes, paths, args)
+    return _render_blender(scene, scenes, paths, args)
+
+
+def _render_preview(scenes: list[A.Scene], paths: list[Path], args) -> int:
+    from scenelang.backends.preview import render_preview
+
+    if args.blend:
+        print("warning: --blend needs Blender; ignored with --engine preview", file=sys.stderr)
+    for scene, path in zip(scenes, paths):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        render_preview(scene, tuple(args.size) if args.size else None).save_png(path)
+        print(path)
+    return 0
+
+
+def _render_blender(scene: A.Scene, scenes: list[A.Scene], paths: list[Path], args) -> int:
+    from scenelang.backends.blender.runner import BlenderError, BlenderWorker, render_scene
+    from scenelang.compiler.settings import RenderSettings
+
+    try:
+        settings = RenderSettings(engine=ENGINES[args.engine]).with_(
+            samples=args.samples, seed=args.seed, size=tuple(args.size) if args.size else None)
+    except ValueError as exc:
+        raise SceneError(str(exc)) from None
+    options = dict(settings=settings, timeout=args.timeout, apply_csg=args.apply_csg,
+                   source_file=args.file)
+    try:
+        if len(scenes) == 1:
+            result = render_scene(scene, paths[0], blend=args.blend, blender=args.blender,
+                                  **options)
+            results = [result]
+        else:
+            from scenelang.cli.progress import Progress
+
+            with BlenderWorker(blender=args.blender, timeout=args.timeout) as worker, \
+                    Progress(len(scenes), "render", quiet=args.quiet) as progress:
+                if args.blend:
+                    worker.render(scene, None, blend=args.blend, **options)
+                results = []
+                for s, p in zip(scenes, paths):
+                    results.append(worker.render(s, p, **options))
+                    progress.advance(str(p))
+    except BlenderError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        if exc.log_path:
+            print(f"  full Blender log: {exc.log_path}", file=sys.stderr)
+        return 1
+    for result in results:
+        for warning in result.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        print(result.png)
+    if args.blend:
+        print(Path(args.blend).resolve())
+    return 0

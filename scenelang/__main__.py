@@ -1,5 +1,0 @@
-import sys
-
-from scenelang.cli import main
-
-sys.exit(main())

@@ -1,0 +1,344 @@
+"""The reconstruction benchmark: seeded random scenes, rendered, rebuilt from the image alone.
+
+For each tier and scene index `i`, `bench_scenes.make_scene(tier, seed + i)` is rendered in
+Blender (Cycles, `samples`, `size` px on the long side; 4:3) to `target.png`; then each mode
+(`staged`, `direct`) reconstructs it with the chosen proposer through the real stage engine
+(`run_reconstruction`), which sees only the image: the reconstruction starts from the default
+camera whatever camera made the image. Both modes get the same proposer-call budget (direct
+mode's `direct_calls` defaults to the staged plan's nominal calls).
+
+Per run the benchmark measures (definitions):
+
+- `psnr`, `ssim`: `final.png` against `target.png` (`stages.metrics`);
+- `iou`: silhouette IoU of the *objects only*, in the image: the preview renderer draws the
+  true scene through the true camera and the reconstruction through its own (estimated)
+  camera, at the target's size, without ground planes (objects whose shape is a plane); IoU of
+  the two silhouettes. This is what the two images show;
+- `iou_true_camera`: the same, but the reconstruction is drawn through the TRUE camera, so it
+  also measures whether the objects are in the right 3D places (a wrong camera estimate with
+  objects fitted to the image scores well in `iou` and worse here);
+- `count_error`: |reconstructed objects - true objects| (ground planes excluded); `count_exact`
+  is 1 when it is 0;
+- `position_error`: mean distance (m) between the centres (`at`) of true and reconstructed
+  objects matched by the Hungarian assignment on those distances (unmatched objects count
+  only in `count_error`);
+- `color_error`: mean colour error of `final.png` against the target (`stages.metrics.
+  mean_color_error`, 0..1);
+- `material_error`: mean distance of matched objects' base colours (linear RGB, / sqrt 3);
+- `valid`: 1 when `final.sl` parses and validates and `final.png` exists;
+- `seconds`: wall time of the reconstruction, final render included (the target's render is
+  not counted); `calls`, `prompt_tokens`, `completion_tokens`: from the run's budget.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from scenelang import ast as A
+
+METRICS = ("psnr", "ssim", "iou", "iou_true_camera", "count_error", "count_exact", "position_error", "color_error",
+           "material_error", "valid", "seconds", "calls", "prompt_tokens", "completion_tokens")
+TARGETS = {1: {"iou": 0.85, "psnr": 25.0, "count_exact": 0.9}, 2: {"iou": 0.70}, 3: {"iou": 0.70}}
+"""Issue 5's targets per tier (plus at most `MAX_SECONDS` per image)."""
+MAX_SECONDS = 90.0
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """Benchmark settings.
+
+    `tiers`; `n` scenes per tier; `modes` ("staged", "direct"); `proposer` ("offline" or "vlm",
+    with `proposer_options` for the VLM); `seed` of the first scene; `size` long side (px) of
+    targets and final renders (4:3); `samples` Cycles samples of targets and final renders;
+    `loop_size`/`loop_samples` of the engine's in-loop renders; `budgets` rounds per stage (None:
+    the engine's defaults); `draft`: None lets the proposer decide (`wants_draft`); `out` folder.
+    """
+
+    tiers: tuple[int, ...] = (1, 2, 3)
+    n: int = 5
+    modes: tuple[str, ...] = ("staged", "direct")
+    proposer: str = "offline"
+    proposer_options: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    size: int = 320
+    samples: int = 32
+    loop_size: int = 256
+    loop_samples: int = 16
+    budgets: dict[str, int] | None = None
+    draft: bool | None = None
+    out: Path = Path("runs/bench")
+
+
+def image_size(long_side: int) -> tuple[int, int]:
+    return long_side, max(8, round(long_side * 3 / 4))
+
+
+# ------------------------------------------------------------------------------ measurements
+
+
+def _object_centres(scene: A.Scene) -> list[A.ObjectDef]:
+    shapes = scene.shapes()
+    out = []
+    for o in scene.objects():
+        s = shapes.get(o.shape)
+        if s is not None and isinstance(s.shape, A.Plane):
+            continue
+        out.append(o)
+    return out
+
+
+def object_silhouette(scene: A.Scene, camera: A.Camera, size: tuple[int, int]) -> np.ndarray:
+    """Preview silhouette of `scene`'s objects (ground planes left out) through `camera`."""
+    from scenelang.backends.meshes import scene_meshes
+    from scenelang.backends.preview import render_preview
+
+    keep = {o.name for o in _object_centres(scene)}
+    comp = [s for s in scene.composition.statements if not isinstance(s, A.Camera)]
+    view = scene.with_section(A.Section(name="composition", statements=(camera, *comp)))
+    meshes = [m for m in scene_meshes(view) if m.name in keep]
+    return render_preview(view, size, meshes=meshes).silhouette
+
+
+def compare_scenes(truth: A.Scene, recon: A.Scene, size: tuple[int, int]) -> dict[str, float]:
+    """The scene-level measures of the module docstring (iou, counts, positions, materials)."""
+    camera = truth.camera()
+    a = object_silhouette(truth, camera, size)
+    own = object_silhouette(recon, recon.camera(), size)
+    same = object_silhouette(recon, camera, size)
+    t_objs, r_objs = _object_centres(truth), _object_centres(recon)
+    out = {"iou": _iou(a, own), "iou_true_camera": _iou(a, same), "count_error": float(abs(len(t_objs) - len(r_objs))),
+           "count_exact": float(len(t_objs) == len(r_objs)),
+           "position_error": math.nan, "material_error": math.nan}
+    if t_objs and r_objs:
+        tp = np.array([o.at for o in t_objs])
+        rp = np.array([o.at for o in r_objs])
+        dist = np.linalg.norm(tp[:, None] - rp[None], axis=2)
+        rows, cols = linear_sum_assignment(dist)
+        out["position_error"] = float(dist[rows, cols].mean())
+        tm, rm = truth.materials_by_name(), recon.materials_by_name()
+
+        def colour(scene_mats, o):
+            m = scene_mats.get(o.material) if o.material else None
+            return np.asarray(m.material.base_color.linear() if m else (0.8, 0.8, 0.8))
+
+        errs = [np.linalg.norm(colour(tm, t_objs[r]) - colour(rm, r_objs[c])) / math.sqrt(3)
+                for r, c in zip(rows, cols)]
+        out["material_error"] = float(np.mean(errs))
+    return out
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    union = np.count_nonzero(a | b)
+    return float(np.count_nonzero(a & b) / union) if union else 1.0
+
+
+def measure_run(truth: A.Scene, target: Path, run: Path, size: tuple[int, int]) -> dict[str, float]:
+    """Every measure of one finished (or failed) reconstruction run folder."""
+    from scenelang.errors import SceneError
+    from scenelang.parser import load_scene
+    from scenelang.stages.metrics import load_image, mean_color_error, psnr, ssim
+    from scenelang.validate import check
+
+    row: dict[str, float] = {k: math.nan for k in METRICS}
+    final_sl, final_png = run / "final.sl", run / "final.png"
+    try:
+        recon = load_scene(final_sl)
+        check(recon)
+        valid = final_png.is_file()
+    except (SceneError, OSError):
+        recon, valid = None, False
+    row["valid"] = float(valid)
+    if final_png.is_file():
+        t = load_image(target)
+        r = load_image(final_png, size=(t.shape[1], t.shape[0]))
+        row.update(psnr=psnr(t, r), ssim=ssim(t, r), color_error=mean_color_error(t, r))
+    if recon is not None:
+        row.update(compare_scenes(truth, recon, size))
+    run_json = run / "run.json"
+    if run_json.is_file():
+        data = json.loads(run_json.read_text(encoding="utf-8"))
+        total = data.get("budget", {}).get("total", {})
+        usage = total.get("usage", {})
+        row.update(calls=float(total.get("calls", 0)),
+                   prompt_tokens=float(usage.get("prompt_tokens", 0)),
+                   completion_tokens=float(usage.get("completion_tokens", 0)))
+    return row
+
+
+# ------------------------------------------------------------------------------ running
+
+
+def render_target(worker: Any, scene: A.Scene, png: Path, size: tuple[int, int], samples: int) -> None:
+    from scenelang.compiler.settings import RenderSettings
+
+    png.parent.mkdir(parents=True, exist_ok=True)
+    worker.render(scene, png, settings=RenderSettings(samples=samples, size=size))
+
+
+def _proposer(config: BenchConfig) -> Any:
+    from scenelang.stages.proposers.registry import make_proposer
+
+    if config.proposer == "vlm":
+        return make_proposer("vlm", **config.proposer_options)
+    return make_proposer(config.proposer)
+
+
+def run_bench(config: BenchConfig, log: Any = print) -> dict[str, Any]:
+    """Run the benchmark; returns the JSON-ready results (settings, rows, summary)."""
+    from scenelang.backends.blender.runner import BlenderWorker
+
+    size = image_size(config.size)
+    proposer = _proposer(config)
+    draft = config.draft if config.draft is not None else bool(getattr(proposer, "wants_draft", False))
+    rows: list[dict[str, Any]] = []
+    with BlenderWorker() as worker:
+        _run_all(config, proposer, draft, size, worker, rows, log)
+    return {"settings": _settings(config, draft), "machine": machine(), "date": _now(),
+            "rows": rows, "summary": summarise(rows)}
+
+
+def _run_all(config: BenchConfig, proposer: Any, draft: bool, size: tuple[int, int],
+             worker: Any, rows: list[dict[str, Any]], log: Any) -> None:
+    import shutil
+
+    from scenelang.printer import print_scene
+    from scenelang.stages.bench.scenes import make_scene
+    from scenelang.stages.engine.loop import EngineConfig, run_reconstruction
+
+    out = Path(config.out)
+    for tier in config.tiers:
+        for i in range(config.n):
+            seed = config.seed + i
+            truth = make_scene(tier, seed, size)
+            folder = out / f"tier{tier}" / f"scene{seed:03d}"
+            target = folder / "target.png"
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "truth.sl").write_text(print_scene(truth), encoding="utf-8")
+            if not target.is_file():
+                try:
+                    render_target(worker, truth, target, size, config.samples)
+                except Exception as exc:  # e.g. a Blender failure: record it, go on
+                    error = f"target render failed: {type(exc).__name__}: {exc}"
+                    log(f"tier {tier} scene {seed}: {error}")
+                    rows.extend({"tier": tier, "seed": seed, "mode": mode, "error": error,
+                                 **{k: math.nan for k in METRICS}, "valid": 0.0}
+                                for mode in config.modes)
+                    continue
+            for mode in config.modes:
+                run = folder / mode
+                if run.exists():
+                    shutil.rmtree(run)
+                engine = EngineConfig(
+                    mode=mode, draft=draft, size=config.loop_size, samples=config.loop_samples,
+                    final_size=config.size, final_samples=config.samples,
+                    **({"budgets": dict(config.budgets)} if config.budgets else {}))
+                t0 = time.monotonic()
+                error = None
+                try:
+                    run_reconstruction(target, run, proposer, engine,
+                                       proposer_info={"name": config.proposer})
+                except Exception as exc:  # a failed run is a result, not a crash of the bench
+                    error = f"{type(exc).__name__}: {exc}"
+                seconds = time.monotonic() - t0
+                row = {"tier": tier, "seed": seed, "mode": mode, "error": error,
+                       **measure_run(truth, target, run, size)}
+                row["seconds"] = seconds
+                rows.append(row)
+                log(f"tier {tier} scene {seed} {mode}: iou {row['iou']:.3f}, psnr "
+                    f"{row['psnr']:.2f} dB, objects {'exact' if row['count_exact'] == 1 else 'off'}"
+                    f", {seconds:.1f} s" + (f" ERROR {error}" if error else ""))
+    return {"settings": _settings(config, draft), "machine": machine(), "date": _now(),
+            "rows": rows, "summary": summarise(rows)}
+
+
+def summarise(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Mean of every metric per (tier, mode), NaNs ignored; `n` runs; `targets_met` per tier."""
+    groups: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault((r["tier"], r["mode"]), []).append(r)
+    out = []
+    for (tier, mode), rs in sorted(groups.items()):
+        entry: dict[str, Any] = {"tier": tier, "mode": mode, "n": len(rs)}
+        for k in METRICS:
+            vals = [float(r[k]) for r in rs if r.get(k) is not None and not math.isnan(float(r[k]))]
+            entry[k] = float(np.mean(vals)) if vals else math.nan
+        seconds = [float(r["seconds"]) for r in rs if not math.isnan(float(r["seconds"]))]
+        entry["max_seconds"] = max(seconds) if seconds else math.nan
+        met = {k: entry[k] >= v for k, v in TARGETS.get(tier, {}).items()}
+        met["seconds"] = entry["max_seconds"] <= MAX_SECONDS
+        entry["targets_met"] = met
+        out.append(entry)
+    return out
+
+
+def format_table(summary: Sequence[dict[str, Any]], vlm: bool = False) -> str:
+    """The per-tier table as Markdown."""
+    cols = [("tier", "tier", "{}"), ("mode", "mode", "{}"), ("n", "n", "{}"),
+            ("PSNR dB", "psnr", "{:.2f}"), ("SSIM", "ssim", "{:.3f}"), ("IoU", "iou", "{:.3f}"),
+            ("IoU true cam", "iou_true_camera", "{:.3f}"),
+            ("count err", "count_error", "{:.2f}"), ("count exact", "count_exact", "{:.0%}"),
+            ("pos err m", "position_error", "{:.2f}"), ("colour err", "color_error", "{:.3f}"),
+            ("material err", "material_error", "{:.3f}"), ("valid", "valid", "{:.0%}"),
+            ("s/image", "seconds", "{:.1f}"), ("max s", "max_seconds", "{:.1f}")]
+    if vlm:
+        cols += [("calls", "calls", "{:.1f}"), ("prompt tok", "prompt_tokens", "{:.0f}"),
+                 ("compl tok", "completion_tokens", "{:.0f}")]
+    lines = ["| " + " | ".join(c[0] for c in cols) + " |",
+             "|" + "|".join("---" for _ in cols) + "|"]
+    for e in summary:
+        cells = []
+        for _, key, fmt in cols:
+            v = e.get(key)
+            cells.append("n/a" if isinstance(v, float) and math.isnan(v) else fmt.format(v))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def machine() -> dict[str, Any]:
+    import os
+
+    return {"platform": platform.platform(), "python": platform.python_version(),
+            "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count()}
+
+
+def _settings(config: BenchConfig, draft: bool) -> dict[str, Any]:
+    return {"tiers": list(config.tiers), "n": config.n, "modes": list(config.modes),
+            "proposer": config.proposer, "seed": config.seed, "size": list(image_size(config.size)),
+            "samples": config.samples, "loop_size": config.loop_size,
+            "loop_samples": config.loop_samples, "budgets": config.budgets, "draft": draft,
+            "out": str(config.out)}
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def json_text(results: dict[str, Any]) -> str:
+    """The results as JSON text (NaN becomes null, numpy scalars plain numbers)."""
+    def clean(x: Any) -> Any:
+        if isinstance(x, float) and math.isnan(x):
+            return None
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items()}
+        if isinstance(x, list):
+            return [clean(v) for v in x]
+        if isinstance(x, (np.floating, np.integer, np.bool_)):
+            return x.item()
+        return x
+
+    return json.dumps(clean(results), indent=2) + "\n"
+
+
+def write_json(results: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json_text(results), encoding="utf-8")

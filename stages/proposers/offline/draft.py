@@ -1,0 +1,393 @@
+"""The offline proposer's first draft of a whole scene from one image, and scene <-> model glue.
+
+Draft (`draft_model`):
+
+1. segment the target into background, ground (with shadows) and object regions
+   (`vision_segment.segment_objects`);
+2. camera: the current scene's camera (the engine starts from `DEFAULT_CAMERA`, at
+   (7.36, -6.93, 4.96) looking at the origin, 50 mm lens, 36 mm sensor); when a straight
+   horizontal sky/ground boundary is visible, it is taken as the horizon and the camera's pitch
+   is set so the horizon falls on that row (position kept, aim moved);
+3. each region: the primitive kinds `vision_shape.classify_silhouette` ranks highest are each
+   fitted (`offline_fit.fit_single`: back-projected ground contact, size from the extent at
+   that depth, then Nelder-Mead on silhouette IoU) and the best fit wins; then a joint pass
+   that accounts for occlusions;
+4. lighting: the sun direction from the cast shadows (`offline_light.sun_from_shadows`), its
+   strength and the world colour from the shadow ratio and the sky (`lighting_from_image`);
+5. colours: each object's albedo from its lit pixels divided by the modelled shading, the
+   ground's from its lit pixels.
+
+`Model` is the editable form the refinement works on; `build_scene` turns it into scene
+language with fixed names: shapes/objects/materials `ground` and `shape_N`/`object_N`/
+`material_N` (N from 1), the camera `camera`, the light `sun`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+import numpy as np
+from scipy import ndimage
+
+from scenelang import ast as A
+from scenelang.backends.camera import camera_rotation, focal_length_pixels
+from scenelang.stages.proposers.offline.fit import (
+    Guess, fit_single, guess_from_shape, refine_joint,
+)
+from scenelang.stages.proposers.offline.light import (
+    DEFAULT_SUN_DIRECTION, Lighting, albedo_from_pixels, cosine_map, lighting_from_image,
+    sun_from_shadows,
+)
+from scenelang.stages.vision.segment import Segmentation, segment_objects, srgb_to_linear
+from scenelang.stages.vision.shape import classify_silhouette, largest_component
+
+GROUND_SIZE = 1000.0
+"""Side (m) of the ground plane the drafts use: large enough to reach the horizon."""
+ALWAYS_TRIED = ("box", "sphere", "cylinder", "cone")
+"""Primitive kinds fitted to every silhouette (the classifier's ranking only breaks near-ties)."""
+MIN_KIND_CONFIDENCE = 0.08
+"""A torus is fitted too when the classifier gives it at least this confidence."""
+
+
+@dataclass
+class Analysis:
+    """What the proposer measures once per target: the segmentation, its object regions (bool
+    masks, nearest first), the target in linear RGB, and the size (W, H)."""
+
+    target: np.ndarray
+    linear: np.ndarray
+    seg: Segmentation
+    regions: list[np.ndarray]
+    size: tuple[int, int]
+    uncertain: np.ndarray | None = None
+
+    @property
+    def objects_mask(self) -> np.ndarray:
+        out = np.zeros(self.seg.shape, bool)
+        for r in self.regions:
+            out |= r
+        return out
+
+    @property
+    def care(self) -> np.ndarray:
+        """Pixels fits take into account (all but `uncertain`)."""
+        if self.uncertain is None:
+            return np.ones(self.seg.shape, bool)
+        return ~self.uncertain
+
+
+def analyse(target: np.ndarray) -> Analysis:
+    """Segment `target` (float sRGB H x W x 3). Dark pixels at the base of an object region,
+    which may be its shaded side or the shadow it casts right under it (`dark_base`), are taken
+    out of the region and marked `uncertain`: fits ignore them, the sun estimate counts them
+    as shadow."""
+    seg = segment_objects(target)
+    h, w = target.shape[:2]
+    linear = srgb_to_linear(target)
+    regions, uncertain = [], np.zeros((h, w), bool)
+    masks = []
+    for r in seg.objects:
+        masks.extend(split_lit_ground(r.mask, seg, linear) if _touches_border(r.mask) else [r.mask])
+    for mask in masks:
+        dark = dark_base(mask, seg, linear)
+        rest = largest_component(mask & ~dark)
+        if rest.sum() >= 12:
+            regions.append(rest)
+            uncertain |= mask & ~rest
+    if uncertain.any():
+        seg = replace(seg, shadow=seg.shadow | uncertain)
+    return Analysis(target=np.asarray(target, np.float32), linear=linear, seg=seg,
+                    regions=regions, size=(w, h), uncertain=uncertain)
+
+
+def _touches_border(mask: np.ndarray) -> bool:
+    return bool(mask[:, 0].any() or mask[:, -1].any() or mask[-1].any())
+
+
+def split_lit_ground(mask: np.ndarray, seg: Segmentation, linear: np.ndarray) -> list[np.ndarray]:
+    """A region running into the image border is often ground lit by a nearby light (which the
+    row-wise ground model cannot follow) with objects inside it: drop the pixels whose
+    chromaticity is the ground's (within 0.02) and return the remaining parts of at least
+    `MIN_PART_PX` pixels."""
+    ground = _chroma(srgb_to_linear(seg.ground_model))
+    near = np.linalg.norm(_chroma(linear) - ground, axis=2) < 0.02
+    rest = ndimage.binary_opening(mask & ~near, structure=np.ones((3, 3), bool))
+    labels, count = ndimage.label(rest, structure=np.ones((3, 3), bool))
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)
+    parts = [labels == i for i in range(1, count + 1) if sizes[i] >= MIN_PART_PX]
+    try:  # the segmentation's own split of a part made of two colours (touching objects)
+        from scenelang.stages.vision.segment import SegmentationParams, split_by_color
+    except ImportError:  # pragma: no cover - an older vision_segment
+        return parts
+    out: list[np.ndarray] = []
+    for part in parts:
+        out.extend(split_by_color(linear, part, SegmentationParams(), MIN_PART_PX))
+    return out
+
+
+MIN_PART_PX = 30
+"""Smallest object part (px) `split_lit_ground` keeps."""
+
+
+def _chroma(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(x.sum(axis=-1, keepdims=True), 1e-4)
+
+
+def dark_base(mask: np.ndarray, seg: Segmentation, linear: np.ndarray) -> np.ndarray:
+    """Pixels of `mask` in its lower half that are darker than a third of the ground and of the
+    region's lit pixels (empty when that would be more than 40% of the region)."""
+    if mask.sum() < 30:
+        return np.zeros_like(mask)
+    ground = srgb_to_linear(seg.ground_model).mean(axis=2)
+    lum = linear.mean(axis=2)
+    lit = float(np.percentile(lum[mask], 75))
+    rows = np.nonzero(mask)[0]
+    lower = np.arange(mask.shape[0])[:, None] >= (rows.min() + rows.max()) / 2
+    dark = mask & lower & (lum < 0.33 * ground) & (lum < 0.33 * lit)
+    if dark.sum() > 0.4 * mask.sum():
+        return np.zeros_like(mask)
+    return dark
+
+
+@dataclass
+class Model:
+    """The editable scene the offline proposer optimises.
+
+    `guesses[i]` explains `analysis.regions[region_of[i]]` (or nothing when None) and is written
+    as the statements named `names[i]` = (object, shape, material); `ground` is the ground's
+    linear albedo."""
+
+    camera: A.Camera
+    guesses: list[Guess]
+    lighting: Lighting
+    ground: tuple[float, float, float] = (0.5, 0.5, 0.5)
+    region_of: list[int | None] = field(default_factory=list)
+    names: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def fresh_names(self) -> tuple[str, str, str]:
+        """Unused (object, shape, material) names for a new object."""
+        used = {n for triple in self.names for n in triple}
+        k = len(self.names) + 1
+        while {f"object_{k}", f"shape_{k}", f"material_{k}"} & used:
+            k += 1
+        return (f"object_{k}", f"shape_{k}", f"material_{k}")
+
+
+# ------------------------------------------------------------------------------ camera
+
+
+def horizon_row(seg: Segmentation) -> float | None:
+    """The image row (pixel-centre units) of a straight horizontal sky/ground boundary, or None."""
+    bg = seg.background
+    h, w = bg.shape
+    if not bg.any():
+        return None
+    cols = np.nonzero(bg.any(axis=0))[0]
+    if len(cols) < 0.8 * w:
+        return None
+    lowest = h - 1 - np.argmax(bg[::-1, cols], axis=0)
+    rows = lowest.astype(float)
+    if np.std(rows) > 1.5 or rows.mean() >= h - 2:
+        return None
+    return float(np.median(rows) + 1.0)
+
+
+def camera_from_horizon(camera: A.Camera, row: float | None, size: tuple[int, int]) -> A.Camera:
+    """`camera` re-aimed (position kept) so that the horizon projects onto image row `row`
+    (the boundary's v coordinate); unchanged when `row` is None or implies looking up."""
+    if row is None:
+        return camera
+    w, h = size
+    f = focal_length_pixels(camera, size)
+    pitch = math.atan2(h / 2 - row, f)  # > 0: the camera looks down
+    if pitch < math.radians(2):
+        return camera
+    forward = -camera_rotation(camera)[:, 2]
+    horizontal = np.array([forward[0], forward[1], 0.0])
+    if np.linalg.norm(horizontal) < 1e-6:
+        return camera
+    horizontal /= np.linalg.norm(horizontal)
+    at = np.asarray(camera.at, float)
+    reach = at[2] / math.tan(pitch)
+    look = at + horizontal * reach
+    look[2] = 0.0
+    return camera.model_copy(update={"look_at": tuple(round(float(v), 4) for v in look),
+                                     "rotate": None})
+
+
+# ------------------------------------------------------------------------------ draft
+
+
+def fit_regions(analysis: Analysis, camera: A.Camera, *, max_evals: int = 120,
+                deadline: Callable[[], bool] = lambda: False,
+                only: list[int] | None = None) -> tuple[list[Guess], list[int], int]:
+    """One fitted guess per object region (best kind by IoU), for the regions `only` (default
+    all). Returns (guesses, region indices, silhouettes computed)."""
+    size = analysis.size
+    everything = analysis.objects_mask
+    guesses, index, evals = [], [], 0
+    for i, mask in enumerate(analysis.regions):
+        if only is not None and i not in only:
+            continue
+        care = ~(everything & ~mask) & analysis.care
+        ranking = classify_silhouette(mask)
+        # fits are cheap: every solid kind is tried, the torus only when the classifier sees one
+        kinds = list(ALWAYS_TRIED) + [k for k, conf in ranking
+                                      if k == "torus" and conf >= MIN_KIND_CONFIDENCE]
+        best: tuple[float, Guess] | None = None
+        confidence = dict(ranking)
+        for kind in kinds:
+            if deadline() and best is not None:
+                break
+            fitted = fit_single(kind, mask, care, camera, size,
+                                max_evals=max_evals if not deadline() else 20)
+            evals += max_evals
+            if fitted is None:
+                continue
+            g, iou = fitted
+            # the classifier's ranking breaks near-ties; an extra parameter must earn its keep
+            value = iou + 0.03 * confidence.get(kind, 0.0) - 0.01 * (len(g.dims) + (kind == "box"))
+            if best is None or value > best[0]:
+                best = (value, g)
+        if best is not None and plausible(best[1], best[0]):
+            guesses.append(best[1])
+            index.append(i)
+    return guesses, index, evals
+
+
+MIN_HEIGHT = 0.08
+"""Fits flatter than this (m) are taken for shadow or ground fragments, not objects."""
+MIN_FIT_IOU = 0.45
+"""Fits whose silhouette IoU stays below this explain no object and are dropped."""
+
+
+def plausible(g: Guess, iou: float) -> bool:
+    """False for fits that are more likely a fragment of shadow or ground than an object."""
+    return g.height() >= MIN_HEIGHT and iou >= MIN_FIT_IOU
+
+
+def draft_model(analysis: Analysis, camera: A.Camera, *,
+                deadline: Callable[[], bool] = lambda: False) -> tuple[Model, int]:
+    """The whole first draft (see the module docstring). Returns (model, silhouettes computed)."""
+    seg, size = analysis.seg, analysis.size
+    camera = camera_from_horizon(camera, horizon_row(seg), size)
+    guesses, index, evals = fit_regions(analysis, camera, deadline=deadline)
+    if guesses and not deadline():
+        targets = [analysis.regions[i] for i in index]
+        guesses, _, n = refine_joint(guesses, targets, camera, size, fit_position=True,
+                                     fit_dims=True, max_evals=40, deadline=deadline,
+                                     care=analysis.care)
+        evals += n
+    found = sun_from_shadows(guesses, camera, size, seg.shadow, analysis.objects_mask,
+                             seg.background)
+    direction = found[0] if found is not None else np.asarray(DEFAULT_SUN_DIRECTION)
+    lit_ground = seg.ground & ~seg.shadow
+    ground_lit = (np.median(analysis.linear[lit_ground], axis=0) if lit_ground.sum() > 10
+                  else None)
+    lighting = lighting_from_image(direction, seg.shadow_ratio, seg.background_color, ground_lit)
+    ground = (0.5, 0.5, 0.5)
+    if ground_lit is not None:
+        albedo = ground_lit / lighting.ground_irradiance()
+        ground = tuple(float(np.clip(v, 0.01, 0.95)) for v in albedo)
+    guesses = colour_guesses(analysis, camera, guesses, index, lighting)
+    model = Model(camera=camera, guesses=guesses, lighting=lighting, ground=ground,
+                  region_of=list(index), names=[(f"object_{k}", f"shape_{k}", f"material_{k}")
+                         for k in range(1, len(guesses) + 1)])
+    return model, evals
+
+
+def colour_guesses(analysis: Analysis, camera: A.Camera, guesses: list[Guess], index: list[int],
+                   lighting: Lighting) -> list[Guess]:
+    """Each guess with its albedo from the target pixels it covers, divided by the shading."""
+    if not guesses:
+        return guesses
+    cos, ids = cosine_map(guesses, camera, analysis.size, lighting.direction)
+    sun = lighting.energy * np.asarray(lighting.color) / math.pi
+    shading = np.asarray(lighting.world)[None, None, :] + cos[..., None] * sun[None, None, :]
+    out = []
+    for k, (g, i) in enumerate(zip(guesses, index)):
+        mask = (ids == k) & analysis.regions[i]
+        colour = albedo_from_pixels(analysis.linear, shading, mask)
+        out.append(replace(g, color=colour) if colour is not None else g)
+    return out
+
+
+# ------------------------------------------------------------------------------ scene <-> model
+
+
+def _rgb(c) -> A.RGB:
+    r, g, b = (float(np.clip(round(v, 4), 0.0, 1.0)) for v in c)
+    return A.RGB(r=r, g=g, b=b)
+
+
+def world_statement(world: tuple[float, float, float]) -> A.World:
+    """A world statement of linear radiance `world` (strength > 1 when a channel exceeds 1)."""
+    peak = max(max(world), 1e-6)
+    strength = max(1.0, peak)
+    return A.World(color=_rgb(np.asarray(world) / strength), strength=round(strength, 4))
+
+
+def build_scene(model: Model) -> A.Scene:
+    """The scene of `model` (names as in the module docstring)."""
+    shapes = [A.ShapeDef(name="ground", shape=A.Plane(size=GROUND_SIZE))]
+    mats = [A.MaterialDef(name="ground", material=A.Principled(base_color=_rgb(model.ground),
+                                                              roughness=0.8))]
+    objs: list = [model.camera, A.ObjectDef(name="ground", shape="ground", material="ground")]
+    while len(model.names) < len(model.guesses):
+        model.names.append(model.fresh_names())
+    for g, (obj, shape, mat) in zip(model.guesses, model.names):
+        shapes.append(A.ShapeDef(name=shape, shape=g.shape()))
+        mats.append(A.MaterialDef(name=mat, material=A.Principled(
+            base_color=_rgb(g.color), metallic=round(g.metallic, 3),
+            roughness=round(g.roughness, 3))))
+        x, y, z = (round(v, 3) for v in g.at())
+        objs.append(A.ObjectDef(name=obj, shape=shape, at=(x, y, z),
+                                rotate=(0.0, 0.0, round(g.yaw % 360.0, 2)), material=mat))
+    light = model.lighting
+    sun = A.Sun(direction=tuple(round(v, 4) for v in light.direction),
+                energy=round(float(np.clip(light.energy, 0.0, 1e4)), 4), color=_rgb(light.color))
+    return A.Scene(
+        geometry=A.Section(name="geometry", statements=tuple(shapes)),
+        materials=A.Section(name="materials", statements=tuple(mats)),
+        composition=A.Section(name="composition", statements=tuple(objs)),
+        lighting=A.Section(name="lighting", statements=(world_statement(light.world),
+                                                         A.LightDef(name="sun", light=sun))),
+    )
+
+
+def model_from_scene(scene: A.Scene) -> Model | None:
+    """Read a scene written by `build_scene` (possibly edited by later stages) back into a
+    `Model`; None when it is not in that form (then the proposer leaves it alone)."""
+    shapes, mats = scene.shapes(), scene.materials_by_name()
+    guesses, names = [], []
+    ground = (0.5, 0.5, 0.5)
+    for obj in scene.objects():
+        shape = shapes.get(obj.shape)
+        if shape is None:
+            return None
+        if obj.name == "ground":
+            if obj.material in mats:
+                ground = mats[obj.material].material.base_color.linear()
+            continue
+        g = guess_from_shape(shape.shape, obj)
+        if g is None:
+            return None
+        if obj.material in mats:
+            m = mats[obj.material].material
+            g = replace(g, color=m.base_color.linear(), metallic=m.metallic, roughness=m.roughness)
+        guesses.append(g)
+        names.append((obj.name, obj.shape, obj.material or f"material_of_{obj.name}"))
+    suns = [ld.light for ld in scene.lights() if isinstance(ld.light, A.Sun)]
+    world = scene.world() or A.World()
+    wl = tuple(float(v) * world.strength for v in world.color.linear())
+    if suns:
+        s = suns[0]
+        lighting = Lighting(tuple(float(v) for v in s.direction), float(s.energy),
+                            tuple(float(v) for v in s.color.linear()), wl)
+    else:
+        lighting = Lighting(DEFAULT_SUN_DIRECTION, 0.0, (1.0, 1.0, 1.0), wl)
+    return Model(camera=scene.camera(), guesses=guesses, lighting=lighting,
+                 ground=tuple(float(v) for v in ground), region_of=[None] * len(guesses),
+                 names=names)
