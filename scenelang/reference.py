@@ -25,6 +25,7 @@ from pydantic.fields import FieldInfo
 
 from scenelang import ast as A
 from scenelang.printer import field_default, field_unit, format_value
+from scenelang.validate import Limits
 
 BEGIN_MARKER = "<!-- BEGIN GENERATED: scenelang.reference.language_reference() -->"
 END_MARKER = "<!-- END GENERATED -->"
@@ -210,10 +211,6 @@ def _signature(kind: str, params: list[ParamInfo]) -> str:
 
 
 def _limits_fields() -> list[tuple[str, Any]]:
-    try:
-        from scenelang.validate import Limits
-    except ImportError:  # pragma: no cover - the validator is part of the package
-        return []
     return [(f.name, f.default) for f in dataclasses.fields(Limits)]
 
 

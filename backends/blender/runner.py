@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Sequence
 
 from scenelang.ast import Scene
-from scenelang.compiler import compile_scene
+from scenelang.compiler import check_script, compile_scene
 from scenelang.compiler.settings import RenderSettings
 
 DEFAULT_TIMEOUT = 300.0
@@ -370,7 +370,6 @@ class BlenderWorker:
         On failure raises BlenderError; after a timeout or a crash the process is killed and a
         fresh one starts with the next job.
         """
-        from scenelang.compiler import check_script
 
         check_script(script_text)
         timeout = self.timeout if timeout is None else timeout

@@ -75,7 +75,7 @@ def _script_lines(tb, script: str) -> list[int]:
 
 
 def run_job(job: dict, fallback_fd: int) -> dict:
-    import bpy
+    import bpy  # lazy: the worker imports Blender only once its protocol is set up
 
     reply: dict = {"id": job.get("id")}
     script = job["script"]
@@ -117,7 +117,7 @@ def serve() -> int:
         protocol.write(json.dumps(message) + "\n")
         protocol.flush()
 
-    import bpy
+    import bpy  # lazy: as in run_job
 
     send({"ready": True, "pid": os.getpid(), "blender": bpy.app.version_string})
     for line in sys.stdin:

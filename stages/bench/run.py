@@ -34,7 +34,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import platform
+import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -45,6 +47,18 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from scenelang import ast as A
+from scenelang.backends.blender.runner import BlenderWorker
+from scenelang.backends.meshes import scene_meshes
+from scenelang.backends.preview import render_preview
+from scenelang.compiler.settings import RenderSettings
+from scenelang.errors import SceneError
+from scenelang.parser import load_scene
+from scenelang.printer import print_scene
+from scenelang.stages.bench.scenes import make_scene
+from scenelang.stages.engine.loop import EngineConfig, run_reconstruction
+from scenelang.stages.metrics import load_image, mean_color_error, psnr, ssim
+from scenelang.stages.proposers.registry import make_proposer
+from scenelang.validate import check
 
 METRICS = ("psnr", "ssim", "iou", "iou_true_camera", "count_error", "count_exact", "position_error", "color_error",
            "material_error", "valid", "seconds", "calls", "prompt_tokens", "completion_tokens")
@@ -99,8 +113,6 @@ def _object_centres(scene: A.Scene) -> list[A.ObjectDef]:
 
 def object_silhouette(scene: A.Scene, camera: A.Camera, size: tuple[int, int]) -> np.ndarray:
     """Preview silhouette of `scene`'s objects (ground planes left out) through `camera`."""
-    from scenelang.backends.meshes import scene_meshes
-    from scenelang.backends.preview import render_preview
 
     keep = {o.name for o in _object_centres(scene)}
     comp = [s for s in scene.composition.statements if not isinstance(s, A.Camera)]
@@ -144,10 +156,6 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
 
 def measure_run(truth: A.Scene, target: Path, run: Path, size: tuple[int, int]) -> dict[str, float]:
     """Every measure of one finished (or failed) reconstruction run folder."""
-    from scenelang.errors import SceneError
-    from scenelang.parser import load_scene
-    from scenelang.stages.metrics import load_image, mean_color_error, psnr, ssim
-    from scenelang.validate import check
 
     row: dict[str, float] = {k: math.nan for k in METRICS}
     final_sl, final_png = run / "final.sl", run / "final.png"
@@ -179,14 +187,12 @@ def measure_run(truth: A.Scene, target: Path, run: Path, size: tuple[int, int]) 
 
 
 def render_target(worker: Any, scene: A.Scene, png: Path, size: tuple[int, int], samples: int) -> None:
-    from scenelang.compiler.settings import RenderSettings
 
     png.parent.mkdir(parents=True, exist_ok=True)
     worker.render(scene, png, settings=RenderSettings(samples=samples, size=size))
 
 
 def _proposer(config: BenchConfig) -> Any:
-    from scenelang.stages.proposers.registry import make_proposer
 
     if config.proposer == "vlm":
         return make_proposer("vlm", **config.proposer_options)
@@ -195,7 +201,6 @@ def _proposer(config: BenchConfig) -> Any:
 
 def run_bench(config: BenchConfig, log: Any = print) -> dict[str, Any]:
     """Run the benchmark; returns the JSON-ready results (settings, rows, summary)."""
-    from scenelang.backends.blender.runner import BlenderWorker
 
     size = image_size(config.size)
     proposer = _proposer(config)
@@ -209,11 +214,7 @@ def run_bench(config: BenchConfig, log: Any = print) -> dict[str, Any]:
 
 def _run_all(config: BenchConfig, proposer: Any, draft: bool, size: tuple[int, int],
              worker: Any, rows: list[dict[str, Any]], log: Any) -> None:
-    import shutil
 
-    from scenelang.printer import print_scene
-    from scenelang.stages.bench.scenes import make_scene
-    from scenelang.stages.engine.loop import EngineConfig, run_reconstruction
 
     out = Path(config.out)
     for tier in config.tiers:
@@ -305,7 +306,6 @@ def format_table(summary: Sequence[dict[str, Any]], vlm: bool = False) -> str:
 
 
 def machine() -> dict[str, Any]:
-    import os
 
     return {"platform": platform.platform(), "python": platform.python_version(),
             "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count()}

@@ -16,6 +16,7 @@ image, and footprints keep 0.25 m apart (objects may still hide each other partl
 
 from __future__ import annotations
 
+import colorsys
 import math
 import random
 
@@ -40,7 +41,6 @@ def _colour(rng: random.Random) -> tuple[float, float, float]:
     hue = rng.random()
     sat = rng.uniform(0.45, 0.9)
     val = rng.uniform(0.35, 0.85)
-    import colorsys
 
     r, g, b = colorsys.hsv_to_rgb(hue, sat, val)
     return tuple(round(c ** 2.2, 4) for c in (r, g, b))  # type: ignore[return-value]

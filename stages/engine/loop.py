@@ -33,18 +33,42 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from PIL import Image
+
 from scenelang import ast as A
+from scenelang.compiler import compile_scene
+from scenelang.compiler.settings import RenderSettings
 from scenelang.errors import SceneError
-from scenelang.stages.engine.budget import Budget
+from scenelang.parser import parse_patch, parse_scene
+from scenelang.patches import apply_patch
+from scenelang.printer import print_scene, print_section
+from scenelang.stages.budget import Budget
 from scenelang.stages.engine.render import LoopRenderer, fit_size
-from scenelang.stages.proposers.prompts import render_prompt
-from scenelang.stages.proposers.base import (
-    STAGE_ORDER, BudgetExhausted, Feedback, Proposal, ProposalRequest, Proposer, ProposerError,
-    Usage, Verdict, VerifyRequest,
-)
 from scenelang.stages.engine.runfolder import (
-    RunFolder, atomic_write, json_text, now_iso, read_json, run_summary, verdict_text, write_json,
+    RunFolder,
+    atomic_write,
+    json_text,
+    now_iso,
+    read_json,
+    run_summary,
+    verdict_text,
+    write_json,
 )
+from scenelang.stages.metrics import load_image
+from scenelang.stages.proposers.base import (
+    STAGE_ORDER,
+    BudgetExhausted,
+    Feedback,
+    Proposal,
+    ProposalRequest,
+    Proposer,
+    ProposerError,
+    Usage,
+    Verdict,
+    VerifyRequest,
+)
+from scenelang.stages.proposers.prompts import render_prompt
+from scenelang.stages.report.html import write_report
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +264,6 @@ class Engine:
 
     def _write_report(self) -> None:
         """report.html for the run as it stands; a report failure is logged, never fatal."""
-        from scenelang.stages.report.html import write_report
 
         try:
             path = write_report(self.folder.root)
@@ -324,7 +347,6 @@ class Engine:
         return allowed - sum(c.proposals for c in self.budget.stages.values())
 
     def _start_state(self) -> LoopState:
-        from scenelang.printer import print_scene
 
         f = self.folder
         assert self.renderer is not None
@@ -340,7 +362,6 @@ class Engine:
 
     # ------------------------------------------------------------------ one round
     def _round(self, phase: Phase, step: int) -> None:
-        from scenelang.printer import print_scene
 
         state, cfg = self.state, self.config
         assert state is not None
@@ -410,9 +431,6 @@ class Engine:
         self._save_run("running")
 
     def _candidate(self, phase: Phase, step: int, number: int, scene: A.Scene) -> Candidate:
-        from scenelang.parser import parse_patch
-        from scenelang.patches import apply_patch
-        from scenelang.printer import print_scene, print_section
 
         state, renderer = self.state, self.renderer
         assert state is not None and renderer is not None
@@ -420,7 +438,6 @@ class Engine:
         scene_text = print_scene(scene)
         section_text = (scene_text if phase.section == "scene"
                         else print_section(scene.section(phase.section)))
-        from scenelang.stages.metrics import load_image
 
         render_path = (self.folder.root / state.current / "render.png").resolve()
         render = load_image(render_path, size=renderer.size)
@@ -518,7 +535,6 @@ class Engine:
         verify = getattr(self.proposer, "verify", None)
         if not self.config.verify or verify is None or self.budget.exhausted():
             return None
-        from scenelang.printer import print_scene
 
         state = self.state
         assert state is not None
@@ -545,15 +561,11 @@ class Engine:
 
     # ------------------------------------------------------------------ finishing
     def _load_scene(self, rel: str) -> A.Scene:
-        from scenelang.parser import parse_scene
 
         path = self.folder.root / rel / "scene.sl"
         return parse_scene(path.read_text(encoding="utf-8"), file=str(path))
 
     def _finish(self) -> RunResult:
-        from scenelang.compiler import compile_scene
-        from scenelang.compiler.settings import RenderSettings
-        from scenelang.printer import print_scene
 
         f, state, renderer = self.folder, self.state, self.renderer
         assert state is not None and renderer is not None
@@ -614,7 +626,6 @@ def run_reconstruction(target: str | Path, run_dir: str | Path, proposer: Propos
 
 
 def _copy_target(source: Path, folder: RunFolder) -> None:
-    from PIL import Image
 
     try:
         with Image.open(source) as im:
@@ -635,7 +646,6 @@ def _round_summary(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _candidate_files(c: Candidate, scene: A.Scene) -> dict[str, Any]:
-    from scenelang.printer import print_scene
 
     files: dict[str, Any] = {
         "prompt.md": c.prompt, "response.md": c.response, "patch.slp": c.patch_text,

@@ -13,8 +13,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
+
 from scenelang import ast as A
+from scenelang.backends.blender.runner import BlenderError, BlenderWorker
+from scenelang.compiler.settings import RenderSettings
 from scenelang.errors import SceneError
+from scenelang.stages.metrics import load_image, score
 
 
 def fit_size(size: tuple[int, int], long_side: int) -> tuple[int, int]:
@@ -33,9 +38,7 @@ class LoopRenderer:
     """
 
     def __init__(self, target: Path, work: Path, long_side: int, samples: int):
-        from scenelang.stages.metrics import load_image
 
-        from PIL import Image
 
         with Image.open(target) as im:
             self.target_size: tuple[int, int] = im.size
@@ -48,7 +51,6 @@ class LoopRenderer:
         self._count = 0
 
     def __enter__(self) -> "LoopRenderer":
-        from scenelang.backends.blender.runner import BlenderWorker
 
         self.work.mkdir(parents=True, exist_ok=True)
         self._worker = BlenderWorker()  # starts on the first render
@@ -61,8 +63,6 @@ class LoopRenderer:
 
     def _render(self, scene: A.Scene, png: Path, size: tuple[int, int], samples: int,
                 blend: Path | None = None) -> float:
-        from scenelang.backends.blender.runner import BlenderError
-        from scenelang.compiler.settings import RenderSettings
 
         t0 = time.monotonic()
         try:
@@ -74,7 +74,6 @@ class LoopRenderer:
 
     def render_and_score(self, scene: A.Scene) -> tuple[Path, dict[str, float], float]:
         """Render `scene` at loop size; returns (png path, score dict, render seconds)."""
-        from scenelang.stages.metrics import score
 
         self._count += 1
         png = self.work / f"render-{self._count:04d}.png"
@@ -85,7 +84,6 @@ class LoopRenderer:
                      ) -> dict[str, float]:
         """Render final.png and final.blend with `settings` (a `RenderSettings`), written
         atomically; returns the score of final.png against the full-size target."""
-        from scenelang.stages.metrics import load_image, score
 
         tmp_png, tmp_blend = self.work / "final.png", self.work / "final.blend"
         self._render(scene, tmp_png, settings.size, settings.samples, tmp_blend)

@@ -48,18 +48,33 @@ the target and the current render and approves or returns a short checklist.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
-from functools import lru_cache
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-import jinja2
+from scenelang.stages.budget import Budget, BudgetExhausted, Usage
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
     from scenelang.ast import Scene
-    from scenelang.stages.engine.budget import Budget
+
+__all__ = [
+    "ALL_SECTIONS",
+    "Budget",
+    "BudgetExhausted",
+    "Feedback",
+    "Proposal",
+    "ProposalRequest",
+    "Proposer",
+    "ProposerError",
+    "ProposerUnavailable",
+    "STAGE_ORDER",
+    "Usage",
+    "Verdict",
+    "Verifier",
+    "VerifyRequest",
+]
 
 STAGE_ORDER = ("geometry", "materials", "composition", "lighting")
 """The four refinement stages, in order; each edits the section of the same name."""
@@ -81,42 +96,6 @@ class ProposerError(Exception):
 
 class ProposerUnavailable(ProposerError):
     """The requested proposer is not installed or not configured (no model, no endpoint...)."""
-
-
-class BudgetExhausted(Exception):
-    """The run's hard cap on model calls or wall time is reached; the engine finishes the run."""
-
-
-@dataclass(frozen=True)
-class Usage:
-    """What one or more proposer/verifier calls cost.
-
-    `calls`: model calls answered (HTTP requests that returned, retries excluded);
-    `requests`: HTTP requests sent, retries included; `prompt_tokens`/`completion_tokens` as the
-    endpoint reported in `usage`; `images_sent`: images attached to requests; `renders`: renders
-    the proposer made itself (the engine counts its own separately); `latency_s`: seconds spent
-    waiting, backoff included; `retries`: failed requests that were retried.
-    """
-
-    calls: int = 0
-    requests: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    images_sent: int = 0
-    renders: int = 0
-    latency_s: float = 0.0
-    retries: int = 0
-
-    def __add__(self, other: "Usage") -> "Usage":
-        return Usage(**{f.name: getattr(self, f.name) + getattr(other, f.name)
-                        for f in fields(self)})
-
-    def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Usage":
-        return cls(**{f.name: data.get(f.name, 0) for f in fields(cls)})
 
 
 @dataclass(frozen=True)
@@ -149,7 +128,7 @@ class ProposalRequest:
     text of `section` (the whole scene for draft/direct); `target_path`/`target`: the target image
     (array float32 HxWx3 in 0..1 at the engine's render size); `render_path`/`render`: the
     current scene's render (None before anything rendered); `instructions`: the stage's prompt
-    text rendered from `stages/prompts/<stage>.md.j2`; `budget`: the run's `Budget` (read-only use:
+    text rendered from `stages/proposers/templates/<stage>.md.j2`; `budget`: the run's `Budget` (read-only use:
     `calls_left()`, `seconds_left()`); `render_size`: (width, height) of the engine's renders.
     """
 
@@ -168,7 +147,7 @@ class ProposalRequest:
     render: "np.ndarray | None"
     feedback: Feedback
     instructions: str
-    budget: "Budget"
+    budget: Budget
     render_size: tuple[int, int] = (256, 192)
     candidate: int = 1
 
@@ -200,7 +179,7 @@ class VerifyRequest:
     render_path: Path
     scene: "Scene"
     scene_text: str
-    budget: "Budget"
+    budget: Budget
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scenelang.errors import SceneError
+from scenelang.parser import parse_scene
+
 STEP_STATUSES = ("accepted", "rejected", "invalid")
 """Step outcomes the engine records; anything else is shown as "unknown"."""
 
@@ -366,8 +369,6 @@ def _attach_diffs(root: Path, stages: list[StageView], start_text: str | None) -
 def _count_objects(text: str | None) -> int | None:
     if text is None:
         return None
-    from scenelang.errors import SceneError
-    from scenelang.parser import parse_scene
 
     try:
         return len(parse_scene(text, file="final.sl").objects())

@@ -27,13 +27,20 @@ from typing import Any
 
 import jinja2
 from markupsafe import Markup, escape
+from PIL import Image, UnidentifiedImageError
 
-from scenelang.stages.report.data import METRIC_KEYS, RunView, StepView, load_run, number
+from scenelang.stages.files import atomic_write
+from scenelang.stages.report.data import (
+    METRIC_KEYS,
+    RunView,
+    StepView,
+    load_run,
+    number,
+)
 from scenelang.stages.report.plot import PlotPoint, score_plot
-from scenelang.stages.engine.runfolder import atomic_write
 
 TEMPLATE = "template.html.j2"
-"""The page template, package data of `scenelang.stages.report`."""
+"""The page template, package data of `scenelang.stages.report.html`."""
 """The page template (package data of `scenelang.stages`)."""
 
 THUMB_SIDE = 256
@@ -72,7 +79,6 @@ def embed_image(path: Path | None, max_side: int) -> str | None:
     long side; None when the file is missing or not a readable image."""
     if path is None:
         return None
-    from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as im:
@@ -250,7 +256,7 @@ def _stage_context(view: RunView) -> list[dict[str, Any]]:
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("scenelang.stages.report", "."),
+        loader=jinja2.PackageLoader("scenelang.stages.report.html", "."),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

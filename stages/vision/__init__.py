@@ -42,7 +42,12 @@ from scenelang.stages.vision.segment import (
     segment_objects,
     srgb_to_linear,
 )
-from scenelang.stages.vision.shape import KINDS, ShapeDescriptors, classify_silhouette, silhouette_descriptors
+from scenelang.stages.vision.shape import (
+    KINDS,
+    ShapeDescriptors,
+    classify_silhouette,
+    silhouette_descriptors,
+)
 
 __all__ = [
     "DEFAULT_GROUND_ALBEDO",

@@ -23,7 +23,12 @@ from scipy import ndimage
 
 from scenelang.errors import SceneError
 from scenelang.stages.metrics import ImageSource, load_image
-from scenelang.stages.vision.segment import Region, Segmentation, luminance, srgb_to_linear
+from scenelang.stages.vision.segment import (
+    Region,
+    Segmentation,
+    luminance,
+    srgb_to_linear,
+)
 from scenelang.stages.vision.shape import classify_silhouette
 
 DEFAULT_PITCH_DEG = math.degrees(math.atan2(4.96, math.hypot(7.36, 6.93)))

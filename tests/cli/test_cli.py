@@ -19,7 +19,7 @@ def test_missing_file_is_a_clear_error(tmp_path, capsys):
 
 
 def test_no_command_is_a_usage_error():
-    proc = subprocess.run([sys.executable, "-m", "scenelang.cli"], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "scenelang.cli.main"], capture_output=True, text=True)
     assert proc.returncode == 2 and "usage: scenelang" in proc.stderr
 
 

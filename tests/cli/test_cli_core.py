@@ -39,7 +39,7 @@ lighting {
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "scenelang.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "scenelang.cli.main", *args], capture_output=True,
                           text=True, timeout=120, cwd=cwd)
 
 

@@ -35,7 +35,7 @@ def target(tmp_path_factory):
 
 
 def reconstruct(*args: str, server=None, wait=True):
-    command = [sys.executable, "-m", "scenelang.cli", "reconstruct", *args]
+    command = [sys.executable, "-m", "scenelang.cli.main", "reconstruct", *args]
     if server is not None:
         command += ["--proposer", "vlm", "--base-url", server.base_url, "--model", "scripted"]
     env = {**os.environ, "OPENAI_API_KEY": API_KEY}

@@ -17,7 +17,7 @@ from scenelang.patches import apply_patch
 from scenelang.printer import print_scene
 from scenelang.stages.bench.run import compare_scenes
 from scenelang.stages.bench.scenes import make_scene
-from scenelang.stages.engine.budget import Budget
+from scenelang.stages.budget import Budget
 from scenelang.stages.engine.loop import EngineConfig, run_reconstruction, starting_scene
 from scenelang.stages.metrics import load_image
 from scenelang.stages.proposers.offline.proposer import OfflineProposer

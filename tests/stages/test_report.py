@@ -240,7 +240,7 @@ def test_diff_html_escapes_and_classifies():
 
 
 def test_report_subcommand(run_dir: Path, tmp_path: Path, capsys):
-    from scenelang.cli import report as cli_report
+    from scenelang.cli.main import report as cli_report
 
     parser = argparse.ArgumentParser()
     cli_report.register(parser.add_subparsers())

@@ -10,7 +10,7 @@ from PIL import Image
 
 from scenelang import ast as A
 from scenelang.printer import print_scene, print_section
-from scenelang.stages.engine.budget import Budget
+from scenelang.stages.budget import Budget
 from scenelang.stages.proposers.base import (
     BudgetExhausted, Feedback, ProposalRequest, ProposerError, ProposerUnavailable, Usage,
     VerifyRequest,

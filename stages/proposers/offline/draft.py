@@ -34,13 +34,26 @@ from scipy import ndimage
 from scenelang import ast as A
 from scenelang.backends.camera import camera_rotation, focal_length_pixels
 from scenelang.stages.proposers.offline.fit import (
-    Guess, fit_single, guess_from_shape, refine_joint,
+    Guess,
+    fit_single,
+    guess_from_shape,
+    refine_joint,
 )
 from scenelang.stages.proposers.offline.light import (
-    DEFAULT_SUN_DIRECTION, Lighting, albedo_from_pixels, cosine_map, lighting_from_image,
+    DEFAULT_SUN_DIRECTION,
+    Lighting,
+    albedo_from_pixels,
+    cosine_map,
+    lighting_from_image,
     sun_from_shadows,
 )
-from scenelang.stages.vision.segment import Segmentation, segment_objects, srgb_to_linear
+from scenelang.stages.vision.segment import (
+    Segmentation,
+    SegmentationParams,
+    segment_objects,
+    split_by_color,
+    srgb_to_linear,
+)
 from scenelang.stages.vision.shape import classify_silhouette, largest_component
 
 GROUND_SIZE = 1000.0
@@ -117,10 +130,7 @@ def split_lit_ground(mask: np.ndarray, seg: Segmentation, linear: np.ndarray) ->
     labels, count = ndimage.label(rest, structure=np.ones((3, 3), bool))
     sizes = np.bincount(labels.ravel(), minlength=count + 1)
     parts = [labels == i for i in range(1, count + 1) if sizes[i] >= MIN_PART_PX]
-    try:  # the segmentation's own split of a part made of two colours (touching objects)
-        from scenelang.stages.vision.segment import SegmentationParams, split_by_color
-    except ImportError:  # pragma: no cover - an older vision_segment
-        return parts
+    # the segmentation's own split of a part made of two colours (touching objects)
     out: list[np.ndarray] = []
     for part in parts:
         out.extend(split_by_color(linear, part, SegmentationParams(), MIN_PART_PX))

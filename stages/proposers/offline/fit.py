@@ -26,7 +26,11 @@ from skimage.draw import polygon as draw_polygon
 
 from scenelang import ast as A
 from scenelang.backends.camera import (
-    backproject_to_plane, camera_pose, focal_length_pixels, project, world_to_camera,
+    backproject_to_plane,
+    camera_pose,
+    focal_length_pixels,
+    project,
+    world_to_camera,
 )
 from scenelang.backends.meshes import cone_mesh, torus_mesh, uv_sphere_mesh
 

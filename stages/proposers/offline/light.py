@@ -30,6 +30,7 @@ import numpy as np
 
 from scenelang import ast as A
 from scenelang.backends.camera import project
+from scenelang.backends.preview import render_preview
 from scenelang.stages.proposers.offline.fit import Guess, hull_mask, masked_iou
 from scenelang.stages.vision.segment import srgb_to_linear
 
@@ -178,7 +179,6 @@ def cosine_map(guesses: Sequence[Guess], camera: A.Camera, size: tuple[int, int]
                direction: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
     """Per pixel `max(0, n . -d)` of the visible object surface (flat faces, from the preview
     renderer) and the object index map (-1 for none)."""
-    from scenelang.backends.preview import render_preview
 
     # the preview shades `base x irradiance / pi`: a sun of strength pi gives the cosine itself
     scene = probe_scene(guesses, camera, [A.LightDef(name="probe", light=A.Sun(

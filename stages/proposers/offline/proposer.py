@@ -34,15 +34,31 @@ from typing import Any, Callable
 import numpy as np
 
 from scenelang import ast as A
+from scenelang.errors import SceneError
 from scenelang.patches import diff
 from scenelang.printer import print_patch
+from scenelang.stages.metrics import load_image
+from scenelang.stages.proposers.base import (
+    STAGE_ORDER,
+    Proposal,
+    ProposalRequest,
+    Usage,
+)
 from scenelang.stages.proposers.offline.draft import (
-    Analysis, Model, analyse, build_scene, draft_model, model_from_scene,
+    Analysis,
+    Model,
+    analyse,
+    build_scene,
+    draft_model,
+    model_from_scene,
 )
 from scenelang.stages.proposers.offline.refine import (
-    colours_changed, refine_composition, refine_geometry, refine_lighting, refine_materials,
+    colours_changed,
+    refine_composition,
+    refine_geometry,
+    refine_lighting,
+    refine_materials,
 )
-from scenelang.stages.proposers.base import STAGE_ORDER, Proposal, ProposalRequest, Usage
 
 DEFAULT_SECONDS_PER_CALL = 20.0
 """Wall-time cap (s) of one call's inner optimisation."""
@@ -176,8 +192,6 @@ def _load_render(request: ProposalRequest) -> np.ndarray | None:
     path = request.render_path
     if path is None or not path.is_file():
         return None
-    from scenelang.errors import SceneError
-    from scenelang.stages.metrics import load_image
 
     try:
         return load_image(path, size=tuple(request.render_size))

@@ -28,12 +28,24 @@ import numpy as np
 from scipy import ndimage
 from scipy.optimize import linear_sum_assignment
 
-from scenelang.stages.proposers.offline.draft import Analysis, Model, colour_guesses, fit_regions
+from scenelang.stages.proposers.offline.draft import (
+    Analysis,
+    Model,
+    colour_guesses,
+    fit_regions,
+)
 from scenelang.stages.proposers.offline.fit import (
-    fit_single, masked_iou, refine_joint, silhouette, visible_masks,
+    fit_single,
+    masked_iou,
+    refine_joint,
+    silhouette,
+    visible_masks,
 )
 from scenelang.stages.proposers.offline.light import (
-    Lighting, predicted_shadow, ratio_correction, sun_from_shadows,
+    Lighting,
+    predicted_shadow,
+    ratio_correction,
+    sun_from_shadows,
 )
 from scenelang.stages.vision.segment import srgb_to_linear
 from scenelang.stages.vision.shape import classify_silhouette

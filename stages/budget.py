@@ -11,10 +11,45 @@ Time is wall-clock seconds of this run, summed over resumed sessions (`elapsed_b
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Callable
 
-from scenelang.stages.proposers.base import BudgetExhausted, Usage
+
+class BudgetExhausted(Exception):
+    """The run's hard cap on model calls or wall time is reached; the engine finishes the run."""
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What one or more proposer/verifier calls cost.
+
+    `calls`: model calls answered (HTTP requests that returned, retries excluded);
+    `requests`: HTTP requests sent, retries included; `prompt_tokens`/`completion_tokens` as the
+    endpoint reported in `usage`; `images_sent`: images attached to requests; `renders`: renders
+    the proposer made itself (the engine counts its own separately); `latency_s`: seconds spent
+    waiting, backoff included; `retries`: failed requests that were retried.
+    """
+
+    calls: int = 0
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    images_sent: int = 0
+    renders: int = 0
+    latency_s: float = 0.0
+    retries: int = 0
+
+    def __add__(self, other: "Usage") -> "Usage":
+        return Usage(**{f.name: getattr(self, f.name) + getattr(other, f.name)
+                        for f in fields(self)})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Usage":
+        return cls(**{f.name: data.get(f.name, 0) for f in fields(cls)})
+
 
 
 @dataclass
