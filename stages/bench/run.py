@@ -187,13 +187,11 @@ def measure_run(truth: A.Scene, target: Path, run: Path, size: tuple[int, int]) 
 
 
 def render_target(worker: Any, scene: A.Scene, png: Path, size: tuple[int, int], samples: int) -> None:
-
     png.parent.mkdir(parents=True, exist_ok=True)
     worker.render(scene, png, settings=RenderSettings(samples=samples, size=size))
 
 
 def _proposer(config: BenchConfig) -> Any:
-
     if config.proposer == "vlm":
         return make_proposer("vlm", **config.proposer_options)
     return make_proposer(config.proposer)
@@ -306,7 +304,6 @@ def format_table(summary: Sequence[dict[str, Any]], vlm: bool = False) -> str:
 
 
 def machine() -> dict[str, Any]:
-
     return {"platform": platform.platform(), "python": platform.python_version(),
             "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count()}
 

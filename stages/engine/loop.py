@@ -43,6 +43,7 @@ from scenelang.parser import parse_patch, parse_scene
 from scenelang.patches import apply_patch
 from scenelang.printer import print_scene, print_section
 from scenelang.stages.budget import Budget
+from scenelang.stages.engine.config import EngineConfig, Phase, plan
 from scenelang.stages.engine.render import LoopRenderer, fit_size
 from scenelang.stages.engine.runfolder import (
     RunFolder,
@@ -56,7 +57,6 @@ from scenelang.stages.engine.runfolder import (
 )
 from scenelang.stages.metrics import load_image
 from scenelang.stages.proposers.base import (
-    STAGE_ORDER,
     BudgetExhausted,
     Feedback,
     Proposal,
@@ -71,93 +71,6 @@ from scenelang.stages.proposers.prompts import render_prompt
 from scenelang.stages.report.html import write_report
 
 log = logging.getLogger(__name__)
-
-DEFAULT_BUDGETS: Mapping[str, int] = {
-    "geometry": 5, "materials": 3, "composition": 3, "lighting": 2}
-"""Rounds per stage when none are given."""
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    """Settings of one run.
-
-    `mode`: "staged" or "direct"; `budgets`: rounds per stage; `candidates`: proposals per round;
-    `max_repairs`: repair attempts after an invalid patch (default 2); `draft`: begin with a
-    whole-scene draft; `verify`: call the proposer's `verify` after every round; `max_calls`: cap
-    on proposer+verifier calls; `max_seconds`: cap on wall time in seconds; `direct_calls`:
-    proposer calls of direct mode (None: `nominal_calls()`); `size`: long side in px of loop
-    renders (default 256); `samples`: their Cycles samples (default 16); `final_size`: long side
-    of final.png (None: the target's, at most 1024); `final_samples`: Cycles samples of final.png
-    (default 64); `accept_tolerance`: how much lower a candidate's combined score may be and still
-    be accepted (default 0).
-    """
-
-    mode: str = "staged"
-    budgets: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_BUDGETS))
-    candidates: int = 1
-    max_repairs: int = 2
-    draft: bool = False
-    verify: bool = False
-    max_calls: int | None = None
-    max_seconds: float | None = None
-    direct_calls: int | None = None
-    size: int = 256
-    samples: int = 16
-    final_size: int | None = None
-    final_samples: int = 64
-    accept_tolerance: float = 0.0
-
-    def __post_init__(self) -> None:
-        if self.mode not in ("staged", "direct"):
-            raise SceneError(f"mode must be staged or direct, got {self.mode!r}")
-        unknown = set(self.budgets) - set(STAGE_ORDER)
-        if unknown:
-            raise SceneError(f"unknown stage(s) in the budget: {', '.join(sorted(unknown))}; "
-                             f"the stages are {', '.join(STAGE_ORDER)}")
-        if any(int(v) < 0 for v in self.budgets.values()):
-            raise SceneError("stage budgets must be 0 or more rounds")
-        if self.candidates < 1 or self.samples < 1 or self.final_samples < 1:
-            raise SceneError("candidates and samples must be at least 1")
-        if self.max_repairs < 0 or self.size < 8 or (self.final_size or 8) < 8:
-            raise SceneError("max_repairs must be at least 0 and sizes at least 8 px")
-
-    def rounds(self, stage: str) -> int:
-        return int(self.budgets.get(stage, DEFAULT_BUDGETS[stage]))
-
-    def nominal_calls(self) -> int:
-        """Proposer calls of a staged run without repairs: draft + rounds x candidates."""
-        return int(self.draft) + sum(self.rounds(s) for s in STAGE_ORDER) * self.candidates
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["budgets"] = {s: self.rounds(s) for s in STAGE_ORDER}
-        return data
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "EngineConfig":
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
-
-
-@dataclass(frozen=True)
-class Phase:
-    """One stage of the plan: key, folder, rounds (None: until direct calls run out), sections
-    its patches may touch, and `section` the prompt shows ("scene" for the whole scene)."""
-
-    key: str
-    folder: str
-    rounds: int | None
-    sections: tuple[str, ...]
-    section: str
-
-
-def plan(config: EngineConfig) -> list[Phase]:
-    """The phases of a run with `config`, in order."""
-    phases = [Phase("draft", "00-draft", 1, STAGE_ORDER, "scene")] if config.draft else []
-    if config.mode == "direct":
-        return phases + [Phase("direct", "01-direct", None, STAGE_ORDER, "scene")]
-    return phases + [Phase(s, f"{i:02d}-{s}", config.rounds(s), (s,), s)
-                     for i, s in enumerate(STAGE_ORDER, 1)]
-
 
 @dataclass
 class LoopState:
@@ -347,7 +260,6 @@ class Engine:
         return allowed - sum(c.proposals for c in self.budget.stages.values())
 
     def _start_state(self) -> LoopState:
-
         f = self.folder
         assert self.renderer is not None
         if not (f.start / "score.json").is_file():
@@ -362,7 +274,6 @@ class Engine:
 
     # ------------------------------------------------------------------ one round
     def _round(self, phase: Phase, step: int) -> None:
-
         state, cfg = self.state, self.config
         assert state is not None
         self.budget.check()
@@ -431,7 +342,6 @@ class Engine:
         self._save_run("running")
 
     def _candidate(self, phase: Phase, step: int, number: int, scene: A.Scene) -> Candidate:
-
         state, renderer = self.state, self.renderer
         assert state is not None and renderer is not None
         cand = Candidate(number)
@@ -561,12 +471,10 @@ class Engine:
 
     # ------------------------------------------------------------------ finishing
     def _load_scene(self, rel: str) -> A.Scene:
-
         path = self.folder.root / rel / "scene.sl"
         return parse_scene(path.read_text(encoding="utf-8"), file=str(path))
 
     def _finish(self) -> RunResult:
-
         f, state, renderer = self.folder, self.state, self.renderer
         assert state is not None and renderer is not None
         scene = self._load_scene(state.current)
@@ -626,7 +534,6 @@ def run_reconstruction(target: str | Path, run_dir: str | Path, proposer: Propos
 
 
 def _copy_target(source: Path, folder: RunFolder) -> None:
-
     try:
         with Image.open(source) as im:
             im.load()
@@ -646,7 +553,6 @@ def _round_summary(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _candidate_files(c: Candidate, scene: A.Scene) -> dict[str, Any]:
-
     files: dict[str, Any] = {
         "prompt.md": c.prompt, "response.md": c.response, "patch.slp": c.patch_text,
         "scene.sl": print_scene(c.scene or scene),

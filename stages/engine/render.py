@@ -51,7 +51,6 @@ class LoopRenderer:
         self._count = 0
 
     def __enter__(self) -> "LoopRenderer":
-
         self.work.mkdir(parents=True, exist_ok=True)
         self._worker = BlenderWorker()  # starts on the first render
         return self

@@ -56,7 +56,7 @@ def test_killed_writer_leaves_only_whole_steps_and_leftovers_are_cleaned(tmp_pat
     script = textwrap.dedent(f"""
         import os
         from pathlib import Path
-        from scenelang.stages.engine.loop import runfolder as rf
+        from scenelang.stages.engine import runfolder as rf
         folder = rf.RunFolder({str(tmp_path)!r})
         folder.write_step("01-geometry", 1, {{"score.json": "{{}}"}})
         def dying_fill(directory, files):

@@ -1,1 +1,1 @@
-"""TODO"""
+"""The VLM proposer: any OpenAI-compatible chat endpoint through the `openai` client."""
