@@ -12,6 +12,8 @@ from typing import Any
 
 import jinja2
 
+from scenelang import ast as A
+
 TEMPLATES_PACKAGE = "scenelang.stages.proposers"
 TEMPLATES_FOLDER = "templates"
 
@@ -28,6 +30,13 @@ def _prompt_env() -> jinja2.Environment:
     )
 
 
+def language_facts() -> dict[str, Any]:
+    """What every template may use, taken from the AST so prompts never list kinds by hand:
+    `primitives` (e.g. "box, sphere, ..."), `csg_ops` ("union, difference, intersection")."""
+    return {"primitives": ", ".join(A.PRIMITIVES), "csg_ops": ", ".join(A.CSG_OPS)}
+
+
 def render_prompt(name: str, **context: Any) -> str:
-    """Render `templates/<name>.md.j2` with `context` (a missing variable is an error)."""
-    return _prompt_env().get_template(f"{name}.md.j2").render(**context)
+    """Render `templates/<name>.md.j2` with `language_facts()` and `context` (a missing variable
+    is an error)."""
+    return _prompt_env().get_template(f"{name}.md.j2").render(**language_facts(), **context)
