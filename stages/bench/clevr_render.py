@@ -1,12 +1,17 @@
-"""Blender script: render CLEVR scenes with the CLEVR generator's assets (run in a subprocess).
+"""The Blender script that renders CLEVR scenes with the CLEVR generator's assets, as text.
 
-    python clevr_render.py --assets DIR --out DIR --seed S --n N [--samples 32] [--threads 0]
-        [--width 320] [--height 240] [--min-pixels 200] [--no-cube-sqrt2] [--skip-existing]
+`SCRIPT` is written to a scratch file by `clevr.render_scenes` and run in a subprocess (bpy is
+only ever imported inside Blender, as the project's layer contract requires):
+
+    python clevr_render_script.py --sampler-dir DIR --assets DIR --out DIR --seed S --n N
+        [--samples 32] [--threads 0] [--width 320] [--height 240] [--min-pixels 200]
+        [--no-cube-sqrt2] [--skip-existing]
 
 (the bpy wheel's Python; an external Blender runs it as `blender -b --factory-startup --python
-clevr_render.py -- ARGS`). It is started by `clevr.render_scenes`, never imported by the
-project: only this file imports bpy. Scene `seed + i` goes to `OUT/scene<seed+i:03d>/`:
-`target.png` (Cycles, CPU) and `scene.json` (ground truth, camera, lamps, timings).
+clevr_render_script.py -- ARGS`). `--sampler-dir` is the folder of `clevr_sampler.py`, which
+the script imports (it needs no scenelang import, so an external Blender can run it too).
+Scene `seed + i` goes to `OUT/scene<seed+i:03d>/`: `target.png` (Cycles, CPU) and
+`scene.json` (ground truth, camera, lamps, timings) and `mask.png` (instance labels).
 
 One process renders every scene: `base_scene.blend` is opened once, the shapes
 (`<file>.blend/Object/<name>`) and node groups (`<file>.blend/NodeTree/<name>`) are appended
@@ -14,10 +19,15 @@ once and copied per object, and between scenes the camera and lamps go back to t
 locations and the previous objects are deleted. The 200-visible-pixel rule is checked with a
 flat render: every object gets an emission material of its own colour, ground and lamps are
 hidden, Cycles renders 1 sample with a near-zero pixel filter, and the pixels of each colour are
-counted; a scene failing it is re-drawn (objects only, as the generator does).
+counted; a scene failing it is re-drawn (objects only, as the generator does). The accepted
+flat render is kept as `mask.png` (8-bit grey, 0 background, k + 1 = object k of scene.json).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
+
+SCRIPT = r'''from __future__ import annotations
 
 import argparse
 import json
@@ -33,19 +43,22 @@ import numpy as np
 from bpy_extras.object_utils import world_to_camera_view
 from mathutils import Vector
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import clevr_sampler as S  # noqa: E402  (a plain module next to this script; no scenelang needed)
+
+def _argv():
+    return sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else sys.argv[1:]
+
+
+_a = _argv()
+sys.path.insert(0, _a[_a.index("--sampler-dir") + 1])
+import clevr_sampler as S  # noqa: E402  (plain module, no scenelang import)
 
 LAMPS = ("Lamp_Key", "Lamp_Back", "Lamp_Fill")
 FLAT_LEVELS = (0.0, 0.5, 1.0)
 
 
-def _argv() -> list[str]:
-    return sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else sys.argv[1:]
-
-
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="clevr_render.py")
+    p.add_argument("--sampler-dir", required=True)
     p.add_argument("--assets", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--seed", type=int, default=0)
@@ -210,13 +223,28 @@ class Renderer:
         enc = np.where(targets <= 0.0031308, targets * 12.92, 1.055 * targets ** (1 / 2.4) - 0.055)
         label = np.argmin(((rgb[:, None, :] - enc[None]) ** 2).sum(axis=2), axis=1)
         counts = np.bincount(label, minlength=n + 1)
+        # rows bottom-up in Blender: flip to top-down; 0 = background, k + 1 = object k
+        self.labels = label.reshape(r.resolution_y, r.resolution_x)[::-1]
         return [int(v) for v in counts[1:]]
+
+    def save_mask(self, path: Path) -> None:
+        """The accepted flat render's labels as an 8-bit grey PNG (value k + 1 = object k)."""
+        h, w = self.labels.shape
+        img = bpy.data.images.new("clevr_mask", w, h, alpha=False)
+        img.colorspace_settings.name = "Non-Color"
+        grey = (self.labels[::-1].astype(np.float32) / 255.0).reshape(-1)
+        rgba = np.ones((grey.size, 4), dtype=np.float32)
+        rgba[:, 0] = rgba[:, 1] = rgba[:, 2] = grey
+        img.pixels.foreach_set(rgba.reshape(-1))
+        img.filepath_raw = str(path)
+        img.file_format = "PNG"
+        img.save()
+        bpy.data.images.remove(img)
 
     def check(self, scene: S.ClevrScene) -> bool:
         self.build(scene)
         counts = self.visible_counts()
         scene.extra["visible_pixels"] = counts
-        scene.extra["visibility_checks"] = scene.extra.get("visibility_checks", 0) + 1
         self._checks += 1
         return min(counts) >= self.args.min_pixels
 
@@ -254,6 +282,7 @@ class Renderer:
                     seconds={"sampling_and_visibility": t1 - t0, "render": t2 - t1},
                     visibility_checks=self._checks, min_pixels=a.min_pixels,
                     cube_sqrt2=not a.no_cube_sqrt2)
+        self.save_mask(folder / "mask.png")
         (folder / "scene.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         return {"seed": seed, "folder": str(folder), "objects": len(scene.objects),
                 "seconds": t2 - t0, "checks": self._checks}
@@ -275,3 +304,15 @@ def main(argv: list[str]) -> None:
 
 if __name__ == "__main__":
     main(_argv())
+'''
+
+
+def write_script(folder: str | Path) -> Path:
+    """Write `SCRIPT` to `folder/clevr_render_script.py`; returns its path."""
+    path = Path(folder) / "clevr_render_script.py"
+    path.write_text(SCRIPT, encoding="utf-8")
+    return path
+
+
+SAMPLER_DIR = Path(__file__).resolve().parent
+"""The folder of `clevr_sampler.py` (the script's `--sampler-dir`)."""

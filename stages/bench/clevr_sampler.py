@@ -28,9 +28,10 @@ from __future__ import annotations
 import json
 import math
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -104,7 +105,7 @@ def ground_directions(location: Sequence[float]) -> dict[str, tuple[float, float
     behind[2] = left[2] = 0.0
     behind /= np.linalg.norm(behind)
     left /= np.linalg.norm(left)
-    t = lambda v: tuple(float(x) for x in v)  # noqa: E731
+    t = lambda v: tuple(float(x) for x in v)
     return {"behind": t(behind), "front": t(-behind), "left": t(left), "right": t(-left),
             "above": (0.0, 0.0, 1.0), "below": (0.0, 0.0, -1.0)}
 

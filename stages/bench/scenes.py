@@ -1,17 +1,22 @@
 """Seeded random scenes for the reconstruction benchmark, in three tiers.
 
+Every tier has a random camera (`random_camera`): it looks at a random ground point within
+1 m of the origin, from 9 to 13 m away, pitched down 20 to 45 degrees, at an azimuth within 45
+degrees of the default camera's, with a lens of 35 to 60 mm (36 mm sensor). The reconstruction
+never sees it: it estimates its own camera from the image.
+
 - tier 1: one to three matte objects (box, sphere, cylinder; no rotation) on a grey ground, one
-  sun, a dim grey world, the default camera;
+  sun, a dim grey world;
 - tier 2: three to six objects (box, sphere, cylinder, cone), about a third of them metal
-  (metallic 1, roughness 0.15-0.4), boxes turned about z, the camera jittered around the default
-  (position +-0.8 m horizontally, +-0.6 m in height, aim +-0.4 m), two lights (a sun and a point
-  light);
+  (metallic 1, roughness 0.15-0.4), boxes turned about z, a sun and an area light (1-3 m
+  square, 3-5 m up, aimed at the scene);
 - tier 3: two to five objects, all turned about z, drawn from boxes, spheres, cylinders, cones,
   tori (lying flat) and CSG (a box with a vertical cylindrical hole), coloured sun and point light,
-  a coloured ground, a coloured world, the camera jittered as in tier 2.
+  a coloured ground, a coloured world.
 
-Every object stands on the ground plane z = 0 (a plane of side 1000 m), lies fully inside the
-image, and footprints keep 0.25 m apart (objects may still hide each other partly). `make_scene(tier, seed, size)` is deterministic.
+Every object stands on the ground plane z = 0 (a plane of side 1000 m) within 2.3 m of the
+camera's aim, lies fully inside the image, and footprints keep 0.25 m apart (objects may still
+hide each other partly). `make_scene(tier, seed, size)` is deterministic.
 """
 
 from __future__ import annotations
@@ -46,14 +51,29 @@ def _colour(rng: random.Random) -> tuple[float, float, float]:
     return tuple(round(c ** 2.2, 4) for c in (r, g, b))  # type: ignore[return-value]
 
 
-def _camera(rng: random.Random, jitter: bool, size: tuple[int, int]) -> A.Camera:
-    at = np.array(A.DEFAULT_CAMERA.at)
-    look = np.zeros(3)
-    if jitter:
-        at = at + np.array([rng.uniform(-0.8, 0.8), rng.uniform(-0.8, 0.8), rng.uniform(-0.6, 0.6)])
-        look = look + np.array([rng.uniform(-0.4, 0.4), rng.uniform(-0.4, 0.4), 0.0])
+CAMERA_DISTANCE = (9.0, 13.0)
+"""Range (m) of the camera's distance to the point it looks at."""
+CAMERA_PITCH = (20.0, 45.0)
+"""Range (degrees) of the camera's downward pitch."""
+CAMERA_LENS = (35.0, 60.0)
+"""Range (mm) of the lens focal length (36 mm sensor)."""
+AIM_RADIUS = 1.0
+"""The camera looks at a ground point at most this far (m) from the origin."""
+
+
+def random_camera(rng: random.Random, size: tuple[int, int]) -> A.Camera:
+    """A camera drawn as the module docstring says."""
+    default = np.asarray(A.DEFAULT_CAMERA.at, float)
+    azimuth = math.atan2(default[1], default[0]) + math.radians(rng.uniform(-45, 45))
+    pitch = math.radians(rng.uniform(*CAMERA_PITCH))
+    distance = rng.uniform(*CAMERA_DISTANCE)
+    r, a = AIM_RADIUS * math.sqrt(rng.random()), rng.uniform(0, 2 * math.pi)
+    look = np.array([r * math.cos(a), r * math.sin(a), 0.0])
+    at = look + distance * np.array([math.cos(pitch) * math.cos(azimuth),
+                                     math.cos(pitch) * math.sin(azimuth), math.sin(pitch)])
     return A.Camera(name="camera", at=tuple(round(float(v), 3) for v in at),
-                    look_at=tuple(round(float(v), 3) for v in look), resolution=size)
+                    look_at=tuple(round(float(v), 3) for v in look),
+                    lens=round(rng.uniform(*CAMERA_LENS), 1), resolution=size)
 
 
 def _kinds(tier: int) -> tuple[str, ...]:
@@ -90,7 +110,8 @@ def make_scene(tier: int, seed: int, size: tuple[int, int] = (320, 240)) -> A.Sc
     if tier not in TIERS:
         raise ValueError(f"tier must be 1, 2 or 3, got {tier}")
     rng = random.Random(seed * 7919 + tier)
-    camera = _camera(rng, tier >= 2, size)
+    camera = random_camera(rng, size)
+    aim = camera.target()
     count = {1: rng.randint(1, 3), 2: rng.randint(3, 6), 3: rng.randint(2, 5)}[tier]
     placed: list[tuple[Guess, str, dict]] = []
     attempts = 0
@@ -98,7 +119,7 @@ def make_scene(tier: int, seed: int, size: tuple[int, int] = (320, 240)) -> A.Sc
         attempts += 1
         kind = rng.choice(_kinds(tier))
         g = _object(rng, kind, tier)
-        x, y = rng.uniform(-2.3, 2.3), rng.uniform(-2.3, 2.3)
+        x, y = aim[0] + rng.uniform(-2.3, 2.3), aim[1] + rng.uniform(-2.3, 2.3)
         g = Guess(g.kind, g.dims, round(x, 3), round(y, 3), round(g.yaw, 1))
         if any(math.hypot(g.x - o.x, g.y - o.y) < g.footprint() + o.footprint() + 0.25
                for o, _, _ in placed):
@@ -140,12 +161,17 @@ def make_scene(tier: int, seed: int, size: tuple[int, int] = (320, 240)) -> A.Sc
                     A.LightDef(name="sun", light=A.Sun(
                         direction=tuple(round(v, 4) for v in direction),
                         energy=round(rng.uniform(2.5, 4.0), 3), color=_rgb(sun_colour)))]
-    if tier >= 2:
-        point_colour = (1.0, 1.0, 1.0) if tier == 2 else _colour(rng)
-        lights.append(A.LightDef(name="fill", light=A.Point(
-            at=(round(rng.uniform(-4, 4), 2), round(rng.uniform(-4, 4), 2),
+    if tier == 2:
+        lights.append(A.LightDef(name="fill", light=A.Area(
+            at=(round(aim[0] + rng.uniform(-4, 4), 2), round(aim[1] + rng.uniform(-4, 4), 2),
                 round(rng.uniform(3, 5), 2)),
-            energy=round(rng.uniform(150, 400), 1), color=_rgb(point_colour))))
+            look_at=(round(aim[0], 3), round(aim[1], 3), 0.0), size=round(rng.uniform(1, 3), 2),
+            energy=round(rng.uniform(200, 500), 1))))
+    elif tier == 3:
+        lights.append(A.LightDef(name="fill", light=A.Point(
+            at=(round(aim[0] + rng.uniform(-4, 4), 2), round(aim[1] + rng.uniform(-4, 4), 2),
+                round(rng.uniform(3, 5), 2)),
+            energy=round(rng.uniform(150, 400), 1), color=_rgb(_colour(rng)))))
     return A.Scene(
         geometry=A.Section(name="geometry", statements=tuple(shapes)),
         materials=A.Section(name="materials", statements=tuple(mats)),
