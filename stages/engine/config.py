@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from scenelang.errors import SceneError
 from scenelang.stages.proposers.base import STAGE_ORDER
@@ -70,7 +71,7 @@ class EngineConfig:
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "EngineConfig":
+    def from_dict(cls, data: Mapping[str, Any]) -> EngineConfig:
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 

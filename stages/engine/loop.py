@@ -28,10 +28,11 @@ from __future__ import annotations
 import logging
 import shutil
 import time
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from PIL import Image
 
@@ -43,6 +44,7 @@ from scenelang.parser import parse_patch, parse_scene
 from scenelang.patches import apply_patch
 from scenelang.printer import print_scene, print_section
 from scenelang.stages.budget import Budget
+from scenelang.stages.engine.confidence import Confidence, assess
 from scenelang.stages.engine.config import EngineConfig, Phase, plan
 from scenelang.stages.engine.render import LoopRenderer, fit_size
 from scenelang.stages.engine.runfolder import (
@@ -124,6 +126,7 @@ class RunResult:
     final_score: dict[str, float]
     calls: int
     stopped: str | None
+    confidence: Confidence | None = None
 
 
 def starting_scene(target_size: tuple[int, int]) -> A.Scene:
@@ -155,6 +158,7 @@ class Engine:
         self.renderer: LoopRenderer | None = None
         self.rounds_log: list[dict[str, Any]] = []
         self.sessions: list[dict[str, Any]] = []
+        self.confidence: Confidence | None = None
 
     # ------------------------------------------------------------------ entry
     def run(self) -> RunResult:
@@ -491,13 +495,32 @@ class Engine:
         shutil.rmtree(renderer.work, ignore_errors=True)
         log.info("final scene %s (combined score %.4f)%s", f.final(".sl"),
                  final_score["combined"], f"; stopped early: {state.stop}" if state.stop else "")
+        self.confidence = self._assess(scene, final_score)
+        for doubt in self.confidence.doubts:
+            log.warning("doubtful result: %s", doubt)
         return self._result(self._save_run("finished", final_score))
+
+    def _assess(self, scene: A.Scene, final_score: Mapping[str, float]) -> Confidence:
+        """The final scene's confidence, with the proposer's own doubts (`doubts(scene, target)`,
+        optional) as hints; a proposer's failure there is logged, never fatal."""
+        target = load_image(self.folder.target)
+        render = load_image(self.folder.final(".png"), size=(target.shape[1], target.shape[0]))
+        hints: list[str] = []
+        doubts = getattr(self.proposer, "doubts", None)
+        if callable(doubts):
+            try:
+                hints = [str(h) for h in doubts(scene, target)]
+            except Exception as exc:  # a proposer's bug must not end the run
+                log.error("the proposer's doubts() raised %s: %s", type(exc).__name__, exc)
+        return assess(scene, target, render, final_score, hints)
 
     def _result(self, data: Mapping[str, Any]) -> RunResult:
         f = self.folder
+        stored = data.get("confidence")
         return RunResult(f.root, f.final(".sl"), f.final(".py"), f.final(".blend"),
                          f.final(".png"), dict(data["scores"].get("final") or {}),
-                         int(data["budget"]["total"]["calls"]), data.get("stopped"))
+                         int(data["budget"]["total"]["calls"]), data.get("stopped"),
+                         Confidence.from_dict(stored) if stored else None)
 
     def _save_run(self, status: str, final_score: Mapping[str, float] | None = None
                   ) -> dict[str, Any]:
@@ -512,7 +535,8 @@ class Engine:
             budget=self.budget.to_dict(), rounds=self.rounds_log, sessions=self.sessions,
             selected=state and {"step": state.current, "combined": state.current_score},
             best=state and {"step": state.best, "combined": state.best_score},
-            final_score=final_score)
+            final_score=final_score,
+            confidence=self.confidence.to_dict() if self.confidence else None)
         write_json(self.folder.run_json, data)
         return data
 

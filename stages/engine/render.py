@@ -29,7 +29,6 @@ def fit_size(size: tuple[int, int], long_side: int) -> tuple[int, int]:
     return max(8, round(w * k)), max(8, round(h * k))
 
 
-
 class LoopRenderer:
     """Renders scenes in the persistent Blender worker and scores them against the target.
 
@@ -38,8 +37,6 @@ class LoopRenderer:
     """
 
     def __init__(self, target: Path, work: Path, long_side: int, samples: int):
-
-
         with Image.open(target) as im:
             self.target_size: tuple[int, int] = im.size
         self.size = fit_size(self.target_size, long_side)
@@ -50,7 +47,7 @@ class LoopRenderer:
         self._worker: Any = None
         self._count = 0
 
-    def __enter__(self) -> "LoopRenderer":
+    def __enter__(self) -> LoopRenderer:
         self.work.mkdir(parents=True, exist_ok=True)
         self._worker = BlenderWorker()  # starts on the first render
         return self

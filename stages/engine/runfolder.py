@@ -27,9 +27,10 @@ import os
 import re
 import shutil
 import tempfile
-from datetime import datetime, timezone
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from scenelang.stages.files import atomic_write
 
@@ -208,7 +209,7 @@ def json_text(data: Any) -> str:
 
 def now_iso() -> str:
     """The current UTC time, ISO 8601 to the second."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def verdict_text(status: str, before: float, combined: float | None,
@@ -228,14 +229,16 @@ def run_summary(folder: RunFolder, *, status: str, stopped: str | None,
                 budget: Mapping[str, Any], rounds: list[Mapping[str, Any]],
                 sessions: list[Mapping[str, Any]], selected: Mapping[str, Any] | None,
                 best: Mapping[str, Any] | None,
-                final_score: Mapping[str, float] | None) -> dict[str, Any]:
+                final_score: Mapping[str, float] | None,
+                confidence: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The content of run.json.
 
     `status`: running, interrupted or finished; `stopped`: why a hard cap ended the run early;
     `budget`: `Budget.to_dict()` (calls, tokens, images, renders, timings per stage and in
     total); `rounds`: one entry per finished round (stage, round, status, combined score, the
     selected step and the best step by metric); `scores`: start, selected, best by metric, per
-    stage, and final (final.png against the full-size target).
+    stage, and final (final.png against the full-size target); `confidence`: per-object and
+    overall confidence with the doubts about the result (`engine.confidence`), once finished.
     """
     start = folder.start / "score.json"
     return {
@@ -253,6 +256,7 @@ def run_summary(folder: RunFolder, *, status: str, stopped: str | None,
             "stages": stage_scores(rounds),
             "final": dict(final_score) if final_score else None,
         },
+        "confidence": dict(confidence) if confidence else None,
         "rounds": list(rounds),
         "sessions": list(sessions),
         "final": {k: f"final.{k}" for k in ("sl", "py", "blend", "png")}

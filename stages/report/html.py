@@ -308,9 +308,22 @@ def render_report(run_dir: str | Path) -> str:
         "budget_rows": budget_rows(view),
         "caps": {"calls": view.budget.get("max_calls"), "seconds": view.budget.get("max_seconds")},
         "final_files": view.final_files,
+        "confidence": confidence_context(run.get("confidence")),
         "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
     return _environment().get_template(TEMPLATE).render(**context)
+
+
+def confidence_context(data: Any) -> dict[str, Any] | None:
+    """The confidence block of run.json, checked and formatted (None when absent or damaged)."""
+    if not isinstance(data, dict):
+        return None
+    overall = number(data.get("overall"))
+    objects = data.get("objects") if isinstance(data.get("objects"), dict) else {}
+    doubts = data.get("doubts") if isinstance(data.get("doubts"), list) else []
+    return {"overall": fmt_score(overall),
+            "objects": [(str(k), fmt_score(number(v))) for k, v in objects.items()],
+            "doubts": [str(d) for d in doubts]}
 
 
 def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:

@@ -512,6 +512,26 @@ def test_report_of_a_real_engine_run(engine_run: Path):
     assert "<li>the floor looks too flat</li>" in page
     assert "proposed change (reverted)" in page  # the darker lighting
     assert page.count('<td>total</td>') == 1
+    # the finished run's confidence, from run.json
+    confidence = json.loads((engine_run / "run.json").read_text())["confidence"]
+    assert "ball_1" in confidence["objects"] and "ground_1" not in confidence["objects"]
+    assert 0 <= confidence["overall"] <= 1
+    assert "<h2>Confidence</h2>" in page and f"{confidence['overall']:.3f}" in page
+
+
+def test_confidence_block_shows_doubts_and_survives_damage(run_dir: Path):
+    run_json = run_dir / "run.json"
+    data = json.loads(run_json.read_text())
+    data["confidence"] = {"overall": 0.31, "objects": {"ball_1": 0.9, "slab": 0.1},
+                          "doubts": ["object slab is larger than the frame <b>"]}
+    run_json.write_text(json.dumps(data))
+    page = write_report(run_dir).read_text()
+    assert "Doubtful result:" in page and "<li>object slab is larger than the frame &lt;b&gt;</li>" in page
+    assert "<td>slab</td><td>0.100</td>" in page and "<strong>0.310</strong>" in page
+    for damaged in ("nonsense", {"overall": "x", "objects": [1], "doubts": "y"}):
+        data["confidence"] = damaged
+        run_json.write_text(json.dumps(data))
+        assert "<title>" in write_report(run_dir).read_text()
 
 
 @pytest.mark.blender
