@@ -44,8 +44,10 @@ SOURCE_HINT = ("take them from the public repository facebookresearch/clevr-data
                "(folder image_generation/data/, BSD licence) and pass --clevr-assets DIR or set "
                f"${ASSETS_ENV}")
 STARTUP_SECONDS = 60.0
-SECONDS_PER_SCENE_SAMPLE = 0.5
-"""Timeout budget per scene and Cycles sample (generous: about 0.15 s/sample on 2 busy cores)."""
+SECONDS_PER_SCENE = 60.0
+SECONDS_PER_SCENE_SAMPLE = 1.0
+"""Timeout budget per scene and per scene and Cycles sample (generous: a scene at 32 samples
+takes about 4 s on 2 idle cores, 20-50 s when other processes load them)."""
 
 
 class ClevrAssetsError(FileNotFoundError):
@@ -95,9 +97,9 @@ def render_scenes(n: int, seed: int, out_dir: str | Path, assets: str | Path | N
 
     size: (W, H) px (CLEVR: 320x240). threads: Cycles threads (0 = one per core).
     min_pixels: the visible-pixel rule (CLEVR: 200). min_objects/max_objects: CLEVR's 3 and 10.
-    cube_sqrt2: shrink cubes by sqrt 2 (see `clevr_sampler`). skip_existing: keep folders that already hold
-    `target.png` and `scene.json`. timeout: seconds for the whole batch (default: 60 + 0.5 s per
-    scene and sample). Raises `BlenderError` (log in `out_dir/clevr_render.log`) on failure or
+    cube_sqrt2: shrink cubes by sqrt 2 (see `clevr_sampler`). skip_existing: keep folders that
+    already hold `target.png` and `scene.json`. timeout: seconds for the whole batch (default: 60 + n x
+    (60 + samples) s). Raises `BlenderError` (log in `out_dir/clevr_render.log`) on failure or
     timeout, `ClevrAssetsError` without assets.
     """
     folder = resolve_assets(assets)
@@ -113,7 +115,7 @@ def render_scenes(n: int, seed: int, out_dir: str | Path, assets: str | Path | N
     if skip_existing:
         args.append("--skip-existing")
     if timeout is None:
-        timeout = STARTUP_SECONDS + n * samples * SECONDS_PER_SCENE_SAMPLE + 30.0 * n
+        timeout = STARTUP_SECONDS + n * (SECONDS_PER_SCENE + samples * SECONDS_PER_SCENE_SAMPLE)
     log_path = out / "clevr_render.log"
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="scenelang-clevr-") as scratch, \

@@ -20,7 +20,7 @@ locations and the previous objects are deleted. The 200-visible-pixel rule is ch
 flat render: every object gets an emission material of its own colour, ground and lamps are
 hidden, Cycles renders 1 sample with a near-zero pixel filter, and the pixels of each colour are
 counted; a scene failing it is re-drawn (objects only, as the generator does). The accepted
-flat render is kept as `mask.png` (8-bit grey, 0 background, k + 1 = object k of scene.json).
+flat render is kept as `mask.png` (8-bit RGB, R = G = B: 0 background, k + 1 = object k).
 """
 
 from __future__ import annotations
