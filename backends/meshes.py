@@ -1,30 +1,26 @@
 """World-space triangle meshes of a scene's objects, built like Blender's primitives.
 
-`scene_meshes(scene)` gives one `ObjectMesh` per `object` statement, in source order. Each
-primitive has the vertex layout of the matching `bpy.ops.mesh.primitive_*_add` operator
-(n-gon caps are fan-triangulated, which does not change the surface):
-
-* `box(size)`: centred, full extents `size` (m).
-* `sphere(radius, segments, rings)`: a UV sphere with poles on z; meridian `k` at angle
-  `2*pi*k/segments` from +y towards +x, ring `i` at polar angle `pi*i/rings`.
-* `cylinder(radius, depth, vertices)` and `cone(radius, depth, top_radius, vertices)`: along z,
-  centred, rim vertex `k` at `(r*sin(a), r*cos(a))` with `a = 2*pi*k/vertices`; the cone's base
-  (radius `radius`) is at `z = -depth/2`, its top (`top_radius`, a single apex when 0) at
-  `+depth/2`.
-* `torus(major_radius, minor_radius, major_segments, minor_segments)`: in the xy plane.
-* `plane(size)`: a square of side `size` in the xy plane, facing +z.
+`scene_meshes(scene)` gives one `ObjectMesh` per `object` statement, in source order. Every
+primitive comes from the builder registered for its kind in
+`scenelang.compiler.runtime.primitives` (`box`, `sphere`, `cylinder`, `cone`, `torus`, `plane`),
+the very code the compiled bpy script builds its meshes with, so the preview has Blender's
+vertices by construction; its n-gons (quads, cylinder and cone caps) are fan-triangulated here,
+which does not change the surface. A primitive whose mesh is not closed (a plane) is a surface,
+not a volume.
 
 Transforms (a shape expression's own `at/rotate/scale`, then the object's) apply as scale, then
 rotate (Euler XYZ degrees, `R = Rz @ Ry @ Rx`), then translate, like a Blender object.
 
-CSG uses trimesh's boolean with the manifold3d engine. Planes are surfaces, not volumes, so a
+CSG uses trimesh's boolean with the manifold3d engine. Surfaces (planes), not volumes, so a
 plane inside CSG never takes part in the boolean (no error is raised): a `union` keeps it as an
 extra surface beside the combined volume; `difference` and `intersection` ignore a plane operand;
 a `difference` whose base is a plane yields that plane unchanged. A CSG result may be empty
 (e.g. a zero-volume intersection); the object then gets an empty mesh.
 
-Local (shape-space) meshes are cached per shape definition (LRU keyed on the `ShapeDef` and the
-definitions it references), since the render-and-compare loop rebuilds the same shapes often.
+Names are bound once by `scenelang.resolve` (objects' shapes and materials, references, which
+must name earlier shapes). Local (shape-space) meshes are cached per shape definition (LRU keyed
+on the `ShapeDef` and the definitions it references), since the render-and-compare loop rebuilds
+the same shapes often.
 """
 
 from __future__ import annotations
@@ -36,25 +32,19 @@ from typing import Mapping, Sequence
 import numpy as np
 import trimesh
 
-from scenelang.ast import (
-    Box,
-    Cone,
-    Csg,
-    Cylinder,
-    ObjectDef,
-    Plane,
-    Principled,
-    Ref,
-    Scene,
-    ShapeDef,
-    Sphere,
-    Torus,
-)
+from scenelang.ast import Csg, ObjectDef, Principled, Ref, Scene, Section, ShapeBase, ShapeDef
 from scenelang.backends.camera import euler_xyz_matrix
+from scenelang.compiler.runtime.primitives import PRIMITIVES as BUILDERS
 from scenelang.errors import SceneError
+from scenelang.resolve import (
+    DEFAULT_MATERIAL,
+    ResolvedScene,
+    SceneLike,
+    resolve,
+    resolved,
+    shape_refs,
+)
 
-DEFAULT_MATERIAL = Principled()
-"""The material of an object without one: Principled defaults, base colour linear grey 0.8."""
 MESH_CACHE_SIZE = 256
 
 
@@ -133,95 +123,68 @@ def _transform(mesh: trimesh.Trimesh, matrix: np.ndarray) -> trimesh.Trimesh:
     return _mesh(vertices, mesh.faces)
 
 
-def _ring(count: int) -> tuple[np.ndarray, np.ndarray]:
-    """sin and cos of `2*pi*k/count`: Blender's circles start on +y and turn towards +x."""
-    a = 2 * np.pi * np.arange(count) / count
-    return np.sin(a), np.cos(a)
+def _fan(faces) -> np.ndarray:
+    """Triangles of polygons (index tuples), each fanned from its first vertex."""
+    triangles = [(f[0], f[i], f[i + 1]) for f in faces for i in range(1, len(f) - 1)]
+    return np.asarray(triangles, dtype=np.int64).reshape(-1, 3)
 
 
-def _disc_fan(centre: int, rim: np.ndarray, up: bool) -> np.ndarray:
-    """Triangles joining a centre vertex to a closed rim, facing +z (`up`) or -z."""
-    nxt = np.roll(rim, -1)
-    c = np.full_like(rim, centre)
-    return np.stack([c, rim, nxt] if not up else [c, nxt, rim], axis=1)
+def _closed(faces) -> bool:
+    """True when every edge of the polygons borders exactly two of them."""
+    edges: dict[tuple[int, int], int] = {}
+    for f in faces:
+        for a, b in zip(f, (*f[1:], f[0])):
+            key = (a, b) if a < b else (b, a)
+            edges[key] = edges.get(key, 0) + 1
+    return bool(edges) and all(n == 2 for n in edges.values())
 
 
-def _band(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
-    """Triangles joining two closed rims (lower to upper), facing outwards."""
-    l1, u1 = np.roll(lower, -1), np.roll(upper, -1)
-    return np.concatenate(
-        [np.stack([lower, u1, l1], axis=1), np.stack([lower, upper, u1], axis=1)]
-    )
+def primitive_polygons(kind: str, **params) -> tuple[list, list]:
+    """`(vertices, faces)` of primitive `kind` from its registered builder (n-gons kept)."""
+    builder = BUILDERS.get(kind)
+    if builder is None:
+        raise SceneError(f"no mesh builder for primitive {kind!r}")
+    return builder(**params)
+
+
+def primitive_mesh(kind: str, **params) -> trimesh.Trimesh:
+    """Primitive `kind` as a triangle mesh: Blender's vertices, n-gons fan-triangulated."""
+    vertices, faces = primitive_polygons(kind, **params)
+    return _mesh(vertices, _fan(faces))
 
 
 def box_mesh(size: Sequence[float]) -> trimesh.Trimesh:
     """A box centred at the origin with full extents `size` (m)."""
-    return trimesh.creation.box(extents=[float(s) for s in size])
+    return primitive_mesh("box", size=tuple(float(s) for s in size))
 
 
 def uv_sphere_mesh(radius: float, segments: int = 32, rings: int = 16) -> trimesh.Trimesh:
     """A UV sphere of `radius` (m) with Blender's vertex layout (poles on z)."""
-    s, c = _ring(segments)
-    phi = np.pi * np.arange(1, rings) / rings
-    sp, cp = np.sin(phi)[:, None], np.cos(phi)[:, None]
-    body = np.stack([sp * s, sp * c, np.broadcast_to(cp, sp.shape[:1] + s.shape)], axis=-1)
-    vertices = np.concatenate([[[0, 0, 1]], body.reshape(-1, 3), [[0, 0, -1]]]) * radius
-    idx = 1 + np.arange((rings - 1) * segments).reshape(rings - 1, segments)
-    bottom = len(vertices) - 1
-    faces = [_disc_fan(0, idx[0], up=True)]
-    faces += [_band(idx[i + 1], idx[i]) for i in range(rings - 2)]
-    faces.append(_disc_fan(bottom, idx[-1], up=False))
-    return _mesh(vertices, np.concatenate(faces))
+    return primitive_mesh("sphere", radius=radius, segments=segments, rings=rings)
 
 
 def cone_mesh(radius: float, depth: float, top_radius: float = 0.0, vertices: int = 32) -> trimesh.Trimesh:
     """A cone or frustum along z, centred; base `radius` at -depth/2, `top_radius` at +depth/2."""
-    s, c = _ring(vertices)
-    half = depth / 2
-    base = np.stack([radius * s, radius * c, np.full_like(s, -half)], axis=1)
-    n = vertices
-    if top_radius > 0:
-        top = np.stack([top_radius * s, top_radius * c, np.full_like(s, half)], axis=1)
-        verts = np.concatenate([base, top, [[0, 0, -half], [0, 0, half]]])
-        lower, upper = np.arange(n), n + np.arange(n)
-        faces = np.concatenate(
-            [_band(lower, upper), _disc_fan(2 * n, lower, up=False), _disc_fan(2 * n + 1, upper, up=True)]
-        )
-    else:
-        verts = np.concatenate([base, [[0, 0, half], [0, 0, -half]]])
-        lower = np.arange(n)
-        faces = np.concatenate([_disc_fan(n, lower, up=True), _disc_fan(n + 1, lower, up=False)])
-    return _mesh(verts, faces)
+    return primitive_mesh("cone", radius=radius, depth=depth, top_radius=top_radius,
+                          vertices=vertices)
 
 
 def cylinder_mesh(radius: float, depth: float, vertices: int = 32) -> trimesh.Trimesh:
     """A capped cylinder along z, centred at the origin."""
-    return cone_mesh(radius, depth, radius, vertices)
+    return primitive_mesh("cylinder", radius=radius, depth=depth, vertices=vertices)
 
 
 def torus_mesh(
     major_radius: float, minor_radius: float, major_segments: int = 48, minor_segments: int = 12
 ) -> trimesh.Trimesh:
     """A torus in the xy plane: Blender's `add_torus` vertex layout."""
-    major_angle = 2 * np.pi * np.arange(major_segments) / major_segments
-    minor_angle = 2 * np.pi * np.arange(minor_segments) / minor_segments
-    radial = major_radius + minor_radius * np.cos(minor_angle)
-    z = minor_radius * np.sin(minor_angle)
-    ca, sa = np.cos(major_angle)[:, None], np.sin(major_angle)[:, None]
-    verts = np.stack([ca * radial, sa * radial, np.broadcast_to(z, (major_segments, minor_segments))], -1)
-    idx = np.arange(major_segments * minor_segments).reshape(major_segments, minor_segments)
-    a, b = idx, np.roll(idx, -1, axis=0)
-    a1, b1 = np.roll(a, -1, axis=1), np.roll(b, -1, axis=1)
-    faces = np.concatenate(
-        [np.stack([a, b, b1], -1).reshape(-1, 3), np.stack([a, b1, a1], -1).reshape(-1, 3)]
-    )
-    return _mesh(verts.reshape(-1, 3), faces)
+    return primitive_mesh("torus", major_radius=major_radius, minor_radius=minor_radius,
+                          major_segments=major_segments, minor_segments=minor_segments)
 
 
 def plane_mesh(size: float) -> trimesh.Trimesh:
     """A square of side `size` in the xy plane, centred, facing +z (two triangles)."""
-    h = size / 2
-    return _mesh([[-h, -h, 0], [h, -h, 0], [h, h, 0], [-h, h, 0]], [[0, 1, 2], [0, 2, 3]])
+    return primitive_mesh("plane", size=size)
 
 
 # ---------------------------------------------------------------- transforms and CSG
@@ -241,21 +204,11 @@ def transform_matrix(at=None, rotate=None, scale=None) -> np.ndarray | None:
     return m
 
 
-def _primitive(expr) -> _Part:
-    if isinstance(expr, Box):
-        return _Part(box_mesh(expr.size), _empty())
-    if isinstance(expr, Sphere):
-        return _Part(uv_sphere_mesh(expr.radius, expr.segments, expr.rings), _empty())
-    if isinstance(expr, Cylinder):
-        return _Part(cylinder_mesh(expr.radius, expr.depth, expr.vertices), _empty())
-    if isinstance(expr, Cone):
-        return _Part(cone_mesh(expr.radius, expr.depth, expr.top_radius, expr.vertices), _empty())
-    if isinstance(expr, Torus):
-        mesh = torus_mesh(expr.major_radius, expr.minor_radius, expr.major_segments, expr.minor_segments)
-        return _Part(mesh, _empty())
-    if isinstance(expr, Plane):
-        return _Part(_empty(), plane_mesh(expr.size))
-    raise SceneError(f"unknown shape kind {getattr(expr, 'kind', type(expr).__name__)!r}", expr.span)
+def _primitive(expr: ShapeBase) -> _Part:
+    params = {k: v for k, v in expr.params().items() if k not in ShapeBase.TRANSFORMS}
+    vertices, faces = primitive_polygons(expr.kind, **params)  # type: ignore[attr-defined]
+    mesh = _mesh(vertices, _fan(faces))
+    return _Part(mesh, _empty()) if _closed(faces) else _Part(_empty(), mesh)
 
 
 def _boolean(op: str, meshes: list[trimesh.Trimesh], span=None) -> trimesh.Trimesh:
@@ -286,11 +239,10 @@ def _csg(expr: Csg, parts: list[_Part]) -> _Part:
 
 
 def _build(expr, env: Mapping[str, ShapeDef]) -> _Part:
+    """`expr` with its transform; `env` holds the (already bound) definitions it references."""
     if isinstance(expr, Ref):
-        target = env.get(expr.name)
-        if target is None:
-            raise SceneError(f"shape {expr.name!r} is not defined before it is used", expr.span)
-        part = _local_part(target, _dependencies(target, env))
+        target = env[expr.name]
+        part = _local_part(target, _within(target, env))
     elif isinstance(expr, Csg):
         part = _csg(expr, [_build(op, env) for op in expr.operands])
     else:
@@ -298,24 +250,15 @@ def _build(expr, env: Mapping[str, ShapeDef]) -> _Part:
     return part.transformed(transform_matrix(expr.at, expr.rotate, expr.scale))
 
 
-def _referenced_names(expr) -> list[str]:
-    if isinstance(expr, Ref):
-        return [expr.name]
-    if isinstance(expr, Csg):
-        return [n for op in expr.operands for n in _referenced_names(op)]
-    return []
-
-
-def _dependencies(shape: ShapeDef, env: Mapping[str, ShapeDef]) -> tuple[ShapeDef, ...]:
-    """The definitions `shape` references, transitively, each once (the cache key's context)."""
+def _within(shape: ShapeDef, env: Mapping[str, ShapeDef]) -> tuple[ShapeDef, ...]:
+    """The definitions of `env` that `shape` uses, transitively, sorted by name (a cache key)."""
     seen: dict[str, ShapeDef] = {}
-    stack = _referenced_names(shape.shape)
-    while stack:
-        name = stack.pop()
-        if name in seen or name not in env:
-            continue
-        seen[name] = env[name]
-        stack.extend(_referenced_names(env[name].shape))
+    pending = [r.name for r in shape_refs(shape.shape)]
+    while pending:
+        name = pending.pop()
+        if name not in seen:
+            seen[name] = env[name]
+            pending.extend(r.name for r in shape_refs(env[name].shape))
     return tuple(seen[n] for n in sorted(seen))
 
 
@@ -330,16 +273,23 @@ def _local_part(shape: ShapeDef, dependencies: tuple[ShapeDef, ...]) -> _Part:
 
 
 def shape_mesh(shape: ShapeDef, earlier: Mapping[str, ShapeDef] | None = None) -> trimesh.Trimesh:
-    """The mesh of one shape definition in its own space; `earlier` resolves its references.
+    """The mesh of one shape definition in its own space; `earlier` holds the definitions its
+    references may name.
 
     The result is shared with the cache: treat it as read-only.
     """
-    return _shape_part(shape, earlier).merged()
+    before = tuple(d for d in (earlier or {}).values() if d.name != shape.name)
+    scene = Scene(geometry=Section(name="geometry", statements=(*before, shape)))
+    return _shape_part(resolve(scene), shape.name).merged()
 
 
-def _shape_part(shape: ShapeDef, earlier: Mapping[str, ShapeDef] | None) -> _Part:
-    env = dict(earlier or {})
-    return _local_part(shape, _dependencies(shape, env))
+def _shape_part(scene: ResolvedScene, name: str) -> _Part:
+    """The cached local part of shape `name`; raises for a reference it cannot follow."""
+    dependencies = scene.dependencies(name)
+    for owner in (name, *(d.name for d in dependencies)):
+        for ref in scene.shapes[owner].refs:
+            scene.target(owner, ref)  # unknown, later or cyclic: a positioned SceneError
+    return _local_part(scene.shapes[name].definition, dependencies)
 
 
 def clear_cache() -> None:
@@ -350,53 +300,35 @@ def clear_cache() -> None:
 # ---------------------------------------------------------------- scene
 
 
-def _shape_envs(scene: Scene) -> dict[str, dict[str, ShapeDef]]:
-    """For every shape, the shapes defined before it (what its references may name)."""
-    envs: dict[str, dict[str, ShapeDef]] = {}
-    earlier: dict[str, ShapeDef] = {}
-    for st in scene.geometry.statements:
-        if isinstance(st, ShapeDef):
-            envs[st.name] = dict(earlier)
-            earlier[st.name] = st
-    return envs
-
-
 def object_matrix(obj: ObjectDef) -> np.ndarray:
     """An object's 4x4 world matrix: translate `at` @ rotate (Euler XYZ) @ scale."""
     m = transform_matrix(obj.at, obj.rotate, obj.scale)
     return m if m is not None else np.eye(4)
 
 
-def scene_meshes(scene: Scene) -> list[ObjectMesh]:
-    """World-space meshes of every object of `scene`, in source order.
+def scene_meshes(scene: SceneLike) -> list[ObjectMesh]:
+    """World-space meshes of every object of `scene` (a Scene or a ResolvedScene), in source order.
 
     Raises `SceneError` (at the offending statement) for an object naming an unknown shape or
     material, or a shape referencing a shape not defined before it.
     """
-    shapes = scene.shapes()
-    envs = _shape_envs(scene)
-    materials = scene.materials_by_name()
+    bound = resolved(scene)
     result: list[ObjectMesh] = []
-    for obj in scene.objects():
-        shape = shapes.get(obj.shape)
-        if shape is None:
-            raise SceneError(f"object {obj.name!r} uses unknown shape {obj.shape!r}", obj.span)
-        if obj.material is None:
-            material = DEFAULT_MATERIAL
-        elif obj.material in materials:
-            material = materials[obj.material].material
-        else:
-            raise SceneError(f"object {obj.name!r} uses unknown material {obj.material!r}", obj.span)
-        part = _shape_part(shape, envs[shape.name])
+    for obj in bound.objects:
+        if obj.errors:
+            raise SceneError(list(obj.errors))
+        assert obj.shape is not None
+        part = _shape_part(bound, obj.shape.name)
         local = part.merged()
+        definition = obj.definition
         result.append(
             ObjectMesh(
-                name=obj.name,
-                shape_name=obj.shape,
-                material_name=obj.material,
-                color=tuple(float(c) for c in material.base_color.linear()),
-                mesh=_transform(local, object_matrix(obj)) if not local.is_empty else _empty(),
-                material=material,
+                name=definition.name,
+                shape_name=definition.shape,
+                material_name=definition.material,
+                color=tuple(float(c) for c in obj.material.base_color.linear()),
+                mesh=_transform(local, object_matrix(definition)) if not local.is_empty else _empty(),
+                material=obj.material,
                 is_surface=part.is_surface,
             )
         )

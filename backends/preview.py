@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+from PIL import Image
 
 from scenelang.ast import Area, Point, Scene, Spot, Sun, World
 from scenelang.backends.camera import (
@@ -80,8 +81,6 @@ class Preview:
 
     def save_png(self, path: str | Path) -> Path:
         """Write the colour image as an 8-bit RGB PNG."""
-        from PIL import Image
-
         path = Path(path)
         Image.fromarray(np.round(self.color * 255).astype(np.uint8), "RGB").save(path)
         return path

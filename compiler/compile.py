@@ -1,11 +1,16 @@
 """Lowering a Scene AST into a standalone bpy script for Blender 5.0.
 
-`compile_scene(scene)` builds a plain-data plan of the scene (which meshes, operands, materials,
-lights...) and renders it through the Jinja templates in `templates/`. Every value reaches the
+`compile_scene(scene)` resolves the scene's names once (`scenelang.resolve`), builds a plain-data
+plan of it (which meshes, operands, materials, lights...) and renders it through the Jinja
+templates in `templates/`, which inline the fixed runtime (`runtime/*.py`: primitive builders,
+mesh and scene building, the entry point) around the per-scene parts. Every value reaches the
 script through a `py_*` escaping filter (see `filters.py`), and the finished script is checked by
 `check_script` before it is returned. Nothing here runs Blender.
 
 Geometry lowering:
+- each primitive becomes one generic call `add_primitive(bm, KIND, {PARAMS}, MATRIX)`, which
+  builds it with the builder registered for KIND in `runtime/primitives.py` (the preview uses the
+  same builders);
 - each shape used by an object becomes one mesh named after the shape, shared by every object of
   that shape (a linked duplicate; materials are linked per object). Transforms written inside the
   shape expression are baked into the mesh; the object's `at`/`rotate`/`scale` is the Blender
@@ -28,10 +33,13 @@ from typing import Any
 import jinja2
 
 from scenelang import ast as sl
-from scenelang.compiler.filters import FILTERS, check_name, finalize
+from scenelang.compiler import runtime
+from scenelang.compiler.filters import FILTERS, Emitted, check_name, finalize
+from scenelang.compiler.runtime.primitives import PRIMITIVES
 from scenelang.compiler.script_check import check_script
 from scenelang.compiler.settings import DEFAULT_SETTINGS, RenderSettings
-from scenelang.errors import Diagnostic, SceneError
+from scenelang.errors import SceneError
+from scenelang.resolve import ResolvedScene, SceneLike, resolved
 
 BOOLEAN_OPERATIONS = {"union": "UNION", "difference": "DIFFERENCE", "intersection": "INTERSECT"}
 AREA_SHAPES = {"square": "SQUARE", "rectangle": "RECTANGLE", "disk": "DISK", "ellipse": "ELLIPSE"}
@@ -100,32 +108,30 @@ def _transform(node: sl.ShapeBase) -> Transform:
 class _ShapeLowering:
     """Turns one ShapeDef's expression into a base mesh plus CSG operand helpers."""
 
-    def __init__(self, shapes: dict[str, sl.ShapeDef], shape: sl.ShapeDef, taken: set[str]):
-        self.shapes = shapes
+    def __init__(self, scene: ResolvedScene, shape: sl.ShapeDef, taken: set[str]):
+        self.scene = scene
         self.taken = taken  # mesh names in use (an operand mesh must not reuse a shape's name)
         self.plan = ShapePlan(name=shape.name, comment="", mesh=MeshPlan(shape.name))
-        self._stack: list[str] = [shape.name]
+        self._owners: list[str] = [shape.name]  # the definition each nested reference is in
 
-    def _resolve(self, ref: sl.Ref) -> sl.ShapeBase:
-        target = self.shapes.get(ref.name)
-        if target is None:
-            raise SceneError(f"unknown shape {ref.name!r}", ref.span)
-        if ref.name in self._stack:
-            cycle = " -> ".join([*self._stack, ref.name])
-            raise SceneError(f"shape definitions refer to each other in a cycle: {cycle}", ref.span)
+    def _follow(self, ref: sl.Ref) -> sl.ShapeBase:
+        """The expression `ref` names (a later shape is fine; unknown or cyclic raise)."""
+        target = self.scene.target(self._owners[-1], ref, allow_later=True)
+        self._owners.append(target.name)
         return target.shape
 
     def fill(self, mesh: MeshPlan, owner: str | None, node: sl.ShapeBase, outer: list[Transform]):
         """Add `node` (with its own transform, inside `outer`) to `mesh`, the base of `owner`."""
         chain = [*outer, _transform(node)]
         if isinstance(node, sl.Ref):
-            inner = self._resolve(node)
-            self._stack.append(node.name)
+            inner = self._follow(node)
             self.fill(mesh, owner, inner, chain)
-            self._stack.pop()
+            self._owners.pop()
         elif isinstance(node, sl.Csg):
             self.csg_body(mesh, owner, node, chain)
         else:
+            if node.kind not in PRIMITIVES:
+                raise SceneError(f"no mesh builder for primitive {node.kind!r}", node.span)
             params = {k: v for k, v in node.params().items() if k not in sl.ShapeBase.TRANSFORMS}
             mesh.primitives.append(PrimitiveCall(node.kind, params, chain))
 
@@ -140,10 +146,8 @@ class _ShapeLowering:
         pushed = 0
         while isinstance(node, sl.Ref):
             outer = [*outer, _transform(node)]
-            resolved = self._resolve(node)
-            self._stack.append(node.name)
+            node = self._follow(node)
             pushed += 1
-            node = resolved
         suffix = f"op{len(self.plan.operands) + 1}"
         mesh = MeshPlan(_unique_name(f"{self.plan.name}__{suffix}", self.taken))
         self.taken.add(mesh.name)
@@ -153,13 +157,14 @@ class _ShapeLowering:
             self.csg_body(mesh, suffix, node, [])
         else:
             self.fill(mesh, suffix, node.model_copy(update={"at": None, "rotate": None, "scale": None}), [])
-        del self._stack[len(self._stack) - pushed :]
+        del self._owners[len(self._owners) - pushed :]
 
 
-def lower_shape(shapes: dict[str, sl.ShapeDef], shape: sl.ShapeDef, label: str,
+def lower_shape(scene: SceneLike, shape: sl.ShapeDef, label: str,
                 taken: set[str] | None = None) -> ShapePlan:
     """The mesh and CSG operands of one shape; `taken` collects the mesh names used so far."""
-    lowering = _ShapeLowering(shapes, shape, set(shapes) if taken is None else taken)
+    bound = resolved(scene)
+    lowering = _ShapeLowering(bound, shape, set(bound.shapes) if taken is None else taken)
     lowering.fill(lowering.plan.mesh, None, shape.shape, [])
     lowering.plan.comment = _comment(shape, label, f"shape {shape.name}")
     return lowering.plan
@@ -185,37 +190,27 @@ def _unique_name(wanted: str, taken: set[str]) -> str:
     return name
 
 
-def build_plan(scene: sl.Scene, *, apply_csg: bool, source_file: str | None,
+def build_plan(scene: SceneLike, *, apply_csg: bool, source_file: str | None,
                settings: RenderSettings) -> dict[str, Any]:
     """Everything the templates need, as plain data (names checked, references resolved)."""
+    bound = resolved(scene)
+    scene = bound.scene
     label = source_file or DEFAULT_SOURCE_LABEL
-    shapes = scene.shapes()
-    materials = scene.materials_by_name()
-    errors: list[Diagnostic] = []
-    objects = scene.objects()
-    for obj in objects:
-        if obj.shape not in shapes:
-            errors.append(Diagnostic(f"object {obj.name} uses unknown shape {obj.shape!r}", obj.span))
-        if obj.material is not None and obj.material not in materials:
-            errors.append(Diagnostic(
-                f"object {obj.name} uses unknown material {obj.material!r}", obj.span))
-    if errors:
-        raise SceneError(errors)
-
+    bound.check_objects()
+    used = {obj.shape.name for obj in bound.objects if obj.shape is not None}
     used_shapes: list[ShapePlan] = []
-    mesh_names = set(shapes)
-    for shape in scene.geometry.statements:
-        if any(obj.shape == shape.name for obj in objects):
-            check_name(shape.name)
-            used_shapes.append(lower_shape(shapes, shape, label, mesh_names))
+    mesh_names = set(bound.shapes)
+    for entry in bound.shapes.values():
+        if entry.name in used:
+            check_name(entry.name)
+            used_shapes.append(lower_shape(bound, entry.definition, label, mesh_names))
 
     all_names = {st.name for section in scene.sections() for st in section.statements}
     default_material = None
-    if any(obj.material is None for obj in objects):
+    if any(obj.material_def is None for obj in bound.objects):
         default_material = _unique_name(DEFAULT_MATERIAL_NAME, all_names)
 
-    camera = scene.camera()
-    world = scene.world() or sl.World()
+    camera, world = bound.camera, bound.world
     return {
         "source": label,
         "version": scene.version,
@@ -229,7 +224,7 @@ def build_plan(scene: sl.Scene, *, apply_csg: bool, source_file: str | None,
             {"name": o.name, "shape": o.shape, "material": o.material, "at": o.at,
              "rotate": o.rotate, "scale": _scale3(o.scale),
              "comment": _comment(o, label, f"object {o.name}")}
-            for o in objects
+            for o in (obj.definition for obj in bound.objects)
         ],
         "camera": {"name": camera.name, "at": camera.at, "look_at": camera.target(),
                    "rotate": camera.rotate, "lens": camera.lens if camera.fov is None else None,
@@ -238,7 +233,7 @@ def build_plan(scene: sl.Scene, *, apply_csg: bool, source_file: str | None,
                    "comment": _comment(camera, label, f"camera {camera.name}")},
         "world": {"color": world.color, "strength": world.strength,
                   "comment": _comment(world, label, "world")},
-        "lights": [_light_plan(light, label) for light in scene.lights()],
+        "lights": [_light_plan(light, label) for light in bound.lights],
     }
 
 
@@ -255,10 +250,16 @@ def template_environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(FILTERS)
+    env.globals["runtime"] = _runtime_source
     return env
 
 
-def compile_scene(scene: sl.Scene, *, apply_csg: bool = False, source_file: str | None = None,
+def _runtime_source(name: str) -> Emitted:
+    """The fixed source of runtime module `name` (trusted package code, not a scene value)."""
+    return Emitted(runtime.inline(name))
+
+
+def compile_scene(scene: SceneLike, *, apply_csg: bool = False, source_file: str | None = None,
                   settings: RenderSettings | None = None) -> str:
     """The scene as a standalone, checked bpy script (text).
 
@@ -270,10 +271,11 @@ def compile_scene(scene: sl.Scene, *, apply_csg: bool = False, source_file: str 
     (only reachable with hand-built, unvalidated ASTs) and ScriptCheckError if the script fails
     the safety check.
     """
+    bound = resolved(scene)
     if source_file is None:
-        source_file = next((st.span.file for section in scene.sections()
+        source_file = next((st.span.file for section in bound.scene.sections()
                             for st in section.statements if st.span and st.span.file), None)
-    plan = build_plan(scene, apply_csg=apply_csg, source_file=source_file,
+    plan = build_plan(bound, apply_csg=apply_csg, source_file=source_file,
                       settings=settings or DEFAULT_SETTINGS)
     text = template_environment().get_template("script.py.j2").render(**plan)
     check_script(text)

@@ -15,6 +15,10 @@ value fails at compile time instead of producing an unescaped script.
 - `py_color`: a `HexColor` or `RGB` (or a 3-tuple) as linear RGB `(r, g, b)`.
 - `py_bool`: True/False.
 - `py_comment`: text for a `#` comment; non-printable characters (newlines included) become `?`.
+- `py_value`: a parameter value by its type: bool, int, float or a vector (through the filters
+  above).
+- `py_params`: a dict of parameters as `{'name': value, ...}` (keys through `py_name`, values
+  through `py_value`), e.g. a primitive's parameters.
 """
 
 from __future__ import annotations
@@ -124,6 +128,27 @@ def py_comment(value: Any) -> Emitted:
     return Emitted(text)
 
 
+def py_value(value: Any) -> Emitted:
+    value = defined(value)
+    if isinstance(value, bool):
+        return py_bool(value)
+    if isinstance(value, numbers.Integral):
+        return py_int(value)
+    if isinstance(value, numbers.Real):
+        return py_float(value)
+    if isinstance(value, (tuple, list)):
+        return py_vec(value)
+    raise FilterError(f"expected a number, bool or vector, got {type(value).__name__} {value!r:.40}")
+
+
+def py_params(value: Any) -> Emitted:
+    value = defined(value)
+    if not isinstance(value, dict):
+        raise FilterError(f"expected a dict of parameters, got {type(value).__name__}")
+    items = [py_name(k) + ": " + py_value(v) for k, v in value.items()]
+    return Emitted("{" + ", ".join(items) + "}")
+
+
 FILTERS = {
     "py_float": py_float,
     "py_int": py_int,
@@ -134,6 +159,8 @@ FILTERS = {
     "py_vec": py_vec,
     "py_color": py_color,
     "py_comment": py_comment,
+    "py_value": py_value,
+    "py_params": py_params,
 }
 
 

@@ -7,8 +7,9 @@ templates in `templates/` emit:
   Vector` (no aliases);
 - syntax: a whitelist of node types (no lambda, class, global, with, try, f-strings, ...);
 - calls: to functions the script defines at top level, to a few safe builtins, to an exact list of
-  module functions (`bpy.data.meshes.new`, `bmesh.ops.create_cube`, ...), or to a short list of
-  method names on values (`new`, `link`, `append`, ...);
+  module functions (`bpy.data.meshes.new`, `bmesh.new`, ...), to `build` (the name the runtime
+  gives a callable it received or looked up in its own table, e.g. a primitive builder), or to a
+  short list of method names on values (`new`, `link`, `append`, ...);
 - names and attributes: never a dunder (except `__name__`), never a private `_attr`, never a
   dangerous builtin (`exec`, `eval`, `open`, `getattr`, `__import__`, ...), and a module is only
   used through an allowed dotted path (so it cannot be aliased).
@@ -39,16 +40,13 @@ SAFE_BUILTINS = frozenset({
     "abs", "all", "any", "bool", "dict", "enumerate", "float", "int", "len", "list", "max", "min",
     "print", "range", "round", "sorted", "str", "sum", "tuple", "zip",
 })
-# callables the templates receive as parameters
+# callables the runtime receives as a parameter (shared_mesh) or looks up in its own table
+# (add_primitive: `build = PRIMITIVES[kind]`)
 ALLOWED_PARAMETER_CALLS = frozenset({"build"})
 
 ALLOWED_MODULE_CALLS = frozenset({
     "argparse.ArgumentParser",
     "bmesh.new",
-    "bmesh.ops.create_cone",
-    "bmesh.ops.create_cube",
-    "bmesh.ops.create_grid",
-    "bmesh.ops.create_uvsphere",
     "bpy.context.evaluated_depsgraph_get",
     "bpy.data.cameras.new",
     "bpy.data.collections.new",
@@ -64,10 +62,8 @@ ALLOWED_MODULE_CALLS = frozenset({
     "bpy.ops.wm.read_factory_settings",
     "bpy.ops.wm.save_as_mainfile",
     "Euler",
-    "Matrix.Diagonal",
     "Matrix.Identity",
     "Matrix.LocRotScale",
-    "Matrix.Rotation",
     "Vector",
     "math.cos",
     "math.radians",
@@ -78,9 +74,10 @@ ALLOWED_MODULE_CALLS = frozenset({
 ALLOWED_MODULE_VALUES = ("bpy.context.scene", "math.pi", "sys.argv")
 
 ALLOWED_METHODS = frozenset({
-    "add_argument", "append", "calc_face_angle", "clear", "copy", "decompose", "dot", "from_mesh", "transform", "evaluated_get", "free", "index", "inverted_safe",
-    "items", "link", "new", "parse_args", "setdefault", "to_3x3", "to_euler", "to_mesh",
-    "to_mesh_clear", "to_track_quat", "values",
+    "add_argument", "append", "calc_face_angle", "clear", "copy", "decompose", "dot",
+    "evaluated_get", "free", "from_mesh", "index", "inverted_safe", "items", "link", "new",
+    "normal_update", "parse_args", "setdefault", "to_3x3", "to_euler", "to_mesh",
+    "to_mesh_clear", "to_track_quat", "transform", "values",
 })
 
 FORBIDDEN_NAMES = frozenset({

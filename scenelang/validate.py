@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from scenelang import ast as A
 from scenelang.errors import Diagnostic, SceneError, Span
+from scenelang.resolve import ResolvedScene, SceneLike, resolved, shape_refs, walk_shape
 
 
 @dataclass(frozen=True)
@@ -114,42 +115,21 @@ def _is_zero(v: tuple[float, ...] | None) -> bool:
     return v is not None and all(c == 0 for c in v)
 
 
-def walk_shape(shape: A.ShapeBase) -> Iterator[A.ShapeBase]:
-    """Every node of a shape expression, depth first (references are not followed)."""
-    yield shape
-    if isinstance(shape, A.Csg):
-        for operand in shape.operands:
-            yield from walk_shape(operand)
-
-
-def shape_refs(shape: A.ShapeBase) -> list[A.Ref]:
-    return [node for node in walk_shape(shape) if isinstance(node, A.Ref)]
-
-
 ONE_OF_HINT = "a `set` cannot clear a parameter: in a patch, write the whole statement again"
 
-SEGMENT_FIELDS: dict[type, tuple[str, ...]] = {
-    A.Sphere: ("segments", "rings"),
-    A.Cylinder: ("vertices",),
-    A.Cone: ("vertices",),
-    A.Torus: ("major_segments", "minor_segments"),
-}
 
 
 # ---------------------------------------------------------------- the checker
 
 
 class _Checker:
-    def __init__(self, scene: A.Scene, limits: Limits):
-        self.scene = scene
+    def __init__(self, scene: ResolvedScene, limits: Limits):
+        self.resolved = scene
+        self.scene = scene.scene
         self.limits = limits
         self.findings: list[Finding] = []
         self.section: str | None = None
-        # shape name -> (index of its first definition, statement)
-        self.shape_index: dict[str, tuple[int, A.ShapeDef]] = {}
-        for i, st in enumerate(scene.geometry.statements):
-            self.shape_index.setdefault(st.name, (i, st))  # type: ignore[arg-type]
-        self.materials = {st.name for st in scene.materials.statements}
+        self.shape_index = scene.shapes  # name -> first definition and its position
         self.depth: dict[str, int] = {}
         self.primitives: dict[str, int] = {}
         self.too_deep: set[str] = set()  # shapes over the depth limit (reported once)
@@ -223,12 +203,12 @@ class _Checker:
             elif isinstance(node, A.Csg) and len(node.operands) > self.limits.max_csg_operands:
                 self.report(f"shape '{st.name}': {node.kind} has {len(node.operands)} operands; "
                             f"the limit is {self.limits.max_csg_operands}", node, statement=st)
-            for field in SEGMENT_FIELDS.get(type(node), ()):
+            for field in A.detail_fields(type(node)):
                 value = getattr(node, field)
                 if value > self.limits.max_segments:
                     self.report(f"shape '{st.name}': {node.kind} {field}={value} exceeds the "  # type: ignore[attr-defined]
                                 f"limit of {self.limits.max_segments}", node, statement=st)
-        if self.shape_index.get(st.name, (None,))[0] != index:
+        if self.shape_index[st.name].index != index:
             return  # a duplicate: reported by check_name; sizes use the first definition
         depth, refs = self.shape_depth(st.shape), shape_refs(st.shape)
         self.depth[st.name] = depth
@@ -249,13 +229,14 @@ class _Checker:
 
     def check_ref(self, st: A.ShapeDef, index: int, ref: A.Ref) -> None:
         target = self.shape_index.get(ref.name)
-        if target is not None and target[0] < index:
+        if target is not None and target.index < index:
             return
         if ref.name == st.name:
             message = f"shape '{st.name}' refers to itself"
         elif target is not None:
             message = (f"shape '{st.name}' refers to shape '{ref.name}', which is defined later"
-                       f"{_at_line(target[1])}; a shape can only use shapes defined before it")
+                       f"{_at_line(target.definition)}; a shape can only use shapes defined "
+                       f"before it")
         else:
             earlier = [s.name for s in self.scene.geometry.statements[:index]]
             message = (f"shape '{st.name}' refers to shape '{ref.name}', which is not defined"
@@ -287,13 +268,14 @@ class _Checker:
     # -------------------------------------------------------------- composition
 
     def check_object(self, st: A.ObjectDef, index: int) -> None:
+        materials = self.resolved.materials
         if st.shape not in self.shape_index:
             self.report(f"object '{st.name}' uses shape '{st.shape}', which is not defined"
                         f"{close_names(st.shape, self.shape_index)}",
                         statement=st, missing=("shape", st.shape))
-        if st.material is not None and st.material not in self.materials:
+        if st.material is not None and st.material not in materials:
             self.report(f"object '{st.name}' uses material '{st.material}', which is not defined"
-                        f"{close_names(st.material, self.materials)}",
+                        f"{close_names(st.material, materials)}",
                         statement=st, missing=("material", st.material))
 
     def check_camera(self, st: A.Camera, index: int) -> None:
@@ -359,20 +341,20 @@ class _Checker:
         self.section = None
 
     def check_usage(self) -> None:
-        scene = self.scene
-        objects = scene.objects()
+        scene = self.resolved
+        objects = [o.definition for o in scene.objects]
         if not objects:
             self.report("the scene has no objects; shapes and materials only appear in the render "
-                        "when an object uses them", scene.composition, severity="warning")
+                        "when an object uses them", self.scene.composition, severity="warning")
         else:
             self.warn_unused(objects)
         emissive = any(
-            (m := scene.materials_by_name().get(o.material or "")) is not None
-            and m.material.emission_strength > 0 and any(m.material.emission_color.linear())
-            for o in objects
+            o.material_def is not None and o.material.emission_strength > 0
+            and any(o.material.emission_color.linear())
+            for o in scene.objects
         )
-        world = scene.world()
-        if (not scene.lights() and world is not None and not emissive
+        world = scene.world_def
+        if (not scene.lights and world is not None and not emissive
                 and (world.strength == 0 or not any(world.color.linear()))):
             self.section = "lighting"
             self.report("the scene has no lights and the world gives no light, so the render "
@@ -381,14 +363,7 @@ class _Checker:
             self.section = None
 
     def warn_unused(self, objects: list[A.ObjectDef]) -> None:
-        used: set[str] = set()
-        pending = [o.shape for o in objects]
-        while pending:
-            name = pending.pop()
-            if name in used or name not in self.shape_index:
-                continue
-            used.add(name)
-            pending.extend(r.name for r in shape_refs(self.shape_index[name][1].shape))
+        used = self.resolved.used_shapes()
         self.section = "geometry"
         for st in self.scene.geometry.statements:
             if st.name not in used:
@@ -406,17 +381,18 @@ class _Checker:
 # ---------------------------------------------------------------- public API
 
 
-def findings(scene: A.Scene, limits: Limits | None = None) -> list[Finding]:
-    """All problems of `scene` with what they are about (see `Finding`)."""
-    return _Checker(scene, limits or DEFAULT_LIMITS).run()
+def findings(scene: SceneLike, limits: Limits | None = None) -> list[Finding]:
+    """All problems of `scene` (a Scene or a ResolvedScene) with what they are about (see
+    `Finding`)."""
+    return _Checker(resolved(scene), limits or DEFAULT_LIMITS).run()
 
 
-def validate(scene: A.Scene, limits: Limits | None = None) -> list[Diagnostic]:
+def validate(scene: SceneLike, limits: Limits | None = None) -> list[Diagnostic]:
     """Every error and warning of `scene`, in source order within each kind of check."""
     return [f.diagnostic for f in findings(scene, limits)]
 
 
-def check(scene: A.Scene, limits: Limits | None = None) -> list[Diagnostic]:
+def check(scene: SceneLike, limits: Limits | None = None) -> list[Diagnostic]:
     """Raise `SceneError` (carrying all diagnostics) when `scene` has an error; else return the
     warnings."""
     diagnostics = validate(scene, limits)

@@ -11,8 +11,9 @@ Time is wall-clock seconds of this run, summed over resumed sessions (`elapsed_b
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable
+from typing import Any
 
 
 class BudgetExhausted(Exception):
@@ -39,7 +40,7 @@ class Usage:
     latency_s: float = 0.0
     retries: int = 0
 
-    def __add__(self, other: "Usage") -> "Usage":
+    def __add__(self, other: Usage) -> Usage:
         return Usage(**{f.name: getattr(self, f.name) + getattr(other, f.name)
                         for f in fields(self)})
 
@@ -47,7 +48,7 @@ class Usage:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Usage":
+    def from_dict(cls, data: dict[str, Any]) -> Usage:
         return cls(**{f.name: data.get(f.name, 0) for f in fields(cls)})
 
 
@@ -86,7 +87,7 @@ class Counters:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Counters":
+    def from_dict(cls, data: dict[str, Any]) -> Counters:
         return cls(
             proposals=data.get("proposals", 0),
             verifications=data.get("verifications", 0),

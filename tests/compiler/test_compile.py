@@ -147,7 +147,8 @@ def test_nested_csg_and_references_lower_to_operand_tree(script):
     assert "op2 = add_operand(ctx, name + '__op2', shared_mesh(ctx, 'pair__op2', mesh_pair__op2), obj, trs(scale=(0.5, 0.5, 0.5)), 'UNION')" in body
     assert "name + '__op3', shared_mesh(ctx, 'pair__op3', mesh_pair__op3), op2, trs(at=(0.0, 0.0, 0.1)), 'INTERSECT')" in body
     mesh_pair = script[script.index("def mesh_pair(bm)"):script.index("def mesh_pair__op1")]
-    assert "add_sphere(bm, radius=0.5, segments=32, rings=16, matrix=trs(at=(0.0, 0.0, 0.2)))" in mesh_pair
+    assert ("add_primitive(bm, 'sphere', {'radius': 0.5, 'segments': 32, 'rings': 16}, "
+            "trs(at=(0.0, 0.0, 0.2)))") in mesh_pair
 
 
 def test_materials_lights_camera_values(script):

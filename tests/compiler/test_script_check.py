@@ -27,7 +27,10 @@ def test_allowed_constructs_pass():
 def f(ctx, name):
     mesh = bpy.data.meshes.new(name)
     bm = bmesh.new()
-    bmesh.ops.create_cube(bm, size=1.0, matrix=Matrix.Identity(4))
+    corners = [(0.0, 0.0, 0.0), (1.0, 0.0, 0.0), (0.0, 1.0, 0.0)]
+    verts = [bm.verts.new(Matrix.Identity(4) @ Vector(co)) for co in corners]
+    bm.faces.new(verts)
+    bm.normal_update()
     bm.to_mesh(mesh)
     bm.free()
     obj = bpy.data.objects.new(name, mesh)
@@ -63,6 +66,8 @@ if __name__ == '__main__':
     "compile('1', 'f', 'eval')",
     "bpy.ops.script.python_file_run(filepath='x.py')",
     "bpy.ops.wm.open_mainfile(filepath='x.blend')",
+    "bmesh.ops.create_cube(bm, size=1.0)",
+    "bmesh.ops.delete(bm, geom=[])",
     "bpy.utils.execfile('x.py')",
     "bpy.data.texts.new('t').as_module()",
     "bpy.app.handlers.load_post.append(print)",

@@ -1,4 +1,36 @@
-# ---------------------------------------------------------------- scene, render, entry point
+"""Building, rendering and the entry point of a compiled script (`main(argv)`).
+
+Inlined last into every compiled bpy script (see `scenelang.compiler.runtime`); runs inside
+Blender. The settings and the `build_*` functions come from the script's templated part.
+"""
+
+import argparse
+import sys
+
+from scenelang.compiler.runtime.generated import (
+    APPLY_CSG,
+    DENOISE,
+    DEVICE,
+    ENGINE,
+    EXPOSURE,
+    FILM_TRANSPARENT,
+    GAMMA,
+    LOOK,
+    RESOLUTION,
+    SAMPLES,
+    SEED,
+    SOURCE,
+    THREADS,
+    VIEW_TRANSFORM,
+    Vector,
+    bpy,
+    build_camera,
+    build_lights,
+    build_materials,
+    build_objects,
+)
+from scenelang.compiler.runtime.meshes import warn
+from scenelang.compiler.runtime.scene import set_material
 
 
 def build_scene():
@@ -100,7 +132,7 @@ def configure_render(args):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description='Build (and render) ' + {{ source|py_str }})
+    parser = argparse.ArgumentParser(description='Build (and render) ' + SOURCE)
     parser.add_argument('--render', metavar='PNG', help='render the camera view to this PNG')
     parser.add_argument('--blend', metavar='FILE', help='save the scene to this .blend file')
     parser.add_argument('--samples', type=int, default=SAMPLES, help='Cycles samples')

@@ -1,0 +1,115 @@
+"""Meshes in a compiled script: transforms, primitives into bmesh, smoothing, CSG operands.
+
+Inlined into every compiled bpy script (see `scenelang.compiler.runtime`); runs inside Blender.
+"""
+
+import math
+
+from scenelang.compiler.runtime.generated import Euler, Matrix, Vector, bmesh, bpy
+from scenelang.compiler.runtime.primitives import PRIMITIVES
+
+IDENTITY = Matrix.Identity(4)
+WARNING_PREFIX = 'scenelang-warning:'
+
+
+def warn(message):
+    """Report a problem that does not stop the render (the runner collects these lines)."""
+    print(WARNING_PREFIX, message)
+
+
+def trs(at=(0.0, 0.0, 0.0), rotate=(0.0, 0.0, 0.0), scale=(1.0, 1.0, 1.0)):
+    """A 4x4 matrix that scales, then rotates (Euler XYZ, degrees), then translates."""
+    euler = Euler((math.radians(rotate[0]), math.radians(rotate[1]), math.radians(rotate[2])), 'XYZ')
+    return Matrix.LocRotScale(Vector(at), euler, Vector(scale))
+
+
+def add_primitive(bm, kind, params, matrix=IDENTITY):
+    """Add primitive `kind` (a key of PRIMITIVES) built from `params`, transformed by `matrix`."""
+    build = PRIMITIVES[kind]
+    vertices, faces = build(**params)
+    verts = [bm.verts.new(matrix @ Vector(co)) for co in vertices]
+    for face in faces:
+        bm.faces.new([verts[i] for i in face])
+
+
+SMOOTH_ANGLE = math.radians(40.0)
+
+
+def smooth_by_angle(bm):
+    """Smooth shading, with edges sharper than 40 degrees kept sharp (box edges, cylinder caps).
+
+    Meshes that take part in CSG are shaded flat again by `add_operand`."""
+    bm.normal_update()
+    for face in bm.faces:
+        face.smooth = True
+    for edge in bm.edges:
+        if not edge.is_manifold or edge.calc_face_angle(0.0) > SMOOTH_ANGLE:
+            edge.smooth = False
+
+
+def shade_flat(mesh):
+    for polygon in mesh.polygons:
+        polygon.use_smooth = False
+
+
+def shared_mesh(ctx, name, build):
+    """The mesh `name`, built once by `build(bm)` and shared by every object of its shape."""
+    meshes = ctx['meshes']
+    if name not in meshes:
+        bm = bmesh.new()
+        build(bm)
+        smooth_by_angle(bm)
+        mesh = bpy.data.meshes.new(name)
+        bm.to_mesh(mesh)
+        bm.free()
+        mesh.materials.append(None)
+        meshes[name] = mesh
+    return meshes[name]
+
+
+def has_shear(matrix):
+    """True when `matrix` is not location @ rotation @ scale (Blender would drop the shear)."""
+    location, rotation, scale = matrix.decompose()
+    rebuilt = Matrix.LocRotScale(location, rotation, scale)
+    return any(abs(matrix[i][j] - rebuilt[i][j]) > 1e-6 for i in range(4) for j in range(4))
+
+
+def new_object(ctx, name, data, collection='objects', parent=None, matrix=None):
+    if matrix is not None and data is not None and has_shear(matrix):
+        data = data.copy()  # bake the sheared transform into this object's own mesh
+        data.name = name
+        data.transform(matrix)
+        matrix = IDENTITY
+    obj = bpy.data.objects.new(name, data)
+    ctx[collection].objects.link(obj)
+    if parent is not None:
+        obj.parent = parent  # the parent inverse stays identity: matrix is relative to parent
+    if matrix is not None:
+        obj.matrix_basis = matrix
+    return obj
+
+
+def add_operand(ctx, name, mesh, owner, matrix, operation):
+    """A hidden helper object that `owner` combines with through a live Boolean modifier."""
+    shade_flat(owner.data)  # new faces from a boolean would shade badly when smoothed
+    shade_flat(mesh)
+    helper = new_object(ctx, name, mesh, collection='operands', parent=owner, matrix=matrix)
+    helper.display_type = 'WIRE'
+    helper.hide_render = True
+    modifier = owner.modifiers.new(name, 'BOOLEAN')
+    modifier.operation = operation
+    # Manifold agrees with the preview and export (manifold3d) and copes with coplanar faces;
+    # Exact is kept for open meshes (planes), which Manifold refuses.
+    modifier.solver = 'MANIFOLD' if is_closed(owner.data) and is_closed(mesh) else 'EXACT'
+    modifier.object = helper
+    ctx['operands_of'].setdefault(owner.name, []).append(helper)
+    return helper
+
+
+def is_closed(mesh):
+    """True when every edge of `mesh` borders exactly two faces (a closed, manifold surface)."""
+    bm = bmesh.new()
+    bm.from_mesh(mesh)
+    closed = len(bm.edges) > 0 and all(edge.is_manifold for edge in bm.edges)
+    bm.free()
+    return closed
