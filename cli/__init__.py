@@ -1,5 +1,5 @@
-"""The `scenelang` command line: the top layer, the only one that may import every other."""
+"""The `scenelang` command line: the top layer, the only one that may import every other.
 
-from scenelang.cli.main import main
-
-__all__ = ["main"]
+The entry point is `scenelang.cli.main.main` (`scenelang`, `python -m scenelang.cli`); each
+command is one module here, listed in `scenelang.cli.main.COMMANDS`.
+"""

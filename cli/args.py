@@ -1,8 +1,11 @@
-"""Argument types shared by the subcommands: clear argparse errors for bad numbers."""
+"""Argument types shared by the subcommands: clear argparse errors for bad numbers and budgets."""
 
 from __future__ import annotations
 
 import argparse
+
+STAGES = ("geometry", "materials", "composition", "lighting")
+"""The stage names a `--budget` may name (reconstruct, bench)."""
 
 
 def positive_int(text: str) -> int:
@@ -23,3 +26,24 @@ def positive_float(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
     return value
+
+
+def parse_budget(text: str) -> dict[str, int]:
+    """`geometry=5,materials=3,...` -> {stage: rounds}; stages left out keep their defaults."""
+    out: dict[str, int] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or name not in STAGES:
+            raise argparse.ArgumentTypeError(
+                f"bad budget item {item!r}: write STAGE=ROUNDS with STAGE one of "
+                f"{', '.join(STAGES)}, e.g. geometry=5,materials=3")
+        try:
+            rounds = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"rounds for {name} must be an integer, "
+                                             f"got {value!r}") from None
+        if rounds < 0:
+            raise argparse.ArgumentTypeError(f"rounds for {name} must be 0 or more")
+        out[name] = rounds
+    return out

@@ -8,8 +8,9 @@ import logging
 import sys
 from pathlib import Path
 
-from scenelang.cli.args import positive_int
-from scenelang.cli.progress import Progress
+from scenelang.cli.args import parse_budget, positive_int
+from scenelang.cli.console import console
+from scenelang.stages.proposers.base import ProposerUnavailable
 
 
 def _tier(text: str) -> int:
@@ -26,8 +27,6 @@ def _size(text: str) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from scenelang.cli.reconstruct import parse_budget
-
     p = sub.add_parser(
         "bench", help="benchmark reconstruction on seeded random scenes",
         description="Render seeded random scenes of three tiers in Blender, reconstruct each from "
@@ -64,8 +63,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    # lazy: the benchmark pulls scipy, scikit-image and trimesh (~1.2 s on every startup)
     from scenelang.stages.bench.run import BenchConfig, format_table, json_text, run_bench, write_json
-    from scenelang.stages.proposers.base import ProposerUnavailable
 
     modes = ("staged", "direct") if args.mode == "both" else (args.mode,)
     options = {}
@@ -79,7 +78,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     logging.getLogger("scenelang").setLevel(logging.WARNING)
     total = len(config.tiers) * config.n * len(modes)
     to_stdout = args.json == "-"
-    with Progress(total, "bench", quiet=args.quiet) as progress:
+    with console.progress(total, "bench", quiet=args.quiet) as progress:
 
         def say(message: str) -> None:
             steps = len(modes) if "target render failed" in message else 1
@@ -88,13 +87,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
         try:
             results = run_bench(config, log=say)
         except ProposerUnavailable as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            console.error(str(exc))
             return 2
     table = format_table(results["summary"], vlm=args.proposer == "vlm")
-    print(table, file=sys.stderr if to_stdout else sys.stdout)
-    if to_stdout:
+    if to_stdout:  # stdout holds only the JSON; the table joins the messages
+        console.print(table)
         sys.stdout.write(json_text(results))
-    elif args.json:
+        return 0
+    print(table)
+    if args.json:
         write_json(results, Path(args.json))
         print(f"results: {args.json}")
     return 0

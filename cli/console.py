@@ -18,10 +18,10 @@ has one shared instance, `console` (standard error, looked up at each write, so 
             ...
             progress.advance("geometry round 2: score 0.61")
 
-On a terminal the progress is a live rich bar (count, elapsed time, ETA, last message, cut to
-the terminal width), which disappears when done and leaves a summary line::
+On a terminal the progress is a rich bar (count, elapsed time, ETA, last message, cut to the
+terminal width), redrawn at each step and removed at the end, leaving a summary line::
 
-    reconstruct ━━━━━━━━━━╸━━━━━━━━━  6/12  14.2s  ETA 14.2s  geometry round 2: score 0.61
+    reconstruct ━━━━━━━━━━╸━━━━━━━━━ 6/12 14.2s ETA 14.2s geometry round 2: score 0.61
     reconstruct: done, 12/12 in 28.4s
 
 Elsewhere (a pipe, a log file, CI) it prints one plain line per step and no control characters::
@@ -39,7 +39,8 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Callable, Iterable, TextIO
+from collections.abc import Callable, Iterable
+from typing import TextIO
 
 from rich.console import Console as RichConsole
 from rich.progress import BarColumn, ProgressColumn, Task, TextColumn
@@ -58,6 +59,11 @@ _BOLD, _RED, _YELLOW, _RESET = "\033[1m", "\033[1;31m", "\033[1;33m", "\033[0m"
 
 _STREAM_ERRORS = (BrokenPipeError, ValueError, OSError)
 """A reader gone or a stream closed: progress output is optional, so it just stops."""
+
+
+class _RichConsole(RichConsole):
+    def on_broken_pipe(self) -> None:  # rich would exit the process; a progress display just stops
+        raise BrokenPipeError
 
 
 class Console:
@@ -123,13 +129,13 @@ class Console:
 
     # ------------------------------------------------------------------ progress
     def progress(self, total: int | None, label: str, *, quiet: bool = False,
-                 terminal_only: bool = False) -> "Progress":
+                 terminal_only: bool = False) -> Progress:
         return Progress(self, total, label, quiet=quiet, terminal_only=terminal_only)
 
     def rich(self) -> RichConsole:
         """A rich console on this stream for live displays (only used on a terminal)."""
-        return RichConsole(file=self.file, force_terminal=True, no_color=not self.color,
-                           highlight=False, markup=False, emoji=False)
+        return _RichConsole(file=self.file, force_terminal=True, no_color=not self.color,
+                            highlight=False, markup=False, emoji=False)
 
 
 console = Console()
@@ -167,7 +173,7 @@ def _eta(elapsed: float, done: int, total: float | None) -> float | None:
 def _columns(total: int | None) -> list[ProgressColumn]:
     label = TextColumn("{task.description}", markup=False)
     message = TextColumn("{task.fields[message]}", markup=False,
-                         table_column=Column(no_wrap=True, overflow="ellipsis", min_width=1))
+                         table_column=Column(no_wrap=True, overflow="ellipsis", ratio=1))
     if total is None:
         return [label, _CountColumn(), _ElapsedColumn(), message]
     return [label, BarColumn(bar_width=BAR_WIDTH), _CountColumn(), _ElapsedColumn(),
@@ -197,7 +203,7 @@ class Progress:
         self._closed = False
 
     # ------------------------------------------------------------------ context manager
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         self._start = self._clock()
         if self.tty:
             self._guard(self._draw)
@@ -259,7 +265,7 @@ class Progress:
         if self._live is None:
             self._live = RichProgress(
                 *_columns(self.total), console=self.console.rich(), get_time=self._clock,
-                transient=True, refresh_per_second=4, redirect_stdout=False,
+                auto_refresh=False, transient=True, expand=True, redirect_stdout=False,
                 redirect_stderr=False)
             self._task = self._live.add_task(self.label, total=self.total, message="")
             self._live.start()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
+from scenelang.cli.console import console
 from scenelang.errors import SceneError
+from scenelang.parser import parse_scene, read_source
+from scenelang.validate import check
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,18 +26,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_export)
 
 
-def cmd_export(args) -> int:
+def cmd_export(args: argparse.Namespace) -> int:
+    # lazy: trimesh and manifold3d add ~0.8 s to every command's startup
     from scenelang.backends.export import check_format, export_scene
-    from scenelang.parser import parse_scene, read_source
-    from scenelang.validate import check
 
     check_format(args.output)
     source = read_source(args.file)
     try:
         scene = parse_scene(source, args.file)
         warnings = check(scene)
-        for warning in warnings:
-            print(warning.format(source), file=sys.stderr)
+        console.diagnostics(warnings, source)
         output = Path(args.output)
         output.parent.mkdir(parents=True, exist_ok=True)
         result = export_scene(scene, output)
@@ -43,7 +43,7 @@ def cmd_export(args) -> int:
         exc.source = exc.source or source
         raise
     for warning in result.warnings:
-        print(f"{args.file}: warning: {warning}", file=sys.stderr)
+        console.print(f"{args.file}: warning: {warning}")
     for path in result.files:
         print(path)
     return 0

@@ -1,6 +1,6 @@
-"""The `scenelang` command line: one entry point, subcommands registered by modules.
+"""The `scenelang` command line: one entry point, one module per command.
 
-Each module in `COMMAND_MODULES` exposes `register(subparsers)`, which adds its subcommands with
+Each module in `COMMANDS` exposes `register(subparsers)`, which adds its subcommand with
 `parser.set_defaults(func=handler)`; a handler takes the parsed `argparse.Namespace` and returns
 the exit code. A `SceneError` escaping a handler is printed as positioned diagnostics (exit 1);
 no Python traceback reaches the user.
@@ -9,26 +9,15 @@ no Python traceback reaches the user.
 from __future__ import annotations
 
 import argparse
-import importlib
-import os
 import sys
 
+from scenelang.cli import bench, check, diff, export, fmt, patch, reconstruct, render, report
+from scenelang.cli import compile as compile_  # the module (`compile` is a builtin)
+from scenelang.cli.console import console
 from scenelang.errors import SceneError
 
-COMMAND_MODULES = (
-    "scenelang.cli.core",  # check, fmt, patch, diff
-    "scenelang.cli.render",  # compile, render
-    "scenelang.cli.export",  # export
-    "scenelang.cli.reconstruct",  # reconstruct
-    "scenelang.cli.report",  # report
-    "scenelang.cli.bench",  # bench
-)
-
-
-def use_color(stream=None) -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set."""
-    stream = stream or sys.stderr
-    return bool(getattr(stream, "isatty", lambda: False)()) and "NO_COLOR" not in os.environ
+COMMANDS = (check, fmt, patch, diff, compile_, render, export, reconstruct, report, bench)
+"""The command modules, in the order `scenelang --help` lists them."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,14 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue  # a command group not built yet
-            raise
-        module.register(sub)
+    for command in COMMANDS:
+        command.register(sub)
     return parser
 
 
@@ -55,10 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except SceneError as exc:
-        print(exc.format(color=use_color()), file=sys.stderr)
+        console.scene_error(exc)
         return 1
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        console.print("interrupted")
         return 130
     except BrokenPipeError:
         return 0

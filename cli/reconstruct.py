@@ -6,36 +6,17 @@ import argparse
 import json
 import logging
 import signal
-import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from scenelang.cli.args import parse_budget, positive_float, positive_int
+from scenelang.cli.console import Progress, console
 from scenelang.errors import SceneError
-from scenelang.cli.args import positive_float, positive_int
-from scenelang.cli.progress import Progress
+from scenelang.stages.engine.runfolder import RunFolder
+from scenelang.stages.proposers.base import STAGE_ORDER, ProposerUnavailable
 
-STAGES = ("geometry", "materials", "composition", "lighting")
-
-
-def parse_budget(text: str) -> dict[str, int]:
-    """`geometry=5,materials=3,...` -> {stage: rounds}; stages left out keep their defaults."""
-    out: dict[str, int] = {}
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        name, sep, value = item.partition("=")
-        name = name.strip()
-        if not sep or name not in STAGES:
-            raise argparse.ArgumentTypeError(
-                f"bad budget item {item!r}: write STAGE=ROUNDS with STAGE one of "
-                f"{', '.join(STAGES)}, e.g. geometry=5,materials=3")
-        try:
-            rounds = int(value)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"rounds for {name} must be an integer, "
-                                             f"got {value!r}") from None
-        if rounds < 0:
-            raise argparse.ArgumentTypeError(f"rounds for {name} must be 0 or more")
-        out[name] = rounds
-    return out
+if TYPE_CHECKING:
+    from scenelang.stages.engine.loop import EngineConfig
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -92,26 +73,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_reconstruct)
 
 
-class _ProgressHandler(logging.Handler):
-    """Log lines written through a `Progress`, so a terminal's progress bar stays intact."""
+class _ConsoleHandler(logging.Handler):
+    """Log lines on the console: above the progress bar while it is shown (so the bar stays
+    intact), plain lines otherwise."""
 
     def __init__(self, progress: Progress):
         super().__init__()
         self.progress = progress
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.progress.write(self.format(record))
+        try:
+            line = self.format(record)
+            if self.progress.tty:
+                self.progress.write(line)
+            else:
+                self.progress.console.print(line)
+        except Exception:
+            self.handleError(record)
 
 
 def _setup_logging(quiet: bool, progress: Progress) -> logging.Handler:
     """Plain log lines off a terminal (one per round); on a terminal a progress bar plus
     warnings; `--quiet`: warnings only."""
-    if progress.tty:
-        handler: logging.Handler = _ProgressHandler(progress)
-        level = logging.WARNING
-    else:
-        handler = logging.StreamHandler(sys.stderr)
-        level = logging.WARNING if quiet else logging.INFO
+    handler = _ConsoleHandler(progress)
+    level = logging.WARNING if progress.tty or quiet else logging.INFO
     handler.setFormatter(logging.Formatter("reconstruct: %(message)s"))
     logger = logging.getLogger("scenelang")
     logger.addHandler(handler)
@@ -119,17 +104,13 @@ def _setup_logging(quiet: bool, progress: Progress) -> logging.Handler:
     return handler
 
 
-def _planned_rounds(config) -> int:
-    from scenelang.stages.proposers.base import STAGE_ORDER
-
+def _planned_rounds(config: EngineConfig) -> int:
     if config.mode == "direct":
         return int(config.draft) + (config.direct_calls or config.nominal_calls())
     return int(config.draft) + sum(config.rounds(s) for s in STAGE_ORDER)
 
 
 def _stored_proposer(run: Path) -> dict[str, Any]:
-    from scenelang.stages.engine.runfolder import RunFolder
-
     folder = RunFolder(run)
     if not folder.exists():
         raise SceneError(f"{run}: nothing to resume (no run.json)")
@@ -137,14 +118,14 @@ def _stored_proposer(run: Path) -> dict[str, Any]:
 
 
 def cmd_reconstruct(args: argparse.Namespace) -> int:
+    # lazy: the engine and offline proposer pull scipy, scikit-image, trimesh (~1.5 s startup)
     from scenelang.stages.engine.loop import EngineConfig, run_reconstruction
-    from scenelang.stages.proposers.base import ProposerUnavailable
-    from scenelang.stages.proposers.registry import make_proposer
+    from scenelang.stages.proposers.registry import make_proposer  # lazy: as above
 
     run = Path(args.output)
     stored = _stored_proposer(run) if args.resume else {}
     if not args.resume and not args.image:
-        print("error: IMAGE is required (unless --resume)", file=sys.stderr)
+        console.error("IMAGE is required (unless --resume)")
         return 2
     kind = args.proposer or stored.get("name") or "offline"
     options: dict[str, Any] = {}
@@ -156,7 +137,7 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
     try:
         proposer = make_proposer(kind, **options)
     except ProposerUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        console.error(str(exc))
         return 2
     describe = getattr(proposer, "describe", None)
     if callable(describe):
@@ -170,8 +151,8 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
         direct_calls=args.calls, size=args.size, samples=args.samples,
         final_size=args.final_size, final_samples=args.final_samples)
     # on a terminal a progress bar; elsewhere the per-round log lines are the progress
-    progress = Progress(_planned_rounds(config), "reconstruct",
-                        quiet=args.quiet or args.json or not sys.stderr.isatty())
+    progress = console.progress(_planned_rounds(config), "reconstruct",
+                                quiet=args.quiet or args.json, terminal_only=True)
     handler = _setup_logging(args.quiet or args.json, progress)
     previous = signal.getsignal(signal.SIGTERM)
 

@@ -1,6 +1,5 @@
-"""`scenelang compile | render`: a `.sl` file to a bpy script, a PNG and a `.blend`.
+"""`scenelang render`: a `.sl` file to a PNG (and a `.blend`) with Blender or the preview renderer.
 
-    scenelang compile scene.sl [-o scene.py] [--apply-csg]
     scenelang render scene.sl -o out.png [--blend out.blend] [--samples N] [--size W H]
         [--seed S] [--views N] [--engine cycles|workbench|preview] [--blender PATH]
         [--timeout S] [--apply-csg]
@@ -14,27 +13,20 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 from pathlib import Path
 
 from scenelang import ast as A
+from scenelang.backends.blender.runner import BlenderError, BlenderWorker, render_scene
+from scenelang.cli.compile import load_checked
+from scenelang.cli.console import console
+from scenelang.compiler.settings import RenderSettings
 from scenelang.errors import SceneError
+from scenelang.validate import check_samples
 
 ENGINES = {"cycles": "CYCLES", "workbench": "BLENDER_WORKBENCH", "preview": "preview"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("compile", help="compile a scene to a standalone bpy script",
-                       description="Compile a .sl file to a bpy script for Blender 5.0. The "
-                                   "script runs as `blender -b --python scene.py -- ARGS` or "
-                                   "`python scene.py ARGS` with the bpy wheel; ARGS: --render PNG "
-                                   "--blend FILE --samples N --size W H --seed S.")
-    p.add_argument("file", metavar="SCENE")
-    p.add_argument("-o", "--output", metavar="SCRIPT", help="write here instead of stdout")
-    p.add_argument("--apply-csg", action="store_true",
-                   help="apply Boolean modifiers (default: keep CSG live and editable)")
-    p.set_defaults(func=cmd_compile)
-
     p = sub.add_parser("render", help="render a scene with Blender (or the preview renderer)",
                        description="Render a .sl file to a PNG (and optionally save a .blend). "
                                    "Defaults: Cycles on CPU, 32 samples, seed 0, the camera's "
@@ -57,35 +49,6 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="seconds per render before Blender is killed (default 300)")
     p.add_argument("--apply-csg", action="store_true", help="apply Boolean modifiers")
     p.set_defaults(func=cmd_render)
-
-
-def load_checked(path: str) -> A.Scene:
-    """Parse and validate a scene file; warnings go to stderr, errors raise SceneError."""
-    from scenelang.parser import parse_scene, read_source
-    from scenelang.validate import check
-
-    source = read_source(path)
-    try:
-        scene = parse_scene(source, path)
-        warnings = check(scene)
-    except SceneError as exc:
-        exc.source = exc.source or source
-        raise
-    for warning in warnings:
-        print(warning.format(source), file=sys.stderr)
-    return scene
-
-
-def cmd_compile(args) -> int:
-    from scenelang.compiler import compile_scene
-
-    scene = load_checked(args.file)
-    text = compile_scene(scene, apply_csg=args.apply_csg, source_file=args.file)
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
-    return 0
 
 
 def scene_centre(scene: A.Scene) -> tuple[float, float, float]:
@@ -129,9 +92,7 @@ def view_paths(output: Path, views: int) -> list[Path]:
     return [output.with_name(f"{output.stem}-{i:02d}{output.suffix}") for i in range(views)]
 
 
-def cmd_render(args) -> int:
-    from scenelang.validate import check_samples
-
+def cmd_render(args: argparse.Namespace) -> int:
     if args.samples is not None:
         check_samples(args.samples)
     if args.views < 1:
@@ -145,11 +106,12 @@ def cmd_render(args) -> int:
     return _render_blender(scene, scenes, paths, args)
 
 
-def _render_preview(scenes: list[A.Scene], paths: list[Path], args) -> int:
+def _render_preview(scenes: list[A.Scene], paths: list[Path], args: argparse.Namespace) -> int:
+    # lazy: trimesh and scipy add ~1 s to every command's startup; only this engine needs them
     from scenelang.backends.preview import render_preview
 
     if args.blend:
-        print("warning: --blend needs Blender; ignored with --engine preview", file=sys.stderr)
+        console.warning("--blend needs Blender; ignored with --engine preview")
     for scene, path in zip(scenes, paths):
         path.parent.mkdir(parents=True, exist_ok=True)
         render_preview(scene, tuple(args.size) if args.size else None).save_png(path)
@@ -157,10 +119,8 @@ def _render_preview(scenes: list[A.Scene], paths: list[Path], args) -> int:
     return 0
 
 
-def _render_blender(scene: A.Scene, scenes: list[A.Scene], paths: list[Path], args) -> int:
-    from scenelang.backends.blender.runner import BlenderError, BlenderWorker, render_scene
-    from scenelang.compiler.settings import RenderSettings
-
+def _render_blender(scene: A.Scene, scenes: list[A.Scene], paths: list[Path],
+                    args: argparse.Namespace) -> int:
     try:
         settings = RenderSettings(engine=ENGINES[args.engine]).with_(
             samples=args.samples, seed=args.seed, size=tuple(args.size) if args.size else None)
@@ -174,10 +134,8 @@ def _render_blender(scene: A.Scene, scenes: list[A.Scene], paths: list[Path], ar
                                   **options)
             results = [result]
         else:
-            from scenelang.cli.progress import Progress
-
             with BlenderWorker(blender=args.blender, timeout=args.timeout) as worker, \
-                    Progress(len(scenes), "render", quiet=args.quiet) as progress:
+                    console.progress(len(scenes), "render", quiet=args.quiet) as progress:
                 if args.blend:
                     worker.render(scene, None, blend=args.blend, **options)
                 results = []
@@ -185,13 +143,13 @@ def _render_blender(scene: A.Scene, scenes: list[A.Scene], paths: list[Path], ar
                     results.append(worker.render(s, p, **options))
                     progress.advance(str(p))
     except BlenderError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        console.error(exc.message)
         if exc.log_path:
-            print(f"  full Blender log: {exc.log_path}", file=sys.stderr)
+            console.print(f"  full Blender log: {exc.log_path}")
         return 1
     for result in results:
         for warning in result.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
+            console.warning(warning)
         print(result.png)
     if args.blend:
         print(Path(args.blend).resolve())

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from scenelang.errors import SceneError
+from scenelang.stages.report.html import write_report
 
 RUN_MARKERS = ("run.json", "target.png", "stages")
 """A folder holding any of these is taken for a run folder."""
@@ -24,8 +25,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from scenelang.stages.report.html import write_report
-
     run = Path(args.run)
     if not run.is_dir() or not any((run / marker).exists() for marker in RUN_MARKERS):
         raise SceneError(f"{run}: not a run folder (expected run.json, target.png or stages/ "

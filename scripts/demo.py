@@ -16,12 +16,17 @@ import sys
 import tempfile
 from pathlib import Path
 
+from scenelang.cli.console import Console, console
 from scenelang.cli.main import main as cli
+from scenelang.parser import load_scene
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "table_bowl.sl"
 DEMO_TARGET = ROOT / "examples" / "demo" / "target.png"
 RUN_DIR = ROOT / "runs" / "demo"
+
+out = Console(stderr=False)
+"""The tour's own lines go to standard output, between the commands' output."""
 
 DEMO_PATCH = """\
 patch materials {
@@ -31,7 +36,8 @@ patch materials {
 
 
 def step(title: str) -> None:
-    print(f"\n\033[1m== {title}\033[0m" if sys.stdout.isatty() else f"\n== {title}", flush=True)
+    out.print()
+    out.heading(f"== {title}")
 
 
 def first_example() -> Path:
@@ -41,8 +47,6 @@ def first_example() -> Path:
 
 
 def main() -> int:
-    from scenelang.parser import load_scene
-
     example = first_example()
     step(f"scenelang check {example.relative_to(ROOT)}")
     if cli(["check", str(example)]) != 0:
@@ -72,7 +76,7 @@ def main() -> int:
         shutil.rmtree(RUN_DIR)
     code = cli(["reconstruct", str(DEMO_TARGET), "-o", str(RUN_DIR)])
     if code != 0:
-        print("reconstruction failed", file=sys.stderr)
+        console.print("reconstruction failed")
         return code
     step("results")
     for name in ("final.sl", "final.blend", "final.png", "report.html"):

@@ -1,7 +1,7 @@
 """`make gallery`: render every example scene with the real Blender for the README.
 
-    python -m scenelang.gallery [--examples examples] [--out docs/images] [--size 480]
-                                [--samples 32] [--columns 3] [--quiet]
+    python scripts/gallery.py [--examples examples] [--out docs/images] [--size 480]
+                              [--samples 32] [--columns 3] [--readme README.md] [--quiet]
 
 Each `examples/NAME.sl` is parsed, validated and rendered (Cycles on CPU, one persistent Blender
 worker for all of them) to `docs/images/NAME.png`, its long side `--size` px with the aspect ratio
@@ -11,22 +11,25 @@ relative to the repository root so the snippet can be pasted into README.md as i
 
 A scene that fails to parse or render is reported (positioned error, or Blender's message and
 log path), its old image is left alone, the others are still rendered, and the exit code is 1.
-Blender is imported through `scenelang.backends` only when rendering (the core stays
-Blender-free).
+Blender runs in a persistent worker process (`scenelang.backends.blender.runner`); progress and
+errors go through the CLI's console.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scenelang.backends.blender.runner import BlenderError, BlenderWorker, render_scene
+from scenelang.cli.console import Console, console
+from scenelang.compiler.settings import RenderSettings
 from scenelang.errors import SceneError
-from scenelang.cli.progress import Progress
+from scenelang.parser import load_scene
+from scenelang.validate import check
 
 DEFAULT_SIZE = 480
 """Long side of gallery images, in px."""
@@ -78,26 +81,21 @@ def render_gallery(
     size: int = DEFAULT_SIZE,
     samples: int = DEFAULT_SAMPLES,
     quiet: bool = False,
-    stream=None,
+    display: Console = console,
 ) -> list[GalleryEntry]:
     """Render every `examples/*.sl` into `out_dir/NAME.png` (see the module docstring).
 
-    `size`: long side in px; `samples`: Cycles samples; `quiet`: no progress output; `stream`:
-    where progress goes (default stderr). Returns one entry per example, failures included.
+    `size`: long side in px; `samples`: Cycles samples; `quiet`: no progress output;
+    `display`: the console for progress and errors (default: standard error). Returns one entry
+    per example, failures included.
     """
-    from scenelang.parser import load_scene
-    from scenelang.validate import check
-
-    blender = importlib.import_module("scenelang.backends.blender.runner")
-    settings_mod = importlib.import_module("scenelang.compiler.settings")
     sources = find_examples(Path(examples))
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    images = Path(out_dir)
+    images.mkdir(parents=True, exist_ok=True)
     if not sources:
         return []
     entries: list[GalleryEntry] = []
-    with Progress(len(sources), "gallery", stream=stream, quiet=quiet) as progress, \
-            blender.BlenderWorker() as worker:
+    with display.progress(len(sources), "gallery", quiet=quiet) as progress, BlenderWorker() as worker:
         for source in sources:
             name = source.stem
             t0 = time.monotonic()
@@ -106,21 +104,21 @@ def render_gallery(
                 scene = load_scene(source)
                 caption = caption_of(scene, name)
                 check(scene)
-                settings = settings_mod.RenderSettings(
+                settings = RenderSettings(
                     samples=samples, size=fit_size(scene.camera().resolution, size))
-                tmp = out / f".{name}.rendering.png"
-                blender.render_scene(scene, tmp, settings=settings, worker=worker,
-                                     source_file=str(source))
-                image = out / f"{name}.png"
+                tmp = images / f".{name}.rendering.png"
+                render_scene(scene, tmp, settings=settings, worker=worker,
+                             source_file=str(source))
+                image = images / f"{name}.png"
                 tmp.replace(image)
                 tmp.with_suffix(".log").unlink(missing_ok=True)  # kept only when it failed
                 entry = GalleryEntry(name, source, image, caption, None, time.monotonic() - t0)
                 progress.advance(f"{name}.png ({entry.seconds:.1f}s)")
             except SceneError as exc:
                 entry = GalleryEntry(name, source, None, caption, exc.format(), time.monotonic() - t0)
-                progress.write(entry.error)
+                progress.write(exc.format(color=display.color))
                 progress.advance(f"{name}: failed")
-            except blender.BlenderError as exc:
+            except BlenderError as exc:
                 entry = GalleryEntry(name, source, None, caption, f"{source}: {exc}",
                                      time.monotonic() - t0)
                 progress.write(entry.error)
@@ -173,7 +171,7 @@ def update_readme(readme: Path, snippet: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scenelang.gallery",
+    parser = argparse.ArgumentParser(prog="python scripts/gallery.py",
                                      description="Render examples/*.sl into docs/images/ and "
                                                  "write docs/images/gallery.md.")
     parser.add_argument("--examples", default="examples", help="folder of .sl files (examples)")
@@ -197,22 +195,22 @@ def main(argv: list[str] | None = None) -> int:
         entries = render_gallery(args.examples, args.out, size=args.size, samples=args.samples,
                                  quiet=args.quiet)
     except SceneError as exc:
-        print(exc.format(), file=sys.stderr)
+        console.scene_error(exc)
         return 1
     snippet = Path(args.out) / SNIPPET_NAME
     link_base = args.link_base if args.link_base is not None else Path(args.out).as_posix()
     markdown = gallery_markdown(entries, link_base=link_base, columns=args.columns)
     snippet.write_text(markdown, encoding="utf-8")
     if args.readme and Path(args.readme).is_file() and not update_readme(Path(args.readme), markdown):
-        print(f"gallery: {args.readme} has no {README_START} ... {README_END} markers; "
-              "not updated", file=sys.stderr)
+        console.print(f"gallery: {args.readme} has no {README_START} ... {README_END} markers; "
+                      "not updated")
     failed = [e for e in entries if e.error]
     if failed:
-        print(f"gallery: {len(failed)} of {len(entries)} examples failed: "
-              + ", ".join(e.name for e in failed), file=sys.stderr)
+        console.print(f"gallery: {len(failed)} of {len(entries)} examples failed: "
+                      + ", ".join(e.name for e in failed))
         return 1
     if not args.quiet:
-        print(f"gallery: {len(entries)} images in {args.out}, snippet {snippet}", file=sys.stderr)
+        console.print(f"gallery: {len(entries)} images in {args.out}, snippet {snippet}")
     return 0
 
 

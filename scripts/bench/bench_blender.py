@@ -23,7 +23,7 @@ from pathlib import Path
 from scenelang.backends.blender.runner import BlenderWorker, clean_env, render_scene
 from scenelang.compiler import RenderSettings, compile_scene
 
-SCENES_DIR = Path(__file__).resolve().parents[1] / "tests" / "golden" / "scenes"
+SCENES_DIR = Path(__file__).resolve().parents[2] / "tests" / "golden" / "scenes"  # in the checkout
 LONG_SIDE = 256
 SAMPLES = 32
 REPEATS = 3
@@ -98,6 +98,6 @@ def run_benchmark() -> list[dict]:
 
 
 if __name__ == "__main__":
-    from scenelang.benchmarks import format_table
+    from common import format_table
 
     print(format_table(run_benchmark()))

@@ -1,21 +1,20 @@
 """Compiler benchmark for `make bench`: compile time per scene size.
 
 `run_benchmark()` compiles generated scenes with 10, 100 and 1,000 objects (the same scenes as
-the core benchmark, `scenelang.benchmarks.generated_scene`) and reports the best of several
+the core benchmark, `common.generated_scene`) and reports the best of several
 runs: total compile time (plan + templates + script check), the check alone, and script size.
 """
 
 from __future__ import annotations
 
+from common import best_of, format_table, generated_scene
 from scenelang.compiler import check_script, compile_scene
+from scenelang.parser import parse_scene
 
 SIZES = (10, 100, 1000)
 
 
 def run_benchmark() -> list[dict]:
-    from scenelang.benchmarks import best_of, generated_scene
-    from scenelang.parser import parse_scene
-
     rows = []
     for n in SIZES:
         scene = parse_scene(generated_scene(n))
@@ -35,6 +34,4 @@ def run_benchmark() -> list[dict]:
 
 
 if __name__ == "__main__":
-    from scenelang.benchmarks import format_table
-
     print(format_table(run_benchmark()))

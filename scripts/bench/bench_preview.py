@@ -19,7 +19,7 @@ SIZE = 256
 CYCLES_SAMPLES = 32
 PREVIEW_REPEATS = 5
 SPEEDUP_TARGET = 50.0
-EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"  # the checkout's examples
 
 TABLETOP = """\
 scenelang 1
@@ -120,6 +120,6 @@ def run_benchmark() -> list[dict]:
 
 
 if __name__ == "__main__":
-    from scenelang.benchmarks import format_table
+    from common import format_table
 
     print(format_table(run_benchmark()))

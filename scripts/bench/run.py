@@ -1,53 +1,24 @@
 """`make bench`: speed and memory tables for every layer, printed with ratios.
 
-Each layer contributes rows from a `run_benchmark() -> list[dict]` function; this module runs the
-core benchmark itself (parse + validate + print of generated scenes with 10, 100 and 1,000
-objects; target: 1,000 objects parsed and validated in at most 150 ms) and then the layers'
-benchmarks that exist. Timings are the best of several repeats, since these machines are noisy.
+Run as a script (`python scripts/bench/run.py`, so this folder is on `sys.path`). The core
+benchmark comes first: parse + validate + print of generated scenes with 10, 100 and 1,000
+objects, then the parser against a frozen copy of the parser as it was before the speed work
+(`baseline/`), timed in the same run so the ratio does not depend on the machine's load. Target:
+1,000 objects parsed and validated in at most 50 ms. Then the layers' benchmarks (compiler,
+Blender worker, preview vs Blender), each a `run_benchmark() -> list[dict]`; one whose imports
+are missing (no Blender) is reported as not available. Timings are the best of several repeats,
+since these machines are noisy.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
-import time
 import tracemalloc
-from typing import Callable
 
-LAYER_BENCHMARKS = (
-    ("compiler", "scenelang.compiler.bench"),
-    ("blender worker", "scenelang.backends.bench_blender"),
-    ("preview vs blender", "scenelang.backends.bench_preview"),
-)
-PARSE_TARGET_MS = 150.0
+from common import best_of, format_table, generated_scene
 
-
-def generated_scene(n_objects: int) -> str:
-    """A valid scene with `n_objects` objects over a handful of shapes and materials."""
-    shapes = ["box(size=(1, 1, 1))", "sphere(radius=0.5)", "cylinder(radius=0.3, depth=1)",
-              "cone(radius=0.4, depth=1)", "torus(major_radius=0.5, minor_radius=0.1)",
-              "difference(box(size=(1, 1, 1)), sphere(radius=0.6) at (0, 0, 0.2))"]
-    lines = ["scenelang 1", "", "geometry {"]
-    lines += [f"  shape s{i} = {s}" for i, s in enumerate(shapes)]
-    lines += ["}", "", "materials {"]
-    lines += [f"  material m{i} = principled(base_color=#{(i * 40) % 256:02x}80c0, roughness=0.{i + 1})"
-              for i in range(8)]
-    lines += ["}", "", "composition {", "  camera main at (20, -20, 15) look_at (0, 0, 0) lens 35mm"]
-    for i in range(n_objects):
-        lines.append(f"  object o{i} = s{i % len(shapes)} at ({i % 32}, {i // 32}, 0.5) "
-                     f"rotate (0, 0, {i % 90}deg) scale 0.8 material m{i % 8}")
-    lines += ["}", "", "lighting {", "  world color #101010 strength 0.5",
-              "  light key = sun(direction=(-0.3, 0.4, -1), energy=3)", "}", ""]
-    return "\n".join(lines)
-
-
-def best_of(fn: Callable[[], object], repeats: int = 5) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
+PARSE_TARGET_MS = 50.0
+COMPARE_OBJECTS = 1000
 
 
 def core_rows() -> list[dict]:
@@ -77,22 +48,48 @@ def core_rows() -> list[dict]:
     return rows
 
 
-def format_table(rows: list[dict]) -> str:
-    if not rows:
-        return "(no rows)"
-    headers = list(rows[0])
-    cells = [[_cell(r.get(h)) for h in headers] for r in rows]
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
-    out = ["  ".join(h.rjust(w) for h, w in zip(headers, widths)),
-           "  ".join("-" * w for w in widths)]
-    out += ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells]
-    return "\n".join(out)
+def baseline_rows(n: int = COMPARE_OBJECTS) -> list[dict]:
+    """Parse + validate of `n` objects by the frozen baseline parser and by today's, same run."""
+    from baseline.parser import parse_scene as baseline_parse
+    from scenelang.parser import parse_scene
+    from scenelang.validate import validate
+
+    text = generated_scene(n)
+    if baseline_parse(text) != parse_scene(text):
+        raise SystemExit("error: the parser and the baseline parser disagree on the generated scene")
+    times = {"baseline": float("inf"), "current": float("inf")}
+    for _ in range(5):  # interleaved, so both see the same machine load; best of 5 each
+        for label, parse in (("baseline", baseline_parse), ("current", parse_scene)):
+            times[label] = min(times[label], best_of(lambda: validate(parse(text)), 1))
+    ratio = times["current"] / times["baseline"]
+    return [
+        {"parser": "baseline (31b11cc)", "objects": n, "parse+validate ms": times["baseline"] * 1e3,
+         "ratio": 1.0, f"<= {PARSE_TARGET_MS:.0f} ms": ""},
+        {"parser": "current", "objects": n, "parse+validate ms": times["current"] * 1e3,
+         "ratio": ratio,
+         f"<= {PARSE_TARGET_MS:.0f} ms": "met" if times["current"] * 1e3 <= PARSE_TARGET_MS else "MISSED"},
+    ]
 
 
-def _cell(v) -> str:
-    if isinstance(v, float):
-        return f"{v:.3g}" if abs(v) < 1000 else f"{v:.0f}"
-    return "" if v is None else str(v)
+def layer_benchmarks():
+    """(title, run_benchmark or None when the layer's imports are missing)."""
+    try:
+        import bench_compiler
+    except ModuleNotFoundError:
+        bench_compiler = None
+    try:
+        import bench_blender
+    except ModuleNotFoundError:
+        bench_blender = None
+    try:
+        import bench_preview
+    except ModuleNotFoundError:
+        bench_preview = None
+    return (
+        ("compiler", bench_compiler and bench_compiler.run_benchmark),
+        ("blender worker", bench_blender and bench_blender.run_benchmark),
+        ("preview vs blender", bench_preview and bench_preview.run_benchmark),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,14 +100,16 @@ def main(argv: list[str] | None = None) -> int:
     verdict = "met" if big <= PARSE_TARGET_MS else "MISSED"
     print(f"1,000 objects parse+validate: {big:.1f} ms (target <= {PARSE_TARGET_MS:.0f} ms: {verdict}); "
           f"ratio 1000/100 objects: {big / rows[1]['parse+validate ms']:.1f}x")
-    for title, module_name in LAYER_BENCHMARKS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
+    compare = baseline_rows()
+    print("\n== core: parser vs the pre-speed-up baseline, measured in this run ==")
+    print(format_table(compare))
+    print(f"current / baseline: {compare[1]['ratio']:.2f} ({1 / compare[1]['ratio']:.1f}x faster)", flush=True)
+    for title, run_benchmark in layer_benchmarks():
+        if run_benchmark is None:
             print(f"\n== {title}: not available ==")
             continue
         print(f"\n== {title} ==", flush=True)
-        print(format_table(module.run_benchmark()))
+        print(format_table(run_benchmark()))
     return 0
 
 

@@ -1,16 +1,31 @@
-"""The entry point: every subcommand registered; errors never show a traceback."""
+"""The entry point: every subcommand registered, one module each; errors never show a
+traceback."""
 
 import subprocess
 import sys
 
-from scenelang.cli.main import build_parser, main, use_color
+from scenelang.cli.main import COMMANDS, build_parser, main
+
+ALL = {"check", "fmt", "patch", "diff", "compile", "render", "export", "reconstruct", "report",
+       "bench"}
 
 
 def test_all_commands_are_registered():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
-    assert set(sub.choices) == {"check", "fmt", "patch", "diff", "compile", "render", "export",
-                                "reconstruct", "report", "bench"}
+    assert set(sub.choices) == ALL
+
+
+def test_one_module_per_command():
+    """`COMMANDS` lists the command modules, each named after its command and registering it."""
+    assert {module.__name__.rsplit(".", 1)[1] for module in COMMANDS} == ALL
+    assert all(module.__name__.startswith("scenelang.cli.") for module in COMMANDS)
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for module in COMMANDS:
+        name = module.__name__.rsplit(".", 1)[1]
+        assert sub.choices[name].get_default("func").__module__ == module.__name__
+    assert "importlib" not in main.__globals__  # imported at the top, not looked up by name
 
 
 def test_missing_file_is_a_clear_error(tmp_path, capsys):
@@ -19,17 +34,6 @@ def test_missing_file_is_a_clear_error(tmp_path, capsys):
 
 
 def test_no_command_is_a_usage_error():
-    proc = subprocess.run([sys.executable, "-m", "scenelang.cli.main"], capture_output=True, text=True)
-    assert proc.returncode == 2 and "usage: scenelang" in proc.stderr
-
-
-def test_colour_only_on_a_terminal(monkeypatch):
-    class Tty:
-        def isatty(self):
-            return True
-
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    assert use_color(Tty())
-    monkeypatch.setenv("NO_COLOR", "1")
-    assert not use_color(Tty())
-    assert not use_color(open(__file__))
+    for module in ("scenelang.cli", "scenelang.cli.main"):
+        proc = subprocess.run([sys.executable, "-m", module], capture_output=True, text=True)
+        assert proc.returncode == 2 and proc.stderr.startswith("usage: scenelang"), proc.stderr

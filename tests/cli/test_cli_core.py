@@ -148,7 +148,7 @@ def test_patch_and_diff_round_trip(scene_file, tmp_path, capsys):
     capsys.readouterr()
     assert main(["diff", str(scene_file), str(out)]) == 0
     diff_text = capsys.readouterr().out
-    assert diff_text.startswith("patch materials {") or diff_text.startswith("replace materials {")
+    assert diff_text.startswith(("patch materials {", "replace materials {"))
     again = tmp_path / "again.slp"
     again.write_text(diff_text)
     assert main(["patch", str(scene_file), str(again), "-o", str(tmp_path / "again.sl")]) == 0

@@ -1,23 +1,27 @@
 """`scenelang reconstruct` on the command line: options, errors, a whole run in a subprocess,
 and SIGKILL mid-run followed by `--resume` (scripted server, real Blender at 96 px)."""
 
+import argparse
+import io
 import json
+import logging
 import os
 import signal
-import argparse
 import subprocess
 import sys
 import time
 
 import pytest
+from engine_script import GOOD, TARGET_SL
+from scripted_server import ScriptedServer, StageScript, stage_of
+from terminal import FakeClock, FakeTTY, screen
 
+from scenelang.cli.console import Console
 from scenelang.cli.main import main
-from scenelang.cli.reconstruct import parse_budget
+from scenelang.cli.reconstruct import _setup_logging, parse_budget
 from scenelang.parser import parse_scene
 from scenelang.stages.engine.loop import EngineConfig, plan
 from scenelang.stages.engine.runfolder import RunFolder
-from scripted_server import ScriptedServer, StageScript, stage_of
-from engine_script import GOOD, TARGET_SL
 
 API_KEY = "sk-test-secret-4242"
 SMALL = ["--size", "96", "--samples", "4", "--final-size", "96", "--final-samples", "4"]
@@ -52,6 +56,28 @@ def test_parse_budget():
     for bad in ("shading=2", "geometry", "geometry=two", "geometry=-1"):
         with pytest.raises(argparse.ArgumentTypeError):
             parse_budget(bad)
+
+
+def test_log_lines_go_above_the_bar_on_a_terminal_and_plain_elsewhere():
+    logger = logging.getLogger("scenelang")
+    level = logger.level
+    for stream, quiet, shown in (
+            (io.StringIO(), False, ["reconstruct: round 1", "reconstruct: slow"]),
+            (io.StringIO(), True, ["reconstruct: slow"]),
+            (FakeTTY(), False, ["reconstruct: slow", "reconstruct: done, 1/3 in 0.0s"])):
+        progress = Console(stream, clock=FakeClock()).progress(3, "reconstruct", quiet=quiet,
+                                                               terminal_only=True)
+        handler = _setup_logging(quiet, progress)
+        try:
+            with progress:
+                logger.info("round 1")
+                logger.warning("slow")
+                progress.advance("geometry round 1")
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+        assert screen(stream.getvalue()) == shown
+        assert progress.tty == isinstance(stream, FakeTTY)
 
 
 def test_bad_options_are_usage_errors(capsys, tmp_path):

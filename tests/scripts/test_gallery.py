@@ -6,11 +6,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from gallery import (
+    GENERATED_NOTE,
+    GalleryEntry,
+    caption_of,
+    fit_size,
+    gallery_markdown,
+    main,
+)
 from PIL import Image
 
-from gallery import (
-    GENERATED_NOTE, GalleryEntry, caption_of, fit_size, gallery_markdown, main,
-)
 from scenelang.parser import parse_scene
 
 BALL = """# A red ball on a grey floor.
