@@ -29,12 +29,19 @@ def _size(text: str) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "bench", help="benchmark reconstruction on seeded random scenes",
-        description="Render seeded random scenes of three tiers in Blender, reconstruct each from "
-                    "its image alone, and print per tier PSNR, SSIM, object silhouette IoU, "
-                    "object count and position errors, colour errors, valid-program rate and "
-                    "time per image (see docs/benchmark.md).")
+        description="Render seeded random scenes in Blender, reconstruct each from its image "
+                    "alone, and print a table of 3D placement (share of objects within 0.5 m), "
+                    "silhouette IoU, object counts, image similarity and time per image. "
+                    "--suite tiers (default): the project's own three tiers; --suite clevr: "
+                    "scenes sampled as the CLEVR generator does, rendered with its assets, "
+                    "scored with the CLEVR measures (see docs/benchmark.md, docs/clevr.md).")
+    p.add_argument("--suite", choices=["tiers", "clevr"], default="tiers",
+                   help="which scenes: the project's tiers (default) or CLEVR")
+    p.add_argument("--clevr-assets", metavar="DIR",
+                   help="CLEVR assets folder (default $SCENELANG_CLEVR_ASSETS, else "
+                        "../shared/clevr beside the checkout); with --suite clevr")
     p.add_argument("--tier", type=_tier, action="append",
-                   help="tier 1, 2 or 3 (repeatable; default all three)")
+                   help="tier 1, 2 or 3 (repeatable; default all three); --suite tiers only")
     p.add_argument("--n", type=positive_int, default=5, help="scenes per tier (default 5)")
     p.add_argument("--mode", choices=["staged", "direct", "both"], default="both",
                    help="reconstruction mode(s) to compare at equal budget (default both)")
@@ -56,46 +63,86 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="Cycles samples of in-loop renders (default 16)")
     p.add_argument("--budget", type=parse_budget, default=None,
                    help="rounds per stage, e.g. geometry=5,materials=3 (default: the engine's)")
-    p.add_argument("--out", default="runs/bench", help="folder for targets and runs "
-                                                       "(default runs/bench)")
+    p.add_argument("--out", default=None, help="folder for targets and runs "
+                                               "(default runs/bench, runs/bench/clevr)")
     p.add_argument("--quiet", "-q", action="store_true", help="print only the table")
     p.set_defaults(func=cmd_bench)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
     # lazy: the benchmark pulls scipy, scikit-image and trimesh (~1.2 s on every startup)
-    from scenelang.stages.bench.run import BenchConfig, format_table, json_text, run_bench, write_json
+    from scenelang.stages.bench.run import json_text, write_json
 
     modes = ("staged", "direct") if args.mode == "both" else (args.mode,)
     options = {}
     if args.proposer == "vlm":
         options = {"model": args.model, "base_url": args.base_url}
-    config = BenchConfig(
-        tiers=tuple(sorted(set(args.tier))) if args.tier else (1, 2, 3), n=args.n, modes=modes,
-        proposer=args.proposer, proposer_options=options, seed=args.seed, size=args.size,
-        samples=args.samples, loop_size=args.loop_size, loop_samples=args.loop_samples,
-        budgets=args.budget or None, out=Path(args.out))
+    if args.suite == "clevr":
+        if args.tier or args.size != 320:
+            console.error("--tier and --size do not apply to --suite clevr (CLEVR is 320x240)")
+            return 2
+        try:
+            run, total, table = _clevr(args, modes, options)
+        except FileNotFoundError as exc:  # the CLEVR assets are missing (the message says where)
+            console.error(str(exc))
+            return 2
+    else:
+        if args.clevr_assets:
+            console.error("--clevr-assets goes with --suite clevr")
+            return 2
+        run, total, table = _tiers(args, modes, options)
     logging.getLogger("scenelang").setLevel(logging.WARNING)
-    total = len(config.tiers) * config.n * len(modes)
     to_stdout = args.json == "-"
     with console.progress(total, "bench", quiet=args.quiet) as progress:
 
         def say(message: str) -> None:
-            steps = len(modes) if "target render failed" in message else 1
-            progress.advance(message, steps=steps)
+            if message.startswith(("clevr scene ", "tier ")):
+                steps = len(modes) if "target render failed" in message else 1
+                progress.advance(message, steps=steps)
 
         try:
-            results = run_bench(config, log=say)
+            results = run(say)
         except ProposerUnavailable as exc:
             console.error(str(exc))
             return 2
-    table = format_table(results["summary"], vlm=args.proposer == "vlm")
+    text = table(results["summary"])
     if to_stdout:  # stdout holds only the JSON; the table joins the messages
-        console.print(table)
+        console.print(text)
         sys.stdout.write(json_text(results))
         return 0
-    print(table)
+    print(text)
     if args.json:
         write_json(results, Path(args.json))
         print(f"results: {args.json}")
     return 0
+
+
+def _tiers(args: argparse.Namespace, modes: tuple[str, ...], options: dict):
+    # lazy: as in cmd_bench
+    from scenelang.stages.bench.run import BenchConfig, format_table, run_bench
+
+    config = BenchConfig(
+        tiers=tuple(sorted(set(args.tier))) if args.tier else (1, 2, 3), n=args.n, modes=modes,
+        proposer=args.proposer, proposer_options=options, seed=args.seed, size=args.size,
+        samples=args.samples, loop_size=args.loop_size, loop_samples=args.loop_samples,
+        budgets=args.budget or None, out=Path(args.out or "runs/bench"))
+    total = len(config.tiers) * config.n * len(modes)
+    return (lambda log: run_bench(config, log=log), total,
+            lambda summary: format_table(summary, vlm=args.proposer == "vlm"))
+
+
+def _clevr(args: argparse.Namespace, modes: tuple[str, ...], options: dict):
+    # lazy: as in cmd_bench
+    from scenelang.stages.bench.clevr import resolve_assets
+    from scenelang.stages.bench.clevr_bench import (
+        ClevrBenchConfig,
+        format_clevr_table,
+        run_clevr_bench,
+    )
+
+    config = ClevrBenchConfig(
+        n=args.n, modes=modes, proposer=args.proposer, proposer_options=options, seed=args.seed,
+        samples=args.samples, loop_size=args.loop_size, loop_samples=args.loop_samples,
+        budgets=args.budget or None, out=Path(args.out or "runs/bench/clevr"),
+        assets=resolve_assets(Path(args.clevr_assets) if args.clevr_assets else None))
+    return (lambda log: run_clevr_bench(config, log=log), args.n * len(modes), format_clevr_table)
