@@ -8,6 +8,7 @@ runs: total compile time (plan + templates + script check), the check alone, and
 from __future__ import annotations
 
 from common import best_of, format_table, generated_scene
+
 from scenelang.compiler import check_script, compile_scene
 from scenelang.parser import parse_scene
 

@@ -51,6 +51,7 @@ def core_rows() -> list[dict]:
 def baseline_rows(n: int = COMPARE_OBJECTS) -> list[dict]:
     """Parse + validate of `n` objects by the frozen baseline parser and by today's, same run."""
     from baseline.parser import parse_scene as baseline_parse
+
     from scenelang.parser import parse_scene
     from scenelang.validate import validate
 
@@ -60,7 +61,7 @@ def baseline_rows(n: int = COMPARE_OBJECTS) -> list[dict]:
     times = {"baseline": float("inf"), "current": float("inf")}
     for _ in range(5):  # interleaved, so both see the same machine load; best of 5 each
         for label, parse in (("baseline", baseline_parse), ("current", parse_scene)):
-            times[label] = min(times[label], best_of(lambda: validate(parse(text)), 1))
+            times[label] = min(times[label], best_of(lambda parse=parse: validate(parse(text)), 1))
     ratio = times["current"] / times["baseline"]
     return [
         {"parser": "baseline (31b11cc)", "objects": n, "parse+validate ms": times["baseline"] * 1e3,

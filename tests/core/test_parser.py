@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
+from pydantic import BaseModel
+from strategies import scenes
 
 from scenelang import ast as A
+from scenelang import fastparse
+from scenelang import parser as P
 from scenelang.errors import SceneError
+from scenelang.build import AstBuilder
 from scenelang.parser import _lark, load_scene, parse_patch, parse_scene
+from scenelang.printer import print_scene
 
 SCENE = """\
 # header comment
@@ -213,3 +220,158 @@ def test_token_soup_never_crashes(text):
         parse_scene("scenelang 1\n" + text)
     except SceneError as exc:
         assert exc.diagnostics
+
+
+# ---------------------------------------------------------------- the two parsing paths
+#
+# Scenes are read by `scenelang.fastparse` when it takes the text, else by the Lark parser that
+# builds the AST during the parse. Both must give the same AST, spans and comments included.
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENE_FILES = sorted((ROOT / "examples").glob("*.sl")) + sorted((ROOT / "tests/golden/scenes").glob("*.sl"))
+
+
+def _deep(x):
+    """A node as nested tuples with every field, spans included (== on nodes ignores spans)."""
+    if isinstance(x, BaseModel):
+        return (type(x).__name__, tuple((f, _deep(getattr(x, f))) for f in type(x).model_fields))
+    if isinstance(x, tuple):
+        return tuple(_deep(i) for i in x)
+    return x
+
+
+def _lark_scene(text: str, file: str | None = None) -> A.Scene:
+    P._check_input(text, "scene_file", file, P.DEFAULT_LIMITS)
+    scene, comments = P._parse(text, "scene_file", file)
+    return P.attach_comments(scene, comments)
+
+
+def _fast_scene(text: str, file: str | None = None) -> A.Scene:
+    P._check_input(text, "scene_file", file, P.DEFAULT_LIMITS)
+    scene, comments = fastparse.parse_scene(text, file, P._lark())
+    return P.attach_comments(scene, comments)
+
+
+def _error(parse, text):
+    with pytest.raises(SceneError) as info:
+        parse(text)
+    return [(d.message, d.span, d.hint) for d in info.value.diagnostics]
+
+
+def _same_result(text: str) -> None:
+    """The fast path either declines or agrees with Lark, which decides every error."""
+    try:
+        expected = _deep(_lark_scene(text, "t.sl"))
+    except SceneError:
+        with pytest.raises((fastparse.Fallback, SceneError)):
+            _fast_scene(text, "t.sl")
+        assert _error(parse_scene, text) == _error(_lark_scene, text)
+        return
+    try:
+        fast = _fast_scene(text, "t.sl")
+    except fastparse.Fallback:
+        return
+    assert _deep(fast) == expected
+
+
+def test_lark_builds_the_ast_during_the_parse():
+    lark = _lark()
+    assert isinstance(lark.options.transformer, AstBuilder)
+    assert _lark() is lark  # built once
+    scene, _ = P._parse(SCENE, "scene_file", None)
+    assert isinstance(scene, A.Scene)
+
+
+@pytest.mark.parametrize("path", SCENE_FILES, ids=lambda p: p.stem)
+def test_fast_path_reads_every_example_like_lark(path):
+    text = path.read_text()
+    fast = _fast_scene(text, str(path))  # no Fallback: examples are well-formed
+    assert _deep(fast) == _deep(_lark_scene(text, str(path)))
+    assert _deep(load_scene(path)) == _deep(fast)
+
+
+def test_fast_path_reads_the_test_scene_with_comments_like_lark():
+    fast = _fast_scene(SCENE, "s.sl")
+    assert _deep(fast) == _deep(_lark_scene(SCENE, "s.sl"))
+    assert fast.geometry.statements[0].trailing_comment == "# trailing"
+
+
+def test_fast_path_reads_a_large_generated_scene():
+    lines = ["scenelang 1", "geometry {", "  shape s = difference(box(size=(1, 1, 1)), "
+             "sphere(radius=0.6) at (0, 0, 0.2)) rotate (0, 0, 0.5rad)", "}",
+             "materials { material m = principled(base_color=#80c0a0, roughness=0.3) }",
+             "composition {"]
+    lines += [f"  object o{i} = s at ({i}, {-i}, 0.5) rotate (0, 0, {i % 90}deg) scale 0.8 material m"
+              for i in range(200)]
+    lines += ["}"]
+    text = "\n".join(lines)
+    assert _deep(_fast_scene(text)) == _deep(_lark_scene(text))
+
+
+@pytest.mark.parametrize("text", [
+    "scenelang 1\ncomposition { object shape = s }",  # a keyword as a name
+    "scenelang 1\ncomposition { object o = s at (1, # c\n 2, 3) }",  # a comment inside a vector
+    "scenelang 1\ncomposition { object o = s #c0ffee\n}",  # a comment that looks like a colour
+    "scenelang 1\ncomposition { object o = s at (1,2,3) set (1,2,3) }",
+    "scenelang 1\ncomposition { object o = s at (1,2,3) patch (1,2,3) }",
+])
+def test_fast_path_declines_what_only_lark_reads_exactly(text):
+    with pytest.raises(fastparse.Fallback):
+        fastparse.parse_scene(text, None, _lark())
+    _same_result(text)
+
+
+@pytest.mark.parametrize("text", [
+    SCENE.replace("roughness=0.4", "roughness=1.5"),
+    SCENE.replace("radius=0.5", "radius=-1"),
+    SCENE.replace("radius=0.5", "radus=0.5"),
+    SCENE.replace("lens 35mm", "lens 35deg"),
+    SCENE.replace("rotate (0, 0, 90deg)", "rotate (0, 0, 90km)"),
+    SCENE.replace("(0, 0, 0.75)", "(0, 0)"),
+    SCENE.replace("(0, 0, 0.75)", "(1, 2, 3, 4, 5)"),
+    SCENE.replace("(0, 0, 0.75)", "(1e999, 0, 0)"),
+    SCENE.replace("box(size=(2, 1, 0.1))", "box(size=(2, 1, 0.1), size=(1, 1, 1))"),
+    SCENE.replace("box(size=(2, 1, 0.1))", "bux(size=(2, 1, 0.1))"),
+    SCENE.replace("material steel = principled", "light steel = principled"),
+    SCENE.replace("scenelang 1", "scenelang 2"),
+    SCENE.replace("composition {", "geometry {"),
+    SCENE.replace("}", "", 1),
+    SCENE.replace("shape=disk", "shape=round"),
+    SCENE + "\ngeometry { }\n",
+])
+def test_errors_are_the_same_on_both_paths(text):
+    _same_result(text)
+
+
+def test_errors_keep_file_line_and_column():
+    text = SCENE.replace("roughness=0.4", "roughness=1.5").replace("radius=0.45", "radus=0.45")
+    with pytest.raises(SceneError) as info:
+        parse_scene(text, "scene.sl")
+    got = [(d.span.label(), d.message) for d in info.value.diagnostics]
+    assert got == [
+        ("scene.sl:6:54", "unknown parameter 'radus' for sphere; did you mean 'radius'?"),
+        ("scene.sl:11:59", "roughness must be at most 1, got 1.5"),
+    ]
+    assert "scene.sl:11:59: error: roughness must be at most 1, got 1.5" in info.value.format()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(scenes())
+def test_fast_path_agrees_with_lark_on_printed_scenes(scene):
+    text = print_scene(scene)
+    fast = _fast_scene(text)
+    assert _deep(fast) == _deep(_lark_scene(text))
+    assert fast == scene
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(from_lark(_lark(), start="scene_file"))
+def test_fast_path_agrees_with_lark_on_grammar_generated_text(text):
+    _same_result(text)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("scenelang 1{}()=,.#abcdef0123456789xyz-+e\n\tgeometry")),
+               max_size=120))
+def test_fast_path_agrees_with_lark_on_token_soup(text):
+    _same_result("scenelang 1\n" + text)
