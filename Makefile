@@ -4,13 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo lint test bench stress gallery clean
+.PHONY: demo lint test bench bench-batch stress gallery clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (the bpy wheel needs Python 3.11 exactly)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,blender]'
+	$(BIN)/python -m pip install --quiet -e '.[test,blender,ray]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -25,6 +25,9 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench/run.py
+
+bench-batch: $(STAMP)
+	RAY_USAGE_STATS_ENABLED=0 $(BIN)/python -m scenelang.stages.batch.throughput
 
 stress: $(STAMP)
 	SCENELANG_STRESS=1 $(BIN)/python -m pytest -q -m "blender or slow"
