@@ -33,6 +33,7 @@ from trimesh.visual.material import PBRMaterial
 from scenelang.ast import Principled, Scene
 from scenelang.backends.meshes import ObjectMesh, scene_meshes
 from scenelang.errors import SceneError
+from scenelang.validate import DEFAULT_LIMITS, Limits
 
 FORMATS = (".glb", ".gltf", ".obj", ".stl")
 DEFAULT_MATERIAL_NAME = "default-grey"
@@ -58,6 +59,7 @@ def export_scene(scene: Scene, path: str | Path) -> ExportResult:
     path = Path(path)
     check_format(path)
     meshes = scene_meshes(scene)
+    check_meshes(meshes)
     kept = [m for m in meshes if not m.mesh.is_empty]
     warnings = [f"object {m.name!r} has an empty mesh (nothing left after CSG); not exported"
                 for m in meshes if m.mesh.is_empty]
@@ -69,6 +71,32 @@ def export_scene(scene: Scene, path: str | Path) -> ExportResult:
     else:
         files = [_write_gltf(kept, path, binary=suffix == ".glb")]
     return ExportResult(files=files, objects=[m.name for m in kept], warnings=warnings)
+
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+"""glTF, OBJ readers and binary STL store coordinates as 32-bit floats: larger ones become inf."""
+
+
+def check_meshes(meshes: list[ObjectMesh], limits: Limits = DEFAULT_LIMITS) -> None:
+    """Refuse meshes no format can store: coordinates that are not finite or beyond float32's
+    range (huge but valid sizes and scales multiply up), and more triangles than
+    `Limits.max_triangles`. A `SceneError` naming the object, never an invalid file."""
+    total = 0
+    for m in meshes:
+        vertices = np.asarray(m.mesh.vertices, dtype=np.float64)
+        total += len(m.mesh.faces)
+        if vertices.size and not np.all(np.isfinite(vertices)):
+            raise SceneError(f"object {m.name!r}: its mesh has coordinates that are not finite "
+                             "(sizes, scales or positions multiply beyond a 64-bit float); "
+                             "use smaller values")
+        largest = float(np.abs(vertices).max()) if vertices.size else 0.0
+        if largest > FLOAT32_MAX:
+            raise SceneError(f"object {m.name!r}: a vertex lies {largest:.3g} m from the origin, "
+                             f"beyond the {FLOAT32_MAX:.3g} that glTF, OBJ and STL readers store "
+                             "(32-bit floats); use smaller sizes, scales or positions")
+    if total > limits.max_triangles:
+        raise SceneError(f"the scene's meshes have {total:,} triangles; the limit is "
+                         f"{limits.max_triangles:,}")
 
 
 def check_format(path: str | Path) -> str:

@@ -31,9 +31,9 @@ colours, not a substitute for a real render:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from PIL import Image
@@ -48,6 +48,8 @@ from scenelang.backends.camera import (
     image_size,
 )
 from scenelang.backends.meshes import ObjectMesh, scene_meshes
+from scenelang.errors import SceneError
+from scenelang.validate import DEFAULT_LIMITS
 
 MAX_FRAGMENTS_PER_BATCH = 2_000_000
 """Upper bound on candidate pixels tested at once (bounds the renderer's memory use)."""
@@ -105,8 +107,18 @@ def render_preview(
     them, e.g. to hide some objects).
     """
     camera = scene.camera()
-    w, h = image_size(camera, size)
+    try:
+        w, h = image_size(camera, size)
+    except ValueError as exc:
+        raise SceneError(str(exc)) from None
+    side = DEFAULT_LIMITS.max_resolution
+    if max(w, h) > side:
+        raise SceneError(f"preview size {w}x{h} is too large: at most {side} pixels per side")
     meshes = list(scene_meshes(scene) if meshes is None else meshes)
+    faces = sum(len(m.mesh.faces) for m in meshes)
+    if faces > DEFAULT_LIMITS.max_triangles:
+        raise SceneError(f"the scene's meshes have {faces:,} triangles; the preview's limit is "
+                         f"{DEFAULT_LIMITS.max_triangles:,}")
     pose = camera_pose(camera)
     tris, owner = _triangles(meshes)
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import math
+
+from scenelang.validate import DEFAULT_LIMITS
 
 STAGES = ("geometry", "materials", "composition", "lighting")
 """The stage names a `--budget` may name (reconstruct, bench)."""
@@ -23,8 +26,36 @@ def positive_float(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    if not value > 0 or not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text}")
+    return value
+
+
+def image_side(text: str) -> int:
+    """A side of an image in pixels: 1 to `Limits.max_resolution` (4096)."""
+    value = positive_int(text)
+    if value > DEFAULT_LIMITS.max_resolution:
+        raise argparse.ArgumentTypeError(f"expected at most {DEFAULT_LIMITS.max_resolution} "
+                                         f"pixels, got {value}")
+    return value
+
+
+def sample_count(text: str) -> int:
+    """Render samples: 1 to `Limits.max_samples` (4096)."""
+    value = positive_int(text)
+    if value > DEFAULT_LIMITS.max_samples:
+        raise argparse.ArgumentTypeError(f"expected at most {DEFAULT_LIMITS.max_samples} "
+                                         f"samples, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
     return value
 
 

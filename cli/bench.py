@@ -65,8 +65,21 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="rounds per stage, e.g. geometry=5,materials=3 (default: the engine's)")
     p.add_argument("--out", default=None, help="folder for targets and runs "
                                                "(default runs/bench, runs/bench/clevr)")
+    p.add_argument("--workers", type=positive_int,
+                   help="reconstruct in N local worker processes (see `scenelang batch`)")
+    p.add_argument("--ray", action="store_true",
+                   help="reconstruct on Ray ($RAY_ADDRESS, else a local instance)")
     p.add_argument("--quiet", "-q", action="store_true", help="print only the table")
     p.set_defaults(func=cmd_bench)
+
+
+def _executor(args: argparse.Namespace):
+    """The batch executor of --workers / --ray, or None (one run after the other)."""
+    if not (args.workers or args.ray):
+        return None
+    from scenelang.stages.batch.executors import make_executor
+
+    return make_executor(workers=args.workers, ray=args.ray)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -127,7 +140,7 @@ def _tiers(args: argparse.Namespace, modes: tuple[str, ...], options: dict):
         samples=args.samples, loop_size=args.loop_size, loop_samples=args.loop_samples,
         budgets=args.budget or None, out=Path(args.out or "runs/bench"))
     total = len(config.tiers) * config.n * len(modes)
-    return (lambda log: run_bench(config, log=log), total,
+    return (lambda log: run_bench(config, log=log, executor=_executor(args)), total,
             lambda summary: format_table(summary, vlm=args.proposer == "vlm"))
 
 
@@ -145,4 +158,5 @@ def _clevr(args: argparse.Namespace, modes: tuple[str, ...], options: dict):
         samples=args.samples, loop_size=args.loop_size, loop_samples=args.loop_samples,
         budgets=args.budget or None, out=Path(args.out or "runs/bench/clevr"),
         assets=resolve_assets(Path(args.clevr_assets) if args.clevr_assets else None))
-    return (lambda log: run_clevr_bench(config, log=log), args.n * len(modes), format_clevr_table)
+    return (lambda log: run_clevr_bench(config, log=log, executor=_executor(args)),
+            args.n * len(modes), format_clevr_table)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from scenelang import ast as A
 from scenelang.cli.console import console
+from scenelang.cli.files import STDIO, label, read_text, write_output
 from scenelang.compiler import compile_scene
 from scenelang.errors import SceneError
-from scenelang.parser import parse_scene, read_source
+from scenelang.parser import parse_scene
 from scenelang.validate import check
 
 
@@ -24,18 +24,20 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "script runs as `blender -b --python scene.py -- ARGS` or "
                                    "`python scene.py ARGS` with the bpy wheel; ARGS: --render PNG "
                                    "--blend FILE --samples N --size W H --seed S.")
-    p.add_argument("file", metavar="SCENE")
-    p.add_argument("-o", "--output", metavar="SCRIPT", help="write here instead of stdout")
+    p.add_argument("file", metavar="SCENE", help="the .sl file (- for standard input)")
+    p.add_argument("-o", "--output", metavar="SCRIPT",
+                   help="write here instead of stdout (- for stdout)")
     p.add_argument("--apply-csg", action="store_true",
                    help="apply Boolean modifiers (default: keep CSG live and editable)")
     p.set_defaults(func=cmd_compile)
 
 
 def load_checked(path: str) -> A.Scene:
-    """Parse and validate a scene file; warnings go to the console, errors raise SceneError."""
-    source = read_source(path)
+    """Parse and validate a scene file (`-`: standard input); warnings go to the console,
+    errors raise SceneError, unreadable files `InputOutputError`."""
+    source = read_text(path)
     try:
-        scene = parse_scene(source, path)
+        scene = parse_scene(source, label(path))
         warnings = check(scene)
     except SceneError as exc:
         exc.source = exc.source or source
@@ -46,9 +48,9 @@ def load_checked(path: str) -> A.Scene:
 
 def cmd_compile(args: argparse.Namespace) -> int:
     scene = load_checked(args.file)
-    text = compile_scene(scene, apply_csg=args.apply_csg, source_file=args.file)
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+    text = compile_scene(scene, apply_csg=args.apply_csg, source_file=label(args.file))
+    if args.output and args.output != STDIO:
+        write_output(args.output, text)
     else:
         sys.stdout.write(text)
     return 0

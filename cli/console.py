@@ -125,7 +125,15 @@ class Console:
             self.diagnostic(diagnostic, source)
 
     def scene_error(self, error: SceneError) -> None:
-        self.print(error.format(color=self.color))
+        """Positioned diagnostics as `FILE:LINE:COL: error: ...`; one without a position is not
+        about a place in a scene, so it prints as a plain `error: ...` line (no `<scene>:`)."""
+        for d in error.diagnostics:
+            if d.span is None:
+                (self.error if d.severity == "error" else self.warning)(d.message)
+                if d.hint:
+                    self.print(f"    hint: {d.hint}")
+            else:
+                self.print(SceneError([d], source=error._source_for(d)).format(color=self.color))
 
     # ------------------------------------------------------------------ progress
     def progress(self, total: int | None, label: str, *, quiet: bool = False,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from scenelang.cli.console import console
+from scenelang.cli.files import InputOutputError, check_writable, label, read_text
 from scenelang.errors import SceneError
-from scenelang.parser import parse_scene, read_source
+from scenelang.parser import parse_scene
 from scenelang.validate import check
 
 
@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "merged mesh). The format follows the output's extension. glTF and OBJ are "
                     "written Y-up like Blender's exporters; STL stays Z-up.",
     )
-    p.add_argument("file", metavar="SCENE", help="the .sl file")
+    p.add_argument("file", metavar="SCENE", help="the .sl file (- for standard input)")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
                    help="output file: .glb, .gltf, .obj or .stl")
     p.set_defaults(func=cmd_export)
@@ -31,17 +31,18 @@ def cmd_export(args: argparse.Namespace) -> int:
     from scenelang.backends.export import check_format, export_scene
 
     check_format(args.output)
-    source = read_source(args.file)
+    output = check_writable(args.output, make_parents=True)
+    source = read_text(args.file)
     try:
-        scene = parse_scene(source, args.file)
+        scene = parse_scene(source, label(args.file))
         warnings = check(scene)
         console.diagnostics(warnings, source)
-        output = Path(args.output)
-        output.parent.mkdir(parents=True, exist_ok=True)
         result = export_scene(scene, output)
     except SceneError as exc:
         exc.source = exc.source or source
         raise
+    except OSError as exc:
+        raise InputOutputError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     for warning in result.warnings:
         console.print(f"{args.file}: warning: {warning}")
     for path in result.files:

@@ -9,7 +9,14 @@ import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scenelang.cli.args import parse_budget, positive_float, positive_int
+from scenelang.cli.args import (
+    image_side,
+    non_negative_int,
+    parse_budget,
+    positive_float,
+    positive_int,
+    sample_count,
+)
 from scenelang.cli.console import Progress, console
 from scenelang.errors import SceneError
 from scenelang.stages.engine.runfolder import RunFolder
@@ -43,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "lighting=2)")
     p.add_argument("--candidates", type=positive_int, default=1,
                    help="proposals per round (default 1)")
-    p.add_argument("--max-repairs", type=int, default=2,
+    p.add_argument("--max-repairs", type=non_negative_int, default=2,
                    help="repairs after an invalid patch (default 2)")
     p.add_argument("--calls", type=positive_int,
                    help="direct mode: proposer calls to spend (default: the staged budget)")
@@ -51,13 +58,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="hard cap on proposer + verifier calls per run")
     p.add_argument("--max-seconds", type=positive_float,
                    help="hard cap on wall time per run, in seconds")
-    p.add_argument("--size", type=positive_int, default=256,
+    p.add_argument("--size", type=image_side, default=256,
                    help="long side of in-loop renders in px (default 256)")
-    p.add_argument("--samples", type=positive_int, default=16,
+    p.add_argument("--samples", type=sample_count, default=16,
                    help="Cycles samples of in-loop renders (default 16)")
-    p.add_argument("--final-size", type=positive_int,
+    p.add_argument("--final-size", type=image_side,
                    help="long side of final.png in px (default: the image's, at most 1024)")
-    p.add_argument("--final-samples", type=positive_int, default=64,
+    p.add_argument("--final-samples", type=sample_count, default=64,
                    help="Cycles samples of final.png (default 64)")
     p.add_argument("--draft", action=argparse.BooleanOptionalAction, default=None,
                    help="begin with a draft of the whole scene (default: on for proposers that "
@@ -98,9 +105,10 @@ def _setup_logging(quiet: bool, progress: Progress) -> logging.Handler:
     handler = _ConsoleHandler(progress)
     level = logging.WARNING if progress.tty or quiet else logging.INFO
     handler.setFormatter(logging.Formatter("reconstruct: %(message)s"))
+    handler.setLevel(level)  # the console's level; run.log (the engine's handler) gets INFO
     logger = logging.getLogger("scenelang")
     logger.addHandler(handler)
-    logger.setLevel(level)
+    logger.setLevel(logging.INFO)
     return handler
 
 
@@ -114,7 +122,11 @@ def _stored_proposer(run: Path) -> dict[str, Any]:
     folder = RunFolder(run)
     if not folder.exists():
         raise SceneError(f"{run}: nothing to resume (no run.json)")
-    return dict(folder.load_run().get("proposer") or {})
+    try:
+        stored = folder.load_run().get("proposer")
+    except Exception:  # a damaged run.json: the engine says what is wrong and how to recover
+        return {}
+    return dict(stored) if isinstance(stored, dict) else {}
 
 
 def cmd_reconstruct(args: argparse.Namespace) -> int:
@@ -165,7 +177,8 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
         with progress:
             result = run_reconstruction(
                 target, run, proposer, config, resume=args.resume, proposer_info=info,
-                on_round=(lambda phase, line: progress.advance(f"{phase} {line}"))
+                on_round=(lambda phase, line: progress.advance(
+                    f"{phase} {line}", steps=0 if phase == "final" else 1))
                 if progress.tty else None)
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -2,11 +2,12 @@
 
     scenelang render scene.sl -o out.png [--blend out.blend] [--samples N] [--size W H]
         [--seed S] [--views N] [--engine cycles|workbench|preview] [--blender PATH]
-        [--timeout S] [--apply-csg]
+        [--timeout S] [--apply-csg] [--denoise] [--threads N]
 
 `--views N` renders N views orbiting the scene's centre (out-00.png, out-01.png, ...) through
 one persistent Blender worker. Errors: an invalid scene prints positioned diagnostics; a Blender
-failure prints a short message and the path of the full log; both exit 1.
+failure prints a short message and the path of the full log (kept next to the PNG; a
+successful render leaves no log); both exit 1. Files that cannot be written exit 3.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from pathlib import Path
 
 from scenelang import ast as A
 from scenelang.backends.blender.runner import BlenderError, BlenderWorker, render_scene
+from scenelang.cli.args import image_side, non_negative_int, positive_float, positive_int, sample_count
 from scenelang.cli.compile import load_checked
 from scenelang.cli.console import console
+from scenelang.cli.files import InputOutputError, check_writable
 from scenelang.compiler.settings import RenderSettings
 from scenelang.errors import SceneError
-from scenelang.validate import check_samples
 
 ENGINES = {"cycles": "CYCLES", "workbench": "BLENDER_WORKBENCH", "preview": "preview"}
 
@@ -31,21 +33,25 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Render a .sl file to a PNG (and optionally save a .blend). "
                                    "Defaults: Cycles on CPU, 32 samples, seed 0, the camera's "
                                    "resolution.")
-    p.add_argument("file", metavar="SCENE")
-    p.add_argument("-o", "--output", metavar="PNG", required=True)
+    p.add_argument("file", metavar="SCENE", help="the .sl file (- for standard input)")
+    p.add_argument("-o", "--output", metavar="PNG", required=True, help="the image (.png)")
     p.add_argument("--blend", metavar="FILE", help="also save the scene as a .blend file")
-    p.add_argument("--samples", type=int, help="Cycles samples (default 32)")
-    p.add_argument("--size", type=int, nargs=2, metavar=("W", "H"),
-                   help="image size in pixels (default: the camera resolution)")
-    p.add_argument("--seed", type=int, help="Cycles noise seed (default 0)")
+    p.add_argument("--samples", type=sample_count,
+                   help="Cycles samples, 1 to 4096 (default 32; not used by the other engines)")
+    p.add_argument("--size", type=image_side, nargs=2, metavar=("W", "H"),
+                   help="image size in pixels, 1 to 4096 each (default: the camera resolution)")
+    p.add_argument("--seed", type=non_negative_int, help="Cycles noise seed (default 0)")
+    p.add_argument("--denoise", action="store_true", help="run Cycles' denoiser (default off)")
+    p.add_argument("--threads", type=non_negative_int, metavar="N",
+                   help="render threads (default 0: one per core)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress display")
-    p.add_argument("--views", type=int, default=1, metavar="N",
+    p.add_argument("--views", type=positive_int, default=1, metavar="N",
                    help="render N views orbiting the scene's centre: OUT-00.png ...")
     p.add_argument("--engine", choices=sorted(ENGINES), default="cycles",
                    help="cycles (default), workbench (fast flat) or preview (no Blender)")
     p.add_argument("--blender", metavar="PATH",
                    help="external Blender executable (default: $SCENELANG_BLENDER, else bpy)")
-    p.add_argument("--timeout", type=float, default=300.0, metavar="S",
+    p.add_argument("--timeout", type=positive_float, default=300.0, metavar="S",
                    help="seconds per render before Blender is killed (default 300)")
     p.add_argument("--apply-csg", action="store_true", help="apply Boolean modifiers")
     p.set_defaults(func=cmd_render)
@@ -93,12 +99,12 @@ def view_paths(output: Path, views: int) -> list[Path]:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    if args.samples is not None:
-        check_samples(args.samples)
-    if args.views < 1:
-        raise SceneError(f"--views must be at least 1, got {args.views}")
+    if Path(args.output).suffix.lower() != ".png":
+        raise InputOutputError(f"cannot write {args.output}: the image must be a .png file")
+    output = check_writable(args.output, make_parents=True).resolve()
+    if args.blend:
+        check_writable(args.blend, make_parents=True)
     scene = load_checked(args.file)
-    output = Path(args.output)
     scenes = orbit_scenes(scene, args.views) if args.views > 1 else [scene]
     paths = view_paths(output, args.views)
     if args.engine == "preview":
@@ -112,18 +118,33 @@ def _render_preview(scenes: list[A.Scene], paths: list[Path], args: argparse.Nam
 
     if args.blend:
         console.warning("--blend needs Blender; ignored with --engine preview")
+    for option in ("samples", "seed", "denoise", "threads"):
+        if getattr(args, option) not in (None, False):
+            console.warning(f"--{option} is a Cycles setting; ignored with --engine preview")
     for scene, path in zip(scenes, paths):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        render_preview(scene, tuple(args.size) if args.size else None).save_png(path)
+        try:
+            render_preview(scene, tuple(args.size) if args.size else None).save_png(path)
+        except OSError as exc:
+            raise InputOutputError(f"cannot write {path}: {exc.strerror or exc}") from None
         print(path)
     return 0
+
+
+def _drop_log(result) -> None:
+    """A successful render's Blender log is noise next to the PNG (its warnings were printed);
+    a failed render keeps it, and the error names it."""
+    log = getattr(result, "log_path", None)
+    png = getattr(result, "png", None)
+    if log is not None and png is not None and Path(log).parent == Path(png).parent:
+        Path(log).unlink(missing_ok=True)
 
 
 def _render_blender(scene: A.Scene, scenes: list[A.Scene], paths: list[Path],
                     args: argparse.Namespace) -> int:
     try:
         settings = RenderSettings(engine=ENGINES[args.engine]).with_(
-            samples=args.samples, seed=args.seed, size=tuple(args.size) if args.size else None)
+            samples=args.samples, seed=args.seed, size=tuple(args.size) if args.size else None,
+            denoise=True if args.denoise else None, threads=args.threads)
     except ValueError as exc:
         raise SceneError(str(exc)) from None
     options = dict(settings=settings, timeout=args.timeout, apply_csg=args.apply_csg,
@@ -150,6 +171,7 @@ def _render_blender(scene: A.Scene, scenes: list[A.Scene], paths: list[Path],
     for result in results:
         for warning in result.warnings:
             console.warning(warning)
+        _drop_log(result)
         print(result.png)
     if args.blend:
         print(Path(args.blend).resolve())

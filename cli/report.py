@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from scenelang.cli.files import InputOutputError
 from scenelang.errors import SceneError
 from scenelang.stages.report.html import write_report
 
@@ -32,6 +33,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         path = write_report(run, args.output)
     except OSError as exc:
-        raise SceneError(f"cannot write the report: {exc}") from None
+        raise InputOutputError(f"cannot write the report: {exc.strerror or exc}") from None
     print(path)
     return 0

@@ -11,8 +11,10 @@ templates in `templates/` emit:
   gives a callable it received or looked up in its own table, e.g. a primitive builder), or to a
   short list of method names on values (`new`, `link`, `append`, ...);
 - names and attributes: never a dunder (except `__name__`), never a private `_attr`, never a
-  dangerous builtin (`exec`, `eval`, `open`, `getattr`, `__import__`, ...), and a module is only
-  used through an allowed dotted path (so it cannot be aliased).
+  dangerous builtin (`exec`, `eval`, `open`, `getattr`, `__import__`, ...), attribute names only
+  from `ALLOWED_ATTRIBUTES` (what the templates and runtime use: no frame, code, generator or
+  traceback attributes such as `gi_frame.f_builtins`), and a module is only used through an
+  allowed dotted path (so it cannot be aliased).
 
 Anything else raises `ScriptCheckError` naming the line. The check is defence in depth: values
 already reach the script only through the escaping filters.
@@ -92,6 +94,33 @@ FORBIDDEN_ATTRIBUTES = frozenset({
 })
 
 
+# every attribute name the templates and the runtime use (tests/compiler/test_script_check.py
+# checks the compiled examples against it); anything else -- `gi_frame`, `f_builtins`,
+# `co_code`, `tb_frame`, `mro`, `format`, dunders -- is refused even where no name is forbidden
+ALLOWED_ATTRIBUTES = frozenset({
+    "ArgumentParser", "Identity", "LocRotScale", "add_argument", "angle", "append", "argv",
+    "blend", "bound_box", "calc_face_angle", "camera", "cameras", "children", "clear",
+    "collection", "collections", "color", "color_mode", "color_type", "context", "copy", "cos",
+    "cycles", "data", "decompose", "default_value", "device", "diffuse_color", "display",
+    "display_device", "display_settings", "display_type", "dot", "edges", "energy", "engine",
+    "evaluated_depsgraph_get", "evaluated_get", "exit", "exposure", "faces", "file_format",
+    "filepath", "film_transparent", "free", "from_mesh", "gamma", "hide_render", "image_settings",
+    "index", "inputs", "inverted_safe", "is_manifold", "items", "length", "lens", "light",
+    "lights", "link", "links", "location", "look", "material", "material_slots", "materials",
+    "matrix_basis", "matrix_world", "meshes", "metallic", "modifiers", "name", "new",
+    "new_from_object", "node_tree", "nodes", "normal_update", "object", "objects", "operation",
+    "ops", "outputs", "parent", "parse_args", "pi", "polygons", "radians",
+    "read_factory_settings", "remove", "render", "resolution_percentage", "resolution_x",
+    "resolution_y", "rotation_euler", "rotation_mode", "roughness", "samples", "save_as_mainfile",
+    "scale", "scene", "seed", "sensor_fit", "sensor_width", "setdefault", "shading",
+    "shadow_soft_size", "shape", "sin", "size", "size_y", "smooth", "solver", "spot_blend",
+    "spot_size", "threads", "threads_mode", "to_3x3", "to_euler", "to_mesh", "to_mesh_clear",
+    "to_track_quat", "transform", "translation", "use_denoising", "use_fake_user", "use_smooth",
+    "users", "values", "vertices", "verts", "view_settings", "view_transform", "wm", "world",
+    "worlds",
+})
+
+
 class ScriptCheckError(ValueError):
     """A compiled script uses something outside the whitelist (names the line)."""
 
@@ -158,7 +187,7 @@ class _Checker(ast.NodeVisitor):
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if node.attr.startswith("_"):
             self.fail(node, f"attribute {node.attr!r} is not allowed")
-        if node.attr in FORBIDDEN_ATTRIBUTES:
+        if node.attr in FORBIDDEN_ATTRIBUTES or node.attr not in ALLOWED_ATTRIBUTES:
             self.fail(node, f"attribute {node.attr!r} is not allowed")
         path = _dotted(node)
         if path is not None and path.split(".")[0] in MODULE_NAMES:
@@ -189,7 +218,7 @@ class _Checker(ast.NodeVisitor):
                 for part in (*node.args, *node.keywords):
                     self.visit(part)
                 return
-            if func.attr not in ALLOWED_METHODS:
+            if func.attr not in ALLOWED_METHODS or func.attr not in ALLOWED_ATTRIBUTES:
                 self.fail(node, f"call to method {func.attr!r} is not allowed")
         else:
             self.fail(node, "only named functions and methods may be called")
@@ -198,7 +227,8 @@ class _Checker(ast.NodeVisitor):
     def _allow_chain(self, node: ast.AST) -> None:
         """Mark the root Name of an allowed module path so visit_Name accepts it."""
         while isinstance(node, ast.Attribute):
-            if node.attr.startswith("_") or node.attr in FORBIDDEN_ATTRIBUTES:
+            if (node.attr.startswith("_") or node.attr in FORBIDDEN_ATTRIBUTES
+                    or node.attr not in ALLOWED_ATTRIBUTES):
                 self.fail(node, f"attribute {node.attr!r} is not allowed")
             node = node.value
         if isinstance(node, ast.Name):

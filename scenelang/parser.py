@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -71,6 +72,7 @@ _LARK_LOCK = threading.Lock()
 
 def parse_scene(text: str, file: str | None = None, limits: ParseLimits = DEFAULT_LIMITS) -> A.Scene:
     """Parse scene text into a `Scene`. Raises `SceneError` (positioned) on any problem."""
+    text = _newlines(text)
     _check_input(text, "scene_file", file, limits)
     try:
         scene, comments = fastparse.parse_scene(text, file, _lark())
@@ -81,6 +83,7 @@ def parse_scene(text: str, file: str | None = None, limits: ParseLimits = DEFAUL
 
 def parse_patch(text: str, file: str | None = None, limits: ParseLimits = DEFAULT_LIMITS) -> A.PatchFile:
     """Parse patch text (`patch SECTION { ... }` blocks) into a `PatchFile`."""
+    text = _newlines(text)
     _check_input(text, "patch_file", file, limits)
     patch, comments = _parse(text, "patch_file", file)
     return attach_patch_comments(patch, comments)
@@ -181,6 +184,8 @@ def _precheck(text: str, file: str | None, limits: ParseLimits, start: str) -> N
         what = "a scene file starts with the header `scenelang 1`" if start == "scene_file" \
             else "a patch holds at least one `patch SECTION { ... }` block"
         raise SceneError(f"empty input: {what}", Span(file=file), source=text)
+    if not text.isascii():
+        _check_ascii(text, fail)
     control = _CONTROL_RE.search(text)
     if control:
         fail(f"unexpected control character U+{ord(control.group()):04X}: this is not a text file",
@@ -198,6 +203,36 @@ def _precheck(text: str, file: str | None, limits: ParseLimits, start: str) -> N
                 fail(f"brackets are nested more than {limits.max_nesting} deep", match.start())
         elif ch in ")}":
             depth -= 1
+
+
+def _newlines(text: str) -> str:
+    """CR LF and lone CR (old Mac) line endings as LF, so a `#` comment ends at the end of its
+    line and positions count lines as editors do (`str.splitlines` agrees for excerpts)."""
+    if isinstance(text, str) and "\r" in text:
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+_COLOR_AT = re.compile(r"#[0-9a-fA-F]{6}(?![0-9A-Za-z_])")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _check_ascii(text: str, fail) -> None:
+    """Outside comments the language is ASCII (docs/language.md): a non-ASCII digit (`١`, `３`),
+    space (NBSP, U+2028) or letter is an error naming its code point (never echoing it raw)."""
+    for match in _NON_ASCII.finditer(text):
+        offset = match.start()
+        line_start = text.rfind("\n", 0, offset) + 1
+        hash_at = text.find("#", line_start, offset)
+        while hash_at != -1 and _COLOR_AT.match(text, hash_at):
+            hash_at = text.find("#", hash_at + 7, offset)
+        if hash_at != -1:
+            continue  # inside a comment: any text is fine
+        ch = match.group()
+        name = unicodedata.name(ch, "unnamed character")
+        kind = ("digit" if ch.isdigit() else "space" if ch.isspace() else "character")
+        fail(f"unexpected non-ASCII {kind} U+{ord(ch):04X} ({name}): outside comments only "
+             f"ASCII is allowed (digits 0-9, spaces and tabs)", offset)
 
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

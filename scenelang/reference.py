@@ -47,6 +47,8 @@ LIMIT_DESCRIPTIONS = {
     "max_segments": "segments, rings or vertices of one primitive",
     "max_resolution": "pixels per side of the camera resolution",
     "max_samples": "render samples",
+    "max_triangles": "triangles of all objects' meshes (estimated from segments/rings/vertices)",
+    "max_name_length": "characters of a name",
 }
 _UNIT_IN_TEXT = re.compile(r"\s*\((m|mm|W|W/m\^2)\)")
 

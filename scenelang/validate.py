@@ -26,8 +26,8 @@ material in use).
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from scenelang import ast as A
 from scenelang.errors import Diagnostic, SceneError, Span
@@ -42,7 +42,9 @@ class Limits:
     (counted through shape references), 32 operands per CSG operation, 10000 primitives (all
     objects' shapes with references expanded; also the limit for a single shape), 256 segments
     (sphere segments and rings, cylinder and cone vertices, torus segments), 4096 pixels per side
-    of the camera resolution, 4096 render samples.
+    of the camera resolution, 4096 render samples, 2,000,000 triangles (all objects' meshes,
+    estimated from the primitives' mesh-detail fields; bounds the preview and export too), names
+    of at most 64 characters.
     """
 
     max_statements: int = 5000
@@ -55,6 +57,8 @@ class Limits:
     max_segments: int = 256
     max_resolution: int = 4096
     max_samples: int = 4096
+    max_triangles: int = 2_000_000
+    max_name_length: int = 64
 
 
 DEFAULT_LIMITS = Limits()
@@ -111,6 +115,21 @@ def close_names(name: str, choices: Iterable[str]) -> str:
     return ""
 
 
+def primitive_triangles(node: A.ShapeBase) -> int:
+    """An upper bound on the triangles of one primitive's mesh, from its mesh-detail fields:
+    12 without any (a box), 4n with one (n around a circle: sides and caps), 2ab with two (a
+    grid of a x b quads, e.g. sphere segments x rings)."""
+    values = [int(getattr(node, f)) for f in A.detail_fields(type(node))]
+    if not values:
+        return 12
+    if len(values) == 1:
+        return 4 * values[0]
+    product = 2
+    for v in values:
+        product *= v
+    return product
+
+
 def _is_zero(v: tuple[float, ...] | None) -> bool:
     return v is not None and all(c == 0 for c in v)
 
@@ -132,6 +151,7 @@ class _Checker:
         self.shape_index = scene.shapes  # name -> first definition and its position
         self.depth: dict[str, int] = {}
         self.primitives: dict[str, int] = {}
+        self.triangles: dict[str, int] = {}
         self.too_deep: set[str] = set()  # shapes over the depth limit (reported once)
         self.too_big: set[str] = set()  # shapes over the primitive limit (reported once)
         self.first_camera: A.Camera | None = None
@@ -173,6 +193,19 @@ class _Checker:
 
     def check_name(self, st: A.Node, seen: dict[str, A.Node]) -> None:
         name = st.name  # type: ignore[attr-defined]
+        limit = self.limits.max_name_length
+        for field in ("name", "shape", "material"):
+            value = getattr(st, field, None)
+            if isinstance(value, str) and len(value) > limit:
+                what = "name" if field == "name" else f"{field} name"
+                self.report(f"{st.stmt} {what} '{value[:20]}...' is too long ({len(value)} "
+                            f"characters; the limit is {limit})", statement=st)
+        if isinstance(st, A.ShapeDef):
+            for node in walk_shape(st.shape):
+                if isinstance(node, A.Ref) and len(node.name) > limit:
+                    self.report(f"shape reference '{node.name[:20]}...' is too long "
+                                f"({len(node.name)} characters; the limit is {limit})", node,
+                                statement=st)
         if isinstance(st, A.LightDef) and name == "world":
             self.report("the name 'world' is reserved for the world statement; "
                         "choose another name for this light", statement=st)
@@ -213,6 +246,7 @@ class _Checker:
         depth, refs = self.shape_depth(st.shape), shape_refs(st.shape)
         self.depth[st.name] = depth
         self.primitives[st.name] = self.shape_primitives(st.shape)
+        self.triangles[st.name] = self.shape_triangles(st.shape)
         if depth > self.limits.max_csg_depth:
             self.too_deep.add(st.name)
             if not any(r.name in self.too_deep for r in refs):
@@ -252,6 +286,13 @@ class _Checker:
         if isinstance(shape, A.Csg):
             return 1 + max(self.shape_depth(op) for op in shape.operands)
         return 0
+
+    def shape_triangles(self, shape: A.ShapeBase) -> int:
+        if isinstance(shape, A.Ref):
+            return self._resolved(shape.name, self.triangles)
+        if isinstance(shape, A.Csg):
+            return sum(self.shape_triangles(op) for op in shape.operands)
+        return primitive_triangles(shape)
 
     def shape_primitives(self, shape: A.ShapeBase) -> int:
         if isinstance(shape, A.Ref):
@@ -338,7 +379,25 @@ class _Checker:
                             f"CSG operands); the limit is {self.limits.max_primitives}",
                             statement=st)
                 break
+        self.check_triangle_total()
         self.section = None
+
+    def check_triangle_total(self) -> None:
+        """The meshes of all objects together (CSG operands and references counted) against
+        `Limits.max_triangles`; reported once, on the object that crosses the limit, with the
+        whole scene's total."""
+        limit = self.limits.max_triangles
+        total, first = 0, None
+        for st in self.scene.objects():
+            if st.shape in self.too_deep or st.shape in self.too_big:
+                continue
+            total += self.triangles.get(st.shape, 0)
+            if first is None and total > limit:
+                first = st
+        if first is not None:
+            self.report(f"the scene's meshes have about {total:,} triangles (objects from "
+                        f"'{first.name}' on exceed the budget); the limit is {limit:,}: lower "
+                        f"segments/rings/vertices or use fewer objects", statement=first)
 
     def check_usage(self) -> None:
         scene = self.resolved

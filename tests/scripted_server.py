@@ -8,7 +8,11 @@ is filled from rough token counts) or a `Fault`:
 * `Fault.status(429, retry_after=0.1)` / `Fault.status(500)`: an error status with an
   OpenAI-style JSON error body (and a Retry-After header when given);
 * `Fault.hang(seconds)`: sleep that long before answering (beyond the client's timeout);
-* `Fault.malformed()`: status 200 with a body that is not JSON.
+* `Fault.malformed()`: status 200 with a body that is not JSON;
+* `Fault.trickle(seconds, answer)`: status 200, a valid completion whose body arrives one byte
+  every `seconds` (each read is quick, the whole body is slow);
+* `Fault.endless(seconds)`: status 200 and a body that never ends (a byte every `seconds`, until
+  the client hangs up or the server stops).
 
 Every request is recorded (`server.requests`): its JSON body, the text of all its text parts and
 the decoded bytes of every image part (base64 data URLs).
@@ -23,9 +27,10 @@ import base64
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Union
+from typing import Any, Union
 
 
 @dataclass(frozen=True)
@@ -36,18 +41,27 @@ class Fault:
     code: int = 500
     retry_after: float | None = None
     seconds: float = 0.0
+    answer: str = ""
 
     @classmethod
-    def status(cls, code: int, retry_after: float | None = None) -> "Fault":
+    def status(cls, code: int, retry_after: float | None = None) -> Fault:
         return cls("status", code=code, retry_after=retry_after)
 
     @classmethod
-    def hang(cls, seconds: float) -> "Fault":
+    def hang(cls, seconds: float) -> Fault:
         return cls("hang", seconds=seconds)
 
     @classmethod
-    def malformed(cls) -> "Fault":
+    def malformed(cls) -> Fault:
         return cls("malformed")
+
+    @classmethod
+    def trickle(cls, seconds: float, answer: str = "```sl\n# trickled\n```") -> Fault:
+        return cls("trickle", seconds=seconds, answer=answer)
+
+    @classmethod
+    def endless(cls, seconds: float = 0.05) -> Fault:
+        return cls("endless", seconds=seconds)
 
 
 Response = Union[str, Fault]
@@ -97,9 +111,10 @@ class ScriptedServer:
         self._httpd: ThreadingHTTPServer | None = None
         self._port: int | None = None
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     # ------------------------------------------------------------------ lifecycle
-    def start(self) -> "ScriptedServer":
+    def start(self) -> ScriptedServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -138,6 +153,9 @@ class ScriptedServer:
                     if response.kind == "hang":
                         time.sleep(response.seconds)
                         response = "```sl\n# answered too late\n```"
+                    elif response.kind in ("trickle", "endless"):
+                        self._slow(response, request)
+                        return
                     elif response.kind == "malformed":
                         data = b'{"id": "x", "choices": [ this is not json'
                         self._raw(200, data, "application/json")
@@ -167,6 +185,31 @@ class ScriptedServer:
                               "total_tokens": prompt_tokens + completion_tokens},
                 })
 
+            def _slow(self, fault: Fault, request: RecordedRequest) -> None:
+                if fault.kind == "trickle":
+                    data = json.dumps(_completion(fault.answer, request, server)).encode()
+                else:
+                    data = None
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data) if data else 1 << 40))
+                    self.end_headers()
+                    self.wfile.flush()
+                    index = 0
+                    while not server._stopping.is_set():
+                        if data is not None and index >= len(data):
+                            return
+                        self.wfile.write(data[index:index + 1] if data is not None else b" ")
+                        self.wfile.flush()
+                        index += 1
+                        if server._stopping.wait(fault.seconds):
+                            return
+                except (BrokenPipeError, ConnectionResetError, OSError):
+                    pass  # the client gave up: that is the point
+                finally:
+                    self.close_connection = True
+
             def _json(self, code: int, payload: dict, headers: dict | None = None) -> None:
                 self._raw(code, json.dumps(payload).encode(), "application/json", headers)
 
@@ -190,12 +233,13 @@ class ScriptedServer:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
             self._httpd = None
 
-    def __enter__(self) -> "ScriptedServer":
+    def __enter__(self) -> ScriptedServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -222,6 +266,19 @@ class ScriptedServer:
         """Forget recorded requests (the script is left as it is)."""
         with self._lock:
             self.requests.clear()
+
+
+def _completion(answer: str, request: RecordedRequest, server: ScriptedServer) -> dict:
+    prompt_tokens = len(request.text) // 4 + 85 * len(request.images)
+    completion_tokens = max(1, len(answer) // 4)
+    return {
+        "id": f"chatcmpl-{len(server.requests)}", "object": "chat.completion",
+        "created": int(time.time()), "model": request.body.get("model", server.model),
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": answer},
+                     "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                  "total_tokens": prompt_tokens + completion_tokens},
+    }
 
 
 def completion_count(server: ScriptedServer) -> int:

@@ -28,7 +28,8 @@ class MeshDetail:
 
 
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
-Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)]
+# no max_length here: over-long names are positioned errors of the validator (`Limits.max_name_length`)
+Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]

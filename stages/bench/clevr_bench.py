@@ -151,9 +151,11 @@ def _from_dict(d: dict[str, Any]) -> ClevrPrediction:
                            float(d.get("confidence", 1.0)))
 
 
-def run_clevr_bench(config: ClevrBenchConfig, log: Any = print) -> dict[str, Any]:
+def run_clevr_bench(config: ClevrBenchConfig, log: Any = print, executor: Any = None
+                    ) -> dict[str, Any]:
     """Render (once), reconstruct and measure; returns the JSON-ready results
-    (`settings`, `machine`, `date`, `rows`, `summary`)."""
+    (`settings`, `machine`, `date`, `rows`, `summary`). `executor`: run the reconstructions as
+    parallel jobs there (see `run.run_bench`); None: one after the other, here."""
     out = Path(config.out)
     properties = clevr.load_properties(config.assets)
     t0 = time.monotonic()
@@ -164,7 +166,9 @@ def run_clevr_bench(config: ClevrBenchConfig, log: Any = print) -> dict[str, Any
                 else make_proposer(config.proposer))
     draft = config.draft if config.draft is not None else bool(getattr(proposer, "wants_draft", False))
     rows: list[dict[str, Any]] = []
-    for i, folder in enumerate(folders):
+    if executor is not None:
+        _run_on(executor, config, folders, draft, properties, rows, log)
+    for i, folder in enumerate(folders if executor is None else []):
         seed = config.seed + i
         for mode in config.modes:
             run = folder / mode
@@ -199,6 +203,32 @@ def run_clevr_bench(config: ClevrBenchConfig, log: Any = print) -> dict[str, Any
     date = datetime.now(UTC).isoformat(timespec="seconds")
     return {"settings": settings, "machine": machine, "date": date, "rows": rows,
             "summary": summarise_clevr(rows)}
+
+
+def _run_on(executor: Any, config: ClevrBenchConfig, folders: Sequence[Path], draft: bool,
+            properties: dict[str, Any], rows: list[dict[str, Any]], log: Any) -> None:
+    """The reconstructions of `run_clevr_bench` as parallel jobs on `executor`."""
+    from scenelang.stages.bench.run import reconstruct_job
+
+    jobs = [{"seed": config.seed + i, "mode": mode, "folder": str(folder),
+             "target": str(folder / "target.png"), "run": str(folder / mode),
+             "engine": dict(mode=mode, draft=draft, size=config.loop_size,
+                            samples=config.loop_samples, final_size=SIZE[0],
+                            final_samples=config.samples,
+                            **({"budgets": dict(config.budgets)} if config.budgets else {})),
+             "proposer": config.proposer, "proposer_options": dict(config.proposer_options)}
+            for i, folder in enumerate(folders) for mode in config.modes]
+    for job, result in executor.run(reconstruct_job, jobs):
+        if not isinstance(result, dict):  # the worker died too often
+            result = {"error": f"{type(result).__name__}: {result}", "seconds": math.nan}
+        row = {"suite": "clevr", "seed": job["seed"], "mode": job["mode"],
+               "error": result["error"],
+               **measure_clevr_run(Path(job["folder"]), Path(job["run"]), properties)}
+        row["seconds"] = result["seconds"]
+        rows.append(row)
+        log(f"clevr scene {job['seed']} {job['mode']}: {row['n_pred']}/{row['n_true']} objects, "
+            f"{row['seconds']:.1f} s" + (f" ERROR {row['error']}" if row["error"] else ""))
+    rows.sort(key=lambda r: (r["seed"], r["mode"]))
 
 
 def summarise_clevr(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

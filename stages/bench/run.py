@@ -195,15 +195,22 @@ def _proposer(config: BenchConfig) -> Any:
     return make_proposer(config.proposer)
 
 
-def run_bench(config: BenchConfig, log: Any = print) -> dict[str, Any]:
-    """Run the benchmark; returns the JSON-ready results (settings, rows, summary)."""
+def run_bench(config: BenchConfig, log: Any = print, executor: Any = None) -> dict[str, Any]:
+    """Run the benchmark; returns the JSON-ready results (settings, rows, summary).
+
+    `executor`: a `scenelang.stages.batch` executor (`bench --workers N`, `bench --ray`): the
+    targets are rendered here first, then every reconstruction runs as one job there
+    (`reconstruct_job`), measured here as it completes. None: one after the other, here."""
 
     size = image_size(config.size)
     proposer = _proposer(config)
     draft = config.draft if config.draft is not None else bool(getattr(proposer, "wants_draft", False))
     rows: list[dict[str, Any]] = []
     with BlenderWorker() as worker:
-        _run_all(config, proposer, draft, size, worker, rows, log)
+        if executor is None:
+            _run_all(config, proposer, draft, size, worker, rows, log)
+        else:
+            _run_on(executor, config, draft, size, worker, rows, log)
     return {"settings": _settings(config, draft), "machine": machine(), "date": _now(),
             "rows": rows, "summary": summarise(rows)}
 
@@ -253,6 +260,75 @@ def _run_all(config: BenchConfig, proposer: Any, draft: bool, size: tuple[int, i
                     f"{row['iou']:.3f}, psnr "
                     f"{row['psnr']:.2f} dB, objects {'exact' if row['count_exact'] == 1 else 'off'}"
                     f", {seconds:.1f} s" + (f" ERROR {error}" if error else ""))
+
+
+_JOB_PROPOSERS: dict[str, Any] = {}
+
+
+def reconstruct_job(job: dict[str, Any]) -> dict[str, Any]:
+    """One reconstruction of the benchmark, in whichever process runs it (`run_bench` with an
+    executor): the proposer is built once per process. Returns `error` and `seconds`."""
+    key = json.dumps([job["proposer"], job["proposer_options"]], sort_keys=True, default=str)
+    if key not in _JOB_PROPOSERS:
+        options = job["proposer_options"] if job["proposer"] == "vlm" else {}
+        _JOB_PROPOSERS[key] = make_proposer(job["proposer"], **options)
+    run = Path(job["run"])
+    if run.exists():
+        shutil.rmtree(run)
+    t0 = time.monotonic()
+    error = None
+    try:
+        run_reconstruction(job["target"], run, _JOB_PROPOSERS[key], EngineConfig(**job["engine"]),
+                           proposer_info={"name": job["proposer"]})
+    except Exception as exc:  # a failed run is a result, not a crash of the bench
+        error = f"{type(exc).__name__}: {exc}"
+    return {"error": error, "seconds": time.monotonic() - t0}
+
+
+def _run_on(executor: Any, config: BenchConfig, draft: bool, size: tuple[int, int],
+            worker: Any, rows: list[dict[str, Any]], log: Any) -> None:
+    """`_run_all` through an executor: targets here, reconstructions as parallel jobs."""
+    out, jobs, truths = Path(config.out), [], {}
+    for tier in config.tiers:
+        for i in range(config.n):
+            seed = config.seed + i
+            truth = make_scene(tier, seed, size)
+            folder = out / f"tier{tier}" / f"scene{seed:03d}"
+            target = folder / "target.png"
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "truth.sl").write_text(print_scene(truth), encoding="utf-8")
+            if not target.is_file():
+                try:
+                    render_target(worker, truth, target, size, config.samples)
+                except Exception as exc:  # e.g. a Blender failure: record it, go on
+                    error = f"target render failed: {type(exc).__name__}: {exc}"
+                    log(f"tier {tier} scene {seed}: {error}")
+                    rows.extend({"tier": tier, "seed": seed, "mode": mode, "error": error,
+                                 **dict.fromkeys(METRICS, math.nan), "valid": 0.0}
+                                for mode in config.modes)
+                    continue
+            truths[(tier, seed)] = truth
+            for mode in config.modes:
+                engine = dict(mode=mode, draft=draft, size=config.loop_size,
+                              samples=config.loop_samples, final_size=config.size,
+                              final_samples=config.samples,
+                              **({"budgets": dict(config.budgets)} if config.budgets else {}))
+                jobs.append({"tier": tier, "seed": seed, "mode": mode, "target": str(target),
+                             "run": str(folder / mode), "engine": engine,
+                             "proposer": config.proposer,
+                             "proposer_options": dict(config.proposer_options)})
+    for job, result in executor.run(reconstruct_job, jobs):
+        if not isinstance(result, dict):  # the worker died too often
+            result = {"error": f"{type(result).__name__}: {result}", "seconds": math.nan}
+        tier, seed, mode = job["tier"], job["seed"], job["mode"]
+        row = {"tier": tier, "seed": seed, "mode": mode, "error": result["error"],
+               **measure_run(truths[(tier, seed)], Path(job["target"]), Path(job["run"]), size)}
+        row["seconds"] = result["seconds"]
+        rows.append(row)
+        log(f"tier {tier} scene {seed} {mode}: within 0.5 m {row['within_0.5']:.0%}, iou "
+            f"{row['iou']:.3f}, psnr {row['psnr']:.2f} dB, {row['seconds']:.1f} s"
+            + (f" ERROR {row['error']}" if row["error"] else ""))
+    rows.sort(key=lambda r: (r["tier"], r["seed"], r["mode"]))
 
 
 def summarise(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -49,7 +49,9 @@ from scenelang.stages.engine.config import EngineConfig, Phase, plan
 from scenelang.stages.engine.render import LoopRenderer, fit_size
 from scenelang.stages.engine.runfolder import (
     RunFolder,
+    RunFolderError,
     atomic_write,
+    confined,
     json_text,
     now_iso,
     read_json,
@@ -71,6 +73,7 @@ from scenelang.stages.proposers.base import (
 )
 from scenelang.stages.proposers.prompts import render_prompt
 from scenelang.stages.report.html import write_report
+from scenelang.validate import DEFAULT_LIMITS
 
 log = logging.getLogger(__name__)
 
@@ -134,9 +137,24 @@ def starting_scene(target_size: tuple[int, int]) -> A.Scene:
     and a default world; no objects, so it renders as an empty backdrop."""
     cam = A.DEFAULT_CAMERA
     camera = A.Camera(name="camera", at=cam.at, look_at=cam.look_at,
-                      resolution=(min(target_size[0], 16384), min(target_size[1], 16384)))
+                      resolution=camera_resolution(target_size))
     return A.Scene(composition=A.Section(name="composition", statements=(camera,)),
                    lighting=A.Section(name="lighting", statements=(A.World(),)))
+
+
+def camera_resolution(target_size: tuple[int, int]) -> tuple[int, int]:
+    """The target's size, scaled down (aspect kept) to fit the validator's resolution limit, so a
+    target larger than 4096 px still starts from a valid scene."""
+    limit = DEFAULT_LIMITS.max_resolution
+    w, h = max(1, int(target_size[0])), max(1, int(target_size[1]))
+    if max(w, h) <= limit:
+        return w, h
+    k = limit / max(w, h)
+    return max(1, min(limit, round(w * k))), max(1, min(limit, round(h * k)))
+
+
+class RunDamaged(SceneError):
+    """`--resume` found a run folder it cannot continue: what is damaged and how to recover."""
 
 
 class Engine:
@@ -193,15 +211,21 @@ class Engine:
         if self.resume:
             if not f.exists():
                 raise SceneError(f"{f.root}: nothing to resume (no run.json)")
-            stored = f.load_run()
+            f.clean_partial()
+            stored, settings = self._check_resumable()
             caps = {k: getattr(self.config, k) for k in ("max_calls", "max_seconds")
                     if getattr(self.config, k) is not None}
-            self.config = replace(EngineConfig.from_dict(stored["settings"]), **caps)
+            self.config = replace(settings, **caps)
             self.budget = Budget(self.config.max_calls, self.config.max_seconds)
-            self.sessions = list(stored.get("sessions", []))
-            self.proposer_info = {**stored.get("proposer", {}), **self.proposer_info}
-            self.source = Path(stored.get("target", {}).get("source") or f.target)
-            f.clean_partial()
+            sessions = stored.get("sessions")
+            self.sessions = [s for s in sessions if isinstance(s, dict)] \
+                if isinstance(sessions, list) else []
+            proposer = stored.get("proposer")
+            self.proposer_info = {**(proposer if isinstance(proposer, dict) else {}),
+                                  **self.proposer_info}
+            target = stored.get("target")
+            source = target.get("source") if isinstance(target, dict) else None
+            self.source = Path(source) if isinstance(source, str) and source else f.target
         else:
             if not f.is_empty_or_missing():
                 raise SceneError(f"{f.root} is not empty; pass --resume to continue the run in "
@@ -210,7 +234,13 @@ class Engine:
         self.sessions.append({"started": now_iso(), "resumed": self.resume})
         handler = logging.FileHandler(f.log_file, encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setLevel(logging.INFO)
         root_logger = logging.getLogger("scenelang")
+        if root_logger.getEffectiveLevel() > logging.INFO:
+            # run.log keeps every round even when the console shows warnings only (a progress
+            # bar on a terminal, --quiet): the console handler filters by its own level
+            stack.callback(root_logger.setLevel, root_logger.level)
+            root_logger.setLevel(logging.INFO)
         root_logger.addHandler(handler)
         stack.callback(handler.close)
         stack.callback(root_logger.removeHandler, handler)
@@ -220,8 +250,95 @@ class Engine:
         shutil.rmtree(f.root / ".work", ignore_errors=True)
         self.renderer = LoopRenderer(f.target, f.root / ".work", self.config.size,
                                      self.config.samples)
+        # the scratch folder goes however the run ends (finished, interrupted, failed)
+        stack.callback(shutil.rmtree, f.root / ".work", True)
         stack.enter_context(self.renderer)
         return stored
+
+    def _check_resumable(self) -> tuple[dict[str, Any], EngineConfig]:
+        """Read everything `--resume` relies on before anything runs; a damaged run folder is a
+        `RunDamaged` error that says what is damaged and how to recover, never a traceback."""
+        f = self.folder
+        root = f.root
+        fresh = (f"start a new run instead (`scenelang reconstruct IMAGE -o NEW_RUN`); "
+                 f"`scenelang report {root}` still shows what the run holds")
+
+        def damaged(what: str, why: object, recover: str) -> RunDamaged:
+            return RunDamaged(f"{root}: cannot resume: {what} is damaged ({why}); to recover, "
+                              f"{recover}")
+
+        try:
+            stored = f.load_run()
+        except (OSError, ValueError) as exc:
+            raise damaged("run.json", _why(exc), fresh) from None
+        if not isinstance(stored, dict):
+            raise damaged("run.json", f"a JSON {type(stored).__name__}, not an object", fresh)
+        try:
+            settings = stored["settings"]
+            if not isinstance(settings, dict):
+                raise TypeError("settings is not an object")
+            config = EngineConfig.from_dict(settings)
+        except Exception as exc:
+            raise damaged("run.json's settings", _why(exc), fresh) from None
+        try:
+            with Image.open(confined(root, "target.png")) as im:
+                im.load()
+        except Exception as exc:
+            raise damaged("target.png", _why(exc),
+                          "copy the original image to target.png (as PNG), or " + fresh) from None
+        if stored.get("status") == "finished":
+            try:
+                dict(stored["scores"].get("final") or {})
+                int(stored["budget"]["total"]["calls"])
+            except Exception as exc:
+                raise damaged("run.json's results", _why(exc), fresh) from None
+        if (f.start / "score.json").exists():
+            try:
+                float(read_json(confined(root, "start/score.json"))["combined"])
+                self._check_scene_dir("start")
+            except Exception as exc:
+                raise damaged("start/", _why(exc),
+                              f"remove {f.start} (it is rendered again) and resume") from None
+        fields = set(LoopState.__dataclass_fields__)
+        for phase in plan(config):
+            done = f.finished_steps(phase.folder)
+            if done != list(range(1, len(done) + 1)):
+                raise damaged(f"stages/{phase.folder}", f"steps {done} are not 1..{len(done)}",
+                              f"remove the step folders after the gap in "
+                              f"{f.stage_dir(phase.folder)} and resume")
+            for n in done:
+                step = f.step_dir(phase.folder, n)
+                rel = f.relative(step)
+                try:
+                    record = f.step_record(phase.folder, n)
+                    if not isinstance(record, dict):
+                        raise TypeError("score.json is not a JSON object")
+                    state = record["state"]
+                    if not isinstance(state, dict) or set(state) - fields:
+                        raise TypeError("its state is not the engine's")
+                    LoopState(**state)
+                    if not isinstance(record["budget"], dict):
+                        raise TypeError("its budget is not an object")
+                    _round_summary(record)
+                    for key in ("current", "stage_best", "best"):
+                        if not isinstance(state[key], str):
+                            raise TypeError(f"state.{key} is not a path")
+                        confined(root, state[key])
+                    for key in ("current", "stage_best"):
+                        self._check_scene_dir(state[key])
+                    self._check_scene_dir(rel)
+                except Exception as exc:
+                    raise damaged(rel, _why(exc),
+                                  f"remove {step} and the steps after it, then resume to redo "
+                                  f"those rounds") from None
+        return stored, config
+
+    def _check_scene_dir(self, rel: str) -> None:
+        """A run-relative step folder holds a parsable scene.sl and a readable render.png."""
+        folder = confined(self.folder.root, rel)
+        parse_scene(confined(folder, "scene.sl").read_text(encoding="utf-8"), file=rel)
+        with Image.open(confined(folder, "render.png")) as im:
+            im.load()
 
     # ------------------------------------------------------------------ the loop
     def _loop(self) -> None:
@@ -331,7 +448,7 @@ class Engine:
             "response.md": main.response or "(no response)\n",
             "patch.slp": main.patch_text,
             "scene.sl": print_scene(main.scene or scene),
-            "render.png": main.render or self.folder.root / state.current / "render.png",
+            "render.png": main.render or self._here(state.current, "render.png"),
             "score.json": json_text(record),
             "verdict": verdict_text(status, before, chosen and chosen.combined,
                                     verdict and verdict.text()),
@@ -353,7 +470,7 @@ class Engine:
         section_text = (scene_text if phase.section == "scene"
                         else print_section(scene.section(phase.section)))
 
-        render_path = (self.folder.root / state.current / "render.png").resolve()
+        render_path = self._here(state.current, "render.png")
         render = load_image(render_path, size=renderer.size)
         rounds = phase.rounds or step - 1 + max(1, self._direct_left())
         instructions = render_prompt(phase.key, round=step, rounds=rounds,
@@ -401,6 +518,20 @@ class Engine:
                     d.format() for d in exc.errors[:3]) or exc.summary())
                 errors, previous = (message,), proposal.patch_text
                 continue
+            except RecursionError:
+                message = "the patch is nested too deeply to read"
+                cand.errors.append(message)
+                cand.attempts[-1]["error"] = message
+                log.warning("%s: patch rejected: %s", label, message)
+                errors, previous = (message,), proposal.patch_text
+                continue
+            except Exception as exc:  # any fault reading a proposal rejects it, never the run
+                message = f"the patch could not be read: {type(exc).__name__}: {exc}"[:2000]
+                cand.errors.append(message)
+                cand.attempts[-1]["error"] = message
+                log.warning("%s: patch rejected (%s)", label, message)
+                errors, previous = (message,), proposal.patch_text
+                continue
             cand.scene = new_scene
             self._render_candidate(cand, phase, scene)
             break
@@ -431,8 +562,8 @@ class Engine:
         state, renderer = self.state, self.renderer
         assert state is not None and renderer is not None and cand.scene is not None
         if cand.scene == current:  # nothing changed: reuse the current render and score
-            cand.render = self.folder.root / state.current / "render.png"
-            cand.score = dict(read_json(self.folder.root / state.current / "score.json")
+            cand.render = self._here(state.current, "render.png")
+            cand.score = dict(read_json(self._here(state.current, "score.json"))
                               .get("score") or {"combined": state.current_score})
             cand.score["combined"] = state.current_score
             return
@@ -441,6 +572,10 @@ class Engine:
         except SceneError as exc:
             cand.errors.append(f"render failed: {exc.summary()}")
             log.warning("%s: render failed: %s", phase.key, exc.summary())
+            return
+        except Exception as exc:  # a candidate that cannot be compiled, rendered or scored
+            cand.errors.append(f"render failed: {type(exc).__name__}: {exc}")
+            log.warning("%s: render failed: %s: %s", phase.key, type(exc).__name__, exc)
             return
         self.budget.record_render(phase.key, seconds)
         cand.render, cand.score = png, score
@@ -454,7 +589,7 @@ class Engine:
         assert state is not None
         if accepted is not None and accepted.scene is not None:
             scene = accepted.scene
-        render = self.folder.root / state.current / "render.png"
+        render = self._here(state.current, "render.png")
         if accepted is not None and accepted.render is not None:
             render = accepted.render
         try:
@@ -474,8 +609,16 @@ class Engine:
         return verdict
 
     # ------------------------------------------------------------------ finishing
+    def _here(self, rel: str, name: str | None = None) -> Path:
+        """A run-relative path from the run's own records, resolved and confined to the run."""
+        try:
+            return confined(self.folder.root, f"{rel}/{name}" if name else rel)
+        except RunFolderError as exc:
+            raise RunDamaged(f"{self.folder.root}: {exc} (recorded step {rel!r}); the run "
+                             "folder is damaged") from None
+
     def _load_scene(self, rel: str) -> A.Scene:
-        path = self.folder.root / rel / "scene.sl"
+        path = self._here(rel, "scene.sl")
         return parse_scene(path.read_text(encoding="utf-8"), file=str(path))
 
     def _finish(self) -> RunResult:
@@ -488,6 +631,9 @@ class Engine:
         atomic_write(f.final(".sl"), print_scene(scene))
         atomic_write(f.final(".py"), compile_scene(scene, source_file="final.sl",
                                                    settings=settings))
+        if self.on_round is not None:  # the final render can take a while: say so
+            w, h = settings.size
+            self.on_round("final", f"rendering final.png ({w}x{h}, {settings.samples} samples)")
         t0 = time.monotonic()
         final_score = renderer.render_final(scene, f.final(".png"), f.final(".blend"),
                                             settings)
@@ -568,6 +714,17 @@ def _copy_target(source: Path, folder: RunFolder) -> None:
     tmp = folder.root / ".target.png.tmp"
     rgb.save(tmp, format="PNG")
     tmp.replace(folder.target)
+
+
+def _why(exc: BaseException) -> str:
+    """A short reason for a damage message (SceneErrors give their first diagnostic)."""
+    if isinstance(exc, SceneError):
+        return exc.errors[0].message if exc.errors else exc.summary()
+    if isinstance(exc, KeyError):
+        return f"missing {exc}"
+    if isinstance(exc, FileNotFoundError):
+        return f"{Path(exc.filename or '?').name} is missing"
+    return f"{type(exc).__name__}: {exc}"[:300]
 
 
 def _round_summary(record: Mapping[str, Any]) -> dict[str, Any]:

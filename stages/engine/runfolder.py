@@ -32,13 +32,33 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from scenelang.stages.files import atomic_write
+from scenelang.stages.files import DIR_MODE, FILE_MODE, atomic_write
 
 STEP_FILES = ("prompt.md", "response.md", "patch.slp", "scene.sl", "render.png", "score.json",
               "verdict")
 """The files every step folder holds."""
 
 _STEP_DIR = re.compile(r"^step-(\d+)$")
+
+
+class RunFolderError(ValueError):
+    """A path read from a run folder points outside it (or is not a plain run-relative path)."""
+
+
+def confined(root: Path, rel: str | Path) -> Path:
+    """`root / rel` resolved (symbolic links followed), refused unless it stays inside `root`.
+
+    Every path the engine or the report reads from a run folder's own files (`state.current`,
+    a step's `render.png`, ...) goes through here, so a damaged or hostile run folder cannot make
+    them read (or embed, or adopt) a file from elsewhere."""
+    base = Path(root).resolve()
+    text = str(rel)
+    if not text or "\x00" in text or Path(text).is_absolute():
+        raise RunFolderError(f"{text!r} is not a path inside the run folder")
+    path = (base / text).resolve()
+    if path != base and base not in path.parents:
+        raise RunFolderError(f"{text!r} points outside the run folder")
+    return path
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -138,9 +158,10 @@ class RunFolder:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".step-{step:02d}.partial", dir=final.parent))
         try:
+            os.chmod(tmp, DIR_MODE)
             _fill(tmp, files)
             for sub, sub_files in (extra_dirs or {}).items():
-                (tmp / sub).mkdir()
+                (tmp / sub).mkdir(mode=DIR_MODE)
                 _fill(tmp / sub, sub_files)
             _fsync_tree(tmp)
             if final.exists():  # a step rewritten by the same session (never by resume)
@@ -156,6 +177,7 @@ class RunFolder:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial", dir=path.parent))
         try:
+            os.chmod(tmp, DIR_MODE)
             _fill(tmp, files)
             _fsync_tree(tmp)
             if path.exists():
@@ -176,6 +198,7 @@ def _fill(directory: Path, files: Mapping[str, bytes | str | Path]) -> None:
         target = directory / name
         if isinstance(content, Path):
             shutil.copyfile(content, target)
+            os.chmod(target, FILE_MODE)
         elif isinstance(content, str):
             target.write_text(content, encoding="utf-8")
         else:

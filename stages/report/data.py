@@ -11,6 +11,7 @@ several candidates) and `final.{sl,py,blend,png,glb}`.
 
 from __future__ import annotations
 
+import contextvars
 import difflib
 import json
 import re
@@ -40,12 +41,52 @@ MAX_TEXT_CHARS = 200_000
 # ------------------------------------------------------------------------------ safe readers
 
 
-def read_text(path: Path, limit: int = MAX_TEXT_CHARS) -> str | None:
-    """The file's text (cut to `limit` characters), or None when missing or unreadable."""
+_ROOT: contextvars.ContextVar[Path | None] = contextvars.ContextVar("report_root", default=None)
+"""The run folder being read (set by `load_run`): files outside it are never read."""
+
+
+def run_file(root: Path, rel: str, name: str) -> Path | None:
+    """`root/rel/name` when it is a regular file inside the run folder `root` (see
+    `inside_run`), else None; for paths named by the run's own records."""
+    token = _ROOT.set(Path(root).resolve())
     try:
+        path = Path(root) / rel / name
+        return path if inside_run(path) and path.is_file() else None
+    except (OSError, ValueError):
+        return None
+    finally:
+        _ROOT.reset(token)
+
+
+def inside_run(path: Path) -> bool:
+    """True when `path` may be read into a report: a regular file (or folder) that is not a
+    symbolic link and whose resolved path lies inside the run folder being read. A run folder
+    is data someone else may have written: a `response.md` linked to `/etc/passwd`, or a step
+    path `../../outside` in a score.json, must not end up embedded in report.html."""
+    path = Path(path)
+    try:
+        if path.is_symlink():
+            return False
+        root = _ROOT.get()
+        if root is None:
+            return True
+        resolved = path.resolve()
+        return resolved == root or root in resolved.parents
+    except (OSError, RuntimeError, ValueError):
+        return False
+
+
+def read_text(path: Path, limit: int = MAX_TEXT_CHARS) -> str | None:
+    """The file's text (cut to `limit` characters), or None when missing, unreadable, a
+    symbolic link or outside the run folder (`inside_run`)."""
+    if not inside_run(path):
+        return None
+    try:
+        if not Path(path).is_file():  # a FIFO or device would block or never end
+            return None
         with open(path, encoding="utf-8", errors="replace") as fh:
             return fh.read(limit)
-    except OSError:
+    except (OSError, ValueError):
         return None
 
 
@@ -200,7 +241,7 @@ class RunView:
 
 
 def _image(path: Path) -> Path | None:
-    return path if path.is_file() else None
+    return path if inside_run(path) and path.is_file() else None
 
 
 _ATTEMPT = re.compile(r"^\s*<!-- attempt (\d+) -->\s*$")
@@ -259,7 +300,7 @@ def _load_step(stage: str, path: Path, root: Path, number_: int) -> StepView:
     step = StepView(stage=stage, number=number_, rel=path.relative_to(root).as_posix(), path=path)
     for name in ("prompt.md", "response.md", "patch.slp", "scene.sl", "render.png", "score.json",
                  "verdict"):
-        if not (path / name).is_file():
+        if not (path / name).is_file() or not inside_run(path / name):
             step.missing.append(name)
     record = read_json(path / "score.json") or {}
     status = record.get("status")
@@ -295,7 +336,7 @@ def _load_step(stage: str, path: Path, root: Path, number_: int) -> StepView:
         if isinstance(notes, str) and notes.strip():
             step.notes = notes.strip() + ("\n\n" + step.notes if step.notes else "")
     step.errors = errors
-    for child in sorted(path.iterdir()) if path.is_dir() else []:
+    for child in sorted(path.iterdir()) if path.is_dir() and inside_run(path) else []:
         m = _CANDIDATE_DIR.match(child.name)
         if m and child.is_dir():
             crec = read_json(child / "score.json") or {}
@@ -378,7 +419,14 @@ def _count_objects(text: str | None) -> int | None:
 
 def load_run(run_dir: str | Path) -> RunView:
     """Read the run folder at `run_dir` (see the module docstring); never raises for bad content."""
-    root = Path(run_dir)
+    token = _ROOT.set(Path(run_dir).resolve())
+    try:
+        return _load_run(Path(run_dir))
+    finally:
+        _ROOT.reset(token)
+
+
+def _load_run(root: Path) -> RunView:
     problems: list[str] = []
     run = read_json(root / "run.json")
     if run is None:
@@ -428,7 +476,8 @@ def load_run(run_dir: str | Path) -> RunView:
     final_score = {k: v for k, v in ((k, number(v)) for k, v in _dict(scores.get("final")).items())
                    if v is not None}
     final_files = {f"final{ext}": (root / f"final{ext}").is_file()
-                   for ext in (".sl", ".py", ".blend", ".png", ".glb")}
+                   and inside_run(root / f"final{ext}")
+                   for ext in (".sl", ".py", ".blend", ".png")}
     target = _image(root / "target.png")
     if target is None:
         problems.append("target.png is missing")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import io
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from scenelang.stages.report.data import (
     StepView,
     load_run,
     number,
+    run_file,
 )
 from scenelang.stages.report.plot import PlotPoint, score_plot
 
@@ -198,6 +199,34 @@ def budget_rows(view: RunView) -> list[dict[str, str]]:
     return rows
 
 
+TOKEN_COLUMNS = ("prompt_tokens", "completion_tokens", "images_sent")
+"""Columns only a model-backed proposer fills; hidden when every row is 0 (e.g. offline)."""
+
+
+def budget_columns(rows: list[dict[str, str]]) -> tuple[tuple[str, str], ...]:
+    """`BUDGET_COLUMNS` without the token and image columns when no row has a non-zero value."""
+    used = {key for key in TOKEN_COLUMNS
+            if any(row.get(key) not in ("0", "", "-", "?", None) for row in rows)}
+    return tuple((k, label) for k, label in BUDGET_COLUMNS if k not in TOKEN_COLUMNS or k in used)
+
+
+def time_note(view: RunView) -> str | None:
+    """Why the header's time differs from the budget table's total time, when it does: the
+    header counts wall time of all sessions (start render, final render, waiting included)."""
+    total = _budget_total_seconds(view)
+    if view.elapsed is None or total is None or abs(view.elapsed - total) < 1.0:
+        return None
+    return (f"The header's {format_duration(view.elapsed)} is the run's wall time over all "
+            f"sessions; the table's total ({format_duration(total)}) counts only the time spent "
+            f"inside rounds and renders.")
+
+
+def _budget_total_seconds(view: RunView) -> float | None:
+    total = view.budget.get("total")
+    value = total.get("seconds") if isinstance(total, dict) else None
+    return float(value) if isinstance(value, (int, float)) else None
+
+
 def _budget_row(name: str, counters: Any) -> dict[str, str]:
     c = counters if isinstance(counters, dict) else {}
     usage = c.get("usage") if isinstance(c.get("usage"), dict) else {}
@@ -278,8 +307,9 @@ def render_report(run_dir: str | Path) -> str:
     if final_image is None:  # an unfinished run: show the selected scene's loop render
         step = view.selected.get("step")
         if isinstance(step, str):
-            final_image = embed_image(view.root / step / "render.png", HERO_SIDE)
+            final_image = embed_image(run_file(view.root, step, "render.png"), HERO_SIDE)
             final_caption = f"selected so far ({step}); final.png not written yet"
+    rows = budget_rows(view)
     context = {
         "title": view.root.resolve().name or "run",
         "summary": summary_line(view),
@@ -304,12 +334,13 @@ def render_report(run_dir: str | Path) -> str:
         "problems": view.problems,
         "plot": score_plot(view.start_score, plot_points(view)),
         "stages": _stage_context(view),
-        "budget_columns": BUDGET_COLUMNS,
-        "budget_rows": budget_rows(view),
+        "budget_columns": budget_columns(rows),
+        "time_note": time_note(view),
+        "budget_rows": rows,
         "caps": {"calls": view.budget.get("max_calls"), "seconds": view.budget.get("max_seconds")},
         "final_files": view.final_files,
         "confidence": confidence_context(run.get("confidence")),
-        "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
     return _environment().get_template(TEMPLATE).render(**context)
 

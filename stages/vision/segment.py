@@ -6,7 +6,9 @@ units (row 0 at the top, the centre of pixel (i, j) is at (i, j)); bounding boxe
 `(row0, col0, row1, col1)` with exclusive ends.
 
 The scene model: a uniform world colour (the background, at the top when visible), a large ground
-plane whose colour changes slowly (mostly from row to row), shadows that scale the ground colour
+plane whose colour changes slowly and smoothly over the image (`vision.ground.fit_ground`: a
+trimmed low-order polynomial plus a coarse block correction, which follows a nearby light's
+bright patch and a curved backdrop's vignette), shadows that scale the ground colour
 by a common factor, and objects: everything else.
 """
 
@@ -19,6 +21,16 @@ from scipy import ndimage
 
 from scenelang.errors import SceneError
 from scenelang.stages.metrics import ImageSource, load_image
+from scenelang.stages.vision.edges import (
+    crisp_edges,
+    enclosed_parts,
+    soft_parts,
+)
+from scenelang.stages.vision.ground import fit_ground, fit_ground_rows
+from scenelang.stages.vision.horizon import Horizon, estimate_horizon
+
+__all__ = ["Horizon", "Region", "Segmentation", "SegmentationParams", "estimate_horizon",
+           "linear_to_srgb", "luminance", "segment_objects", "split_by_color", "srgb_to_linear"]
 
 LUMA = np.array([0.2126, 0.7152, 0.0722])
 """Rec. 709 luminance weights (for linear RGB)."""
@@ -114,6 +126,10 @@ class SegmentationParams:
     - `shadow_max_ratio`: a shadow darkens the ground at least to this linear factor.
     - `split_chroma`: min chromaticity distance between two colour clusters for splitting a
       component into two occluding objects; `split_min_fraction`: min share of each cluster.
+    - `patch_crispness`: object-candidate pieces (cut along crisp edges, `vision.edges`) whose
+      outline is less crisp than this share are ground (a light's bright patch, a soft rim).
+    - `solid_crispness`: shadow pieces whose outline is at least this share crisp and that
+      touch no other object candidate are objects (grey things on a grey ground), not shadow.
     """
 
     background_tolerance: float = 0.03
@@ -124,6 +140,8 @@ class SegmentationParams:
     shadow_max_ratio: float = 0.85
     split_chroma: float = 0.06
     split_min_fraction: float = 0.15
+    patch_crispness: float = 0.3
+    solid_crispness: float = 0.6
 
 
 def segment_objects(image: ImageSource, params: SegmentationParams | None = None) -> Segmentation:
@@ -131,8 +149,8 @@ def segment_objects(image: ImageSource, params: SegmentationParams | None = None
 
     Steps: (1) the background is the region of near-uniform colour connected to the top edge,
     accepted only when a clearly different ground lies below it in most columns; (2) the ground
-    colour is modelled row by row (robust medians, plus a global left-right slope) and refined
-    iteratively; (3) pixels farther than `object_threshold` from the model are object
+    colour is modelled by `vision.ground.fit_ground` (smooth in both image directions, fitted
+    with trimming); (3) pixels farther than `object_threshold` from the model are object
     candidates, except shadows: the umbra is the darkest well-populated level of the linear
     ratio pixel / ground whose hue is the ground's (grey, or tinted towards a visible world
     colour), full shadow matches it, penumbra lies between it and 1 in a thin band next to full
@@ -147,14 +165,25 @@ def segment_objects(image: ImageSource, params: SegmentationParams | None = None
     if h < 8 or w < 8:
         raise SceneError(f"image of {w}x{h} px is too small to segment (needs 8x8)")
     background, bg_color = _find_background(img, p.background_tolerance)
-    model, noise, inliers = _fit_ground(img, ~background)
+    # with a sky and a straight horizon in view the ground is seen at a grazing angle and
+    # changes row by row (the row model follows it best); otherwise smoothly in 2D
+    fit = fit_ground_rows if _straight_horizon(background) else fit_ground
+    model, noise, inliers = fit(img, ~background)
     threshold = max(p.object_threshold, p.noise_factor * noise)
     distance = np.linalg.norm(img - model, axis=2)
     candidate = (distance > threshold) & ~background
     ambient = None if bg_color is None else srgb_to_linear(bg_color)
     shadow, ratio = _find_shadows(img, model, candidate, p.shadow_max_ratio, ambient)
     min_area = max(p.min_area_px, int(round(p.min_area_fraction * h * w)))
+    crisp = crisp_edges(img, noise)
+    level = (srgb_to_linear(img) / np.maximum(srgb_to_linear(model), 1e-4)).mean(axis=2)
+    umbra = None if ratio is None else float(np.mean(ratio))
+    shadow = _solid_from_shadow(shadow, candidate, crisp, level, umbra, p, min_area)
     object_mask = _clean(candidate & ~shadow, min_area)
+    # light patches (and soft shadow rims): pieces bounded by soft edges are ground
+    patches = soft_parts(object_mask, crisp, max_crispness=p.patch_crispness, min_px=min_area,
+                         neutral=shadow)
+    object_mask = _clean(object_mask & ~_lit_like(patches, img, model), min_area)
     components = _components(object_mask, min_area)
     linear = srgb_to_linear(img)
     masks: list[np.ndarray] = []
@@ -176,6 +205,17 @@ def segment_objects(image: ImageSource, params: SegmentationParams | None = None
 
 
 # ------------------------------------------------------------------------------ background
+
+
+def _straight_horizon(background: np.ndarray) -> bool:
+    """True when the background spans at least 80% of the columns and ends on a nearly level
+    row (standard deviation of its lowest rows at most 1.5 px)."""
+    h, w = background.shape
+    cols = np.nonzero(background.any(axis=0))[0]
+    if len(cols) < 0.8 * w:
+        return False
+    lowest = h - 1 - np.argmax(background[::-1, cols], axis=0)
+    return bool(np.std(lowest) <= 1.5)
 
 
 def _find_background(img: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.ndarray | None]:
@@ -210,68 +250,6 @@ def _find_background(img: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.
     if share < 0.4 or np.linalg.norm(common - color) < 3 * tolerance:
         return none, None
     return region, color
-
-
-# ------------------------------------------------------------------------------ ground model
-
-
-def _fit_ground(img: np.ndarray, usable: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
-    """Row-wise robust ground colour model. Returns (model sRGB HxWx3, noise sigma, inliers)."""
-    h, w = img.shape[:2]
-    if not usable.any():
-        return np.repeat(np.repeat(img.mean(axis=(0, 1))[None, None], h, 0), w, 1), 0.0, usable
-    pix = img[usable]
-    keys = np.minimum((pix * 24).astype(np.int32), 23) @ np.array([576, 24, 1])
-    values, counts = np.unique(keys, return_counts=True)
-    seed = np.median(pix[keys == values[np.argmax(counts)]], axis=0)
-    model = np.broadcast_to(seed, img.shape).copy()
-    cols = (np.arange(w) - (w - 1) / 2.0)[None, :, None]
-    threshold = 0.08
-    inliers = usable
-    noise = 0.0
-    for _ in range(4):
-        inliers = usable & (np.linalg.norm(img - model, axis=2) < threshold)
-        if inliers.sum() < 10:
-            break
-        rows = _row_medians(img - _slope_term(model, cols), inliers)
-        base = np.broadcast_to(rows[:, None, :], img.shape)
-        resid = (img - base)[inliers]
-        xs = np.broadcast_to(cols, (h, w, 1))[inliers][:, 0]
-        denom = float(np.sum(xs * xs)) or 1.0
-        slope = (xs @ resid) / denom
-        model = base + cols * slope[None, None, :]
-        dev = (img - model)[inliers]
-        noise = float(1.4826 * np.median(np.abs(dev - np.median(dev, axis=0))))
-        threshold = max(0.03, 8.0 * noise)
-    return model, noise, inliers
-
-
-def _slope_term(model: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """The left-right linear part of a model (zero in the central column)."""
-    w = model.shape[1]
-    if w < 2:
-        return np.zeros_like(model)
-    slope = (model[:, -1] - model[:, 0]).mean(axis=0) / (w - 1)
-    return cols * slope[None, None, :]
-
-
-def _row_medians(img: np.ndarray, inliers: np.ndarray) -> np.ndarray:
-    """Per-row median of inlier colours; rows with few inliers interpolated, then smoothed."""
-    h, w = inliers.shape
-    need = max(3, int(0.05 * w))
-    rows = np.full((h, 3), np.nan)
-    for r in range(h):
-        sel = inliers[r]
-        if sel.sum() >= need:
-            rows[r] = np.median(img[r][sel], axis=0)
-    known = ~np.isnan(rows[:, 0])
-    if not known.any():
-        rows[:] = np.median(img[inliers], axis=0) if inliers.any() else img.mean(axis=(0, 1))
-        return rows
-    idx = np.arange(h)
-    for c in range(3):
-        rows[:, c] = np.interp(idx, idx[known], rows[known, c])
-    return ndimage.median_filter(rows, size=(5, 1), mode="nearest")
 
 
 # ------------------------------------------------------------------------------ shadows
@@ -365,6 +343,80 @@ def _find_shadows(
     partial = candidate & (depth > 0.25) & (depth < 0.88) & near_full & near_lit
     partial &= _segment_distance(chroma, umbra_chroma, grey) < chroma_tolerance
     return full | partial, umbra
+
+
+def _solid_from_shadow(shadow: np.ndarray, candidate: np.ndarray, crisp: np.ndarray,
+                       level: np.ndarray, umbra: float | None, p: SegmentationParams,
+                       min_area: int) -> np.ndarray:
+    """`shadow` without the pieces that have an object's crisp outline (at least
+    `p.solid_crispness` of it) and touch no other object candidate's lower half: a grey object
+    on a grey ground looks like a shadow but for its outline, while a cast shadow touches the
+    base of the object that casts it (whose lit part is a candidate) and is one even `level`
+    (mean linear ratio to the ground): a crisp piece more than 15% lighter than another crisp
+    piece of its shadow group is an object's face, kept as object even where it touches a
+    candidate (the darkest piece stays shadow). Nothing within 15% of the `umbra` level (full
+    shadow) is taken out, nor a piece less than half as tall as it is wide (a shadow on the
+    ground seen at a grazing angle)."""
+    if shadow.sum() < min_area:
+        return shadow
+    solid = enclosed_parts(shadow, crisp, min_crispness=p.solid_crispness, min_px=min_area)
+    if not solid.any():
+        return shadow
+    others = _components(_clean(candidate & ~shadow, min_area), min_area)
+    # a cast shadow starts at its caster's base: it touches the lower half of a candidate
+    base = np.zeros(shadow.shape, bool)
+    for comp in others:
+        rows = np.nonzero(comp)[0]
+        lower = np.arange(shadow.shape[0])[:, None] >= rows.mean()
+        base |= comp & lower
+    near_base = ndimage.binary_dilation(base, structure=_EIGHT, iterations=3)
+    labels, count = ndimage.label(solid, structure=ndimage.generate_binary_structure(2, 1))
+    groups, _ = ndimage.label(shadow, structure=_EIGHT)
+    levels = ndimage.mean(level, labels, np.arange(1, count + 1)) if count else []
+    for i in range(1, count + 1):
+        piece = labels == i
+        rows, cols = np.nonzero(piece)
+        if np.ptp(rows) + 1 < 0.5 * (np.ptp(cols) + 1) or (
+                umbra is not None and levels[i - 1] <= 1.15 * umbra):
+            # flat like a shadow on the ground seen at a grazing angle, or as dark as full
+            # shadow (a sun's shadows have crisp outlines too)
+            solid &= ~piece
+            continue
+        if not (near_base & piece).any():
+            continue
+        # faces of one object differ in shading; a cast shadow is one even level
+        group = np.unique(groups[piece])
+        others = np.unique(labels[np.isin(groups, group) & (labels > 0) & ~piece])
+        if not any(levels[i - 1] > 1.15 * max(levels[j - 1], 1e-3) for j in others):
+            solid &= ~piece  # the darkest piece of a group is the cast shadow
+    if not solid.any():
+        return shadow
+    # give back the outline pixels the cut took
+    solid |= ndimage.binary_dilation(solid, structure=_EIGHT, iterations=2) & shadow & \
+        ndimage.binary_dilation(crisp, structure=_EIGHT)
+    return shadow & ~solid
+
+
+def _lit_like(patches: np.ndarray, img: np.ndarray, model: np.ndarray,
+              tolerance: float = 0.03, max_tint: float = 0.05) -> np.ndarray:
+    """The pixels of each soft piece whose tint relative to the ground model (chromaticity of
+    the linear ratio pixel / ground) is within `tolerance` of the piece's median tint: the
+    light patch itself, not an object that leaks into the piece through a gap in its outline.
+    Pieces whose median tint is more than `max_tint` from grey (the ground merely brighter or
+    darker) are kept as objects."""
+    out = np.zeros(patches.shape, bool)
+    if not patches.any():
+        return out
+    ratio = srgb_to_linear(img) / np.maximum(srgb_to_linear(model), 1e-4)
+    tint = ratio / np.maximum(ratio.sum(axis=2, keepdims=True), 1e-6)
+    labels, count = ndimage.label(patches, structure=_EIGHT)
+    for i in range(1, count + 1):
+        piece = labels == i
+        centre = np.median(tint[piece], axis=0)
+        if np.linalg.norm(centre - 1.0 / 3.0) > max_tint:
+            continue  # a coloured piece: more likely an object whose outline is weak
+        out |= piece & (np.linalg.norm(tint - centre, axis=2) < tolerance)
+    return out
 
 
 def _segment_distance(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -484,75 +536,3 @@ def _region(index: int, mask: np.ndarray, img: np.ndarray, linear: np.ndarray) -
         bright_luminance=float(lum[bright].mean()),
         dark_luminance=float(lum[dark].mean()),
     )
-
-
-# ------------------------------------------------------------------------------ horizon
-
-
-@dataclass(frozen=True)
-class Horizon:
-    """The ground/background boundary as a line: `row` at the image's centre column, `slope`
-    in rows per column (0 = level), from `columns` columns with RMS `residual` (px)."""
-
-    row: float
-    slope: float
-    columns: int
-    residual: float
-    center_col: float
-
-    def row_at(self, col: float) -> float:
-        """Row of the boundary at column `col`."""
-        return self.row + self.slope * (col - self.center_col)
-
-    @property
-    def roll_deg(self) -> float:
-        """Tilt of the line (positive = rising to the right in the image, i.e. camera roll)."""
-        return float(-np.degrees(np.arctan(self.slope)))
-
-
-def estimate_horizon(image: ImageSource, segmentation: Segmentation, min_share: float = 0.3) -> Horizon | None:
-    """Fit the ground/background boundary: None when no background is visible, or when fewer
-    than `min_share` of the columns show background directly above ground (objects hide the
-    rest).
-
-    In each usable column the boundary is located to a fraction of a pixel from the colours
-    of the pixels around it (each pixel counts as the fraction of the way from the ground
-    model to the world colour); a line is fitted with outliers (> 1.5 px) dropped. Rows are
-    pixel-index coordinates. With a ground plane reaching far enough this is the horizon,
-    the image of the camera's eye level.
-    """
-    img = load_image(image).astype(np.float64)
-    if img.shape[:2] != segmentation.shape or segmentation.background_color is None:
-        return None
-    h, w = segmentation.shape
-    background, labels = segmentation.background, segmentation.labels
-    bg = np.asarray(segmentation.background_color)
-    lowest = np.where(background.any(axis=0), h - 1 - np.argmax(background[::-1], axis=0), -1)
-    cols, rows = [], []
-    for c in range(w):
-        r = lowest[c]
-        top, bottom = r - 3, r + 4
-        if r < 0 or top < 0 or bottom >= h:
-            continue
-        if np.any(labels[top : bottom + 1, c] >= 2) or not background[top : r + 1, c].all():
-            continue
-        span = np.linalg.norm(segmentation.ground_model[top : bottom + 1, c] - bg, axis=1)
-        if np.any(span < 0.02):
-            continue
-        towards_ground = np.linalg.norm(img[top : bottom + 1, c] - bg, axis=1) / span
-        cols.append(c)
-        rows.append(top - 0.5 + float(np.sum(1.0 - np.clip(towards_ground, 0.0, 1.0))))
-    if len(cols) < max(3, min_share * w):
-        return None
-    x, y = np.asarray(cols, float), np.asarray(rows)
-    keep = np.ones(len(x), bool)
-    center = (w - 1) / 2.0
-    for _ in range(3):
-        slope, intercept = np.polyfit(x[keep] - center, y[keep], 1)
-        resid = y - (intercept + slope * (x - center))
-        new_keep = np.abs(resid) <= 1.5
-        if new_keep.sum() < max(3, min_share * w) or np.array_equal(new_keep, keep):
-            break
-        keep = new_keep
-    rms = float(np.sqrt(np.mean(resid[keep] ** 2)))
-    return Horizon(row=float(intercept), slope=float(slope), columns=int(keep.sum()), residual=rms, center_col=center)

@@ -404,5 +404,7 @@ def test_cli_render_reports_blender_failures_briefly(tmp_path, capsys):
 
 def test_cli_render_rejects_bad_options(tmp_path, capsys):
     source = GOLDEN_DIR / "scenes" / "primitives.sl"
-    assert cli_main(["render", str(source), "-o", str(tmp_path / "x.png"), "--samples", "0"]) == 1
+    with pytest.raises(SystemExit) as info:  # a usage error, caught at parse time (issue 11)
+        cli_main(["render", str(source), "-o", str(tmp_path / "x.png"), "--samples", "0"])
+    assert info.value.code == 2
     assert "samples" in capsys.readouterr().err

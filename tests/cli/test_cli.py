@@ -7,7 +7,7 @@ import sys
 from scenelang.cli.main import COMMANDS, build_parser, main
 
 ALL = {"check", "fmt", "patch", "diff", "compile", "render", "export", "reconstruct", "report",
-       "bench"}
+       "bench", "batch"}
 
 
 def test_all_commands_are_registered():
@@ -29,7 +29,7 @@ def test_one_module_per_command():
 
 
 def test_missing_file_is_a_clear_error(tmp_path, capsys):
-    assert main(["check", str(tmp_path / "nope.sl")]) == 1
+    assert main(["check", str(tmp_path / "nope.sl")]) == 3  # I/O error (issue 11)
     assert "cannot read" in capsys.readouterr().err
 
 

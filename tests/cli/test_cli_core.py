@@ -146,7 +146,7 @@ def test_patch_and_diff_round_trip(scene_file, tmp_path, capsys):
     assert materials["red"].material.roughness == 0.3 and "steel" not in materials
     assert "gold" in materials
     capsys.readouterr()
-    assert main(["diff", str(scene_file), str(out)]) == 0
+    assert main(["diff", str(scene_file), str(out)]) == 1  # different, like diff(1)
     diff_text = capsys.readouterr().out
     assert diff_text.startswith(("patch materials {", "replace materials {"))
     again = tmp_path / "again.slp"

@@ -241,12 +241,14 @@ def _deep(x):
 
 
 def _lark_scene(text: str, file: str | None = None) -> A.Scene:
+    text = P._newlines(text)  # as parse_scene does (CR-only line endings, issue 11)
     P._check_input(text, "scene_file", file, P.DEFAULT_LIMITS)
     scene, comments = P._parse(text, "scene_file", file)
     return P.attach_comments(scene, comments)
 
 
 def _fast_scene(text: str, file: str | None = None) -> A.Scene:
+    text = P._newlines(text)  # as parse_scene does (CR-only line endings, issue 11)
     P._check_input(text, "scene_file", file, P.DEFAULT_LIMITS)
     scene, comments = fastparse.parse_scene(text, file, P._lark())
     return P.attach_comments(scene, comments)

@@ -4,27 +4,33 @@ Draft (`draft_model`):
 
 1. segment the target into background, ground (with shadows) and object regions
    (`vision_segment.segment_objects`);
-2. camera: the current scene's camera (the engine starts from `DEFAULT_CAMERA`, at
-   (7.36, -6.93, 4.96) looking at the origin, 50 mm lens, 36 mm sensor); when a straight
-   horizontal sky/ground boundary is visible, it is taken as the horizon and the camera's pitch
-   is set so the horizon falls on that row (position kept, aim moved);
+2. camera: from the current scene's camera (the engine starts from `DEFAULT_CAMERA`, at
+   (7.36, -6.93, 4.96) looking at the origin, 50 mm lens, 36 mm sensor; when a straight
+   horizontal sky/ground boundary is visible it is first turned about its look-at point so the
+   horizon falls on that row), the objects are fitted (step 3), then the pitch and focal length
+   are estimated by render-and-compare of their silhouettes (`draft_camera`,
+   `offline_camera_fit.estimate_scene_camera`, `vision_camera`: the objects refitted under each
+   candidate camera, the horizon constraining the pitch when visible) in the gauge: the camera
+   looks at the origin from the default azimuth and the default camera's distance (scale is
+   only a prior), and the fits are carried over to the estimated camera;
 3. each region: the primitive kinds `vision_shape.classify_silhouette` ranks highest are each
    fitted (`offline_fit.fit_single`: back-projected ground contact, size from the extent at
    that depth, then Nelder-Mead on silhouette IoU) and the best fit wins; then a joint pass
    that accounts for occlusions;
-4. lighting: the sun direction from the cast shadows (`offline_light.sun_from_shadows`), its
-   strength and the world colour from the shadow ratio and the sky (`lighting_from_image`);
-5. colours: each object's albedo from its lit pixels divided by the modelled shading, the
-   ground's from its lit pixels.
+4. lighting (`offline_light.estimate_lighting`): the sun direction from the cast shadows, a
+   nearby point light from the bright patch on the ground, the sun's strength and the world
+   colour from the shadow ratio and the sky, the scale from the sky or an assumed ground albedo;
+5. materials (`vision.material`): metal or matte from each region's mirror structure, the base
+   colour from its brightness relative to the lit ground beside it.
 
 `Model` is the editable form the refinement works on; `build_scene` turns it into scene
 language with fixed names: shapes/objects/materials `ground` and `shape_N`/`object_N`/
-`material_N` (N from 1), the camera `camera`, the light `sun`.
+`material_N` (N from 1), the camera `camera`, the lights `sun` and `lamp_N`.
 """
 
 from __future__ import annotations
 
-import math
+import time
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
@@ -32,20 +38,32 @@ import numpy as np
 from scipy import ndimage
 
 from scenelang import ast as A
-from scenelang.backends.camera import camera_rotation, focal_length_pixels
+from scenelang.stages.proposers.offline.camera_fit import estimate_scene_camera, trusted
 from scenelang.stages.proposers.offline.fit import (
     Guess,
     fit_single,
     guess_from_shape,
     refine_joint,
+    visible_masks,
 )
 from scenelang.stages.proposers.offline.light import (
     DEFAULT_SUN_DIRECTION,
+    Lamp,
     Lighting,
-    albedo_from_pixels,
-    cosine_map,
-    lighting_from_image,
-    sun_from_shadows,
+    estimate_lighting,
+)
+from scenelang.stages.vision.camera import (
+    SENSOR,
+    camera_parameters,
+    gauge_camera,
+    pitch_from_horizon,
+)
+from scenelang.stages.vision.edges import crisp_edges, crisp_pieces, implausible
+from scenelang.stages.vision.material import (
+    DEFAULT_GROUND_ALBEDO,
+    classify_material,
+    estimate_colour,
+    ground_near,
 )
 from scenelang.stages.vision.segment import (
     Segmentation,
@@ -95,14 +113,25 @@ def analyse(target: np.ndarray) -> Analysis:
     """Segment `target` (float sRGB H x W x 3). Dark pixels at the base of an object region,
     which may be its shaded side or the shadow it casts right under it (`dark_base`), are taken
     out of the region and marked `uncertain`: fits ignore them, the sun estimate counts them
-    as shadow."""
+    as shadow. A region no single object makes (`vision.edges.implausible`: over a fifth of
+    the image, wider than 60% of it, or touching two borders) is replaced by its parts with
+    crisp outlines (`crisp_pieces`); other regions touching the border go through
+    `split_lit_ground`."""
     seg = segment_objects(target)
     h, w = target.shape[:2]
     linear = srgb_to_linear(target)
     regions, uncertain = [], np.zeros((h, w), bool)
     masks = []
+    crisp = None
     for r in seg.objects:
-        masks.extend(split_lit_ground(r.mask, seg, linear) if _touches_border(r.mask) else [r.mask])
+        if implausible(r.mask):
+            # a slab-sized region: keep only its parts with crisp (object) outlines
+            crisp = crisp_edges(seg.image, seg.noise) if crisp is None else crisp
+            masks.extend(crisp_pieces(r.mask, crisp, min_px=MIN_PART_PX))
+        elif _touches_border(r.mask):
+            masks.extend(split_lit_ground(r.mask, seg, linear))
+        else:
+            masks.append(r.mask)
     for mask in masks:
         dark = dark_base(mask, seg, linear)
         rest = largest_component(mask & ~dark)
@@ -205,26 +234,57 @@ def horizon_row(seg: Segmentation) -> float | None:
 
 
 def camera_from_horizon(camera: A.Camera, row: float | None, size: tuple[int, int]) -> A.Camera:
-    """`camera` re-aimed (position kept) so that the horizon projects onto image row `row`
-    (the boundary's v coordinate); unchanged when `row` is None or implies looking up."""
-    if row is None:
+    """`camera` turned about its look-at point on the ground (distance, azimuth and lens kept)
+    to the pitch that puts the horizon on image row `row` (the boundary's v coordinate);
+    unchanged when `row` is None, implies looking up, or the camera does not look at the
+    ground."""
+    params = camera_parameters(camera)
+    if row is None or params is None:
         return camera
-    w, h = size
-    f = focal_length_pixels(camera, size)
-    pitch = math.atan2(h / 2 - row, f)  # > 0: the camera looks down
-    if pitch < math.radians(2):
+    pitch = pitch_from_horizon(row, params.lens, size)
+    if pitch < 2.0:
         return camera
-    forward = -camera_rotation(camera)[:, 2]
-    horizontal = np.array([forward[0], forward[1], 0.0])
-    if np.linalg.norm(horizontal) < 1e-6:
-        return camera
-    horizontal /= np.linalg.norm(horizontal)
-    at = np.asarray(camera.at, float)
-    reach = at[2] / math.tan(pitch)
-    look = at + horizontal * reach
-    look[2] = 0.0
-    return camera.model_copy(update={"look_at": tuple(round(float(v), 4) for v in look),
-                                     "rotate": None})
+    new = gauge_camera(pitch, params.lens, distance=params.distance, azimuth=params.azimuth,
+                       look_at=params.ground, resolution=camera.resolution, name=camera.name)
+    return new.model_copy(update={"sensor": camera.sensor,
+                                  "lens": round(params.lens * camera.sensor / SENSOR, 2)})
+
+
+CAMERA_SECONDS = 10.0
+"""Wall-time cap (s) of the draft's camera search."""
+CAMERA_SECONDS_LATE = 4.0
+"""Wall-time the camera search still gets (s) when the fits before it used up the proposer's
+deadline: the camera decides where every object lands, so the draft may overrun by this much."""
+
+
+def draft_camera(analysis: Analysis, camera: A.Camera, guesses: list[Guess], index: list[int],
+                 *, deadline: Callable[[], bool] = lambda: False
+                 ) -> tuple[A.Camera, list[Guess], int]:
+    """The camera estimated from the objects' silhouettes (and the horizon when visible), in
+    the gauge of `vision.camera` (look-at point = origin, default azimuth, the default camera's
+    distance as the scale prior), and `guesses` (fitted through `camera` to the regions
+    `index`) refitted under it. Unchanged when there is no usable evidence or the estimate is
+    not `trusted` (too few cameras scored, or too small a gain over `camera`). At most
+    `CAMERA_SECONDS`, and `CAMERA_SECONDS_LATE` (a shorter search) when `deadline` has already
+    passed. Returns (camera, guesses, silhouettes computed)."""
+    if not guesses:
+        return camera, guesses, 0
+    everything = analysis.objects_mask
+    masks = [analysis.regions[i] for i in index]
+    cares = [~(everything & ~m) & analysis.care for m in masks]
+    t0 = time.monotonic()
+    late = deadline()
+    cap = CAMERA_SECONDS_LATE if late else CAMERA_SECONDS
+    found = estimate_scene_camera(
+        guesses, masks, cares, camera, analysis.size, horizon_row=horizon_row(analysis.seg),
+        max_evals=14 if late else 30, stencil=None if late else (2.0, 0.1),
+        deadline=lambda: (deadline() and not late) or time.monotonic() - t0 > cap)
+    if found is None:
+        return camera, guesses, 0
+    estimate, refitted, evals = found
+    if not trusted(estimate):
+        return camera, guesses, evals
+    return estimate.camera, refitted, evals
 
 
 # ------------------------------------------------------------------------------ draft
@@ -284,24 +344,18 @@ def draft_model(analysis: Analysis, camera: A.Camera, *,
     seg, size = analysis.seg, analysis.size
     camera = camera_from_horizon(camera, horizon_row(seg), size)
     guesses, index, evals = fit_regions(analysis, camera, deadline=deadline)
+    camera, guesses, n = draft_camera(analysis, camera, guesses, index, deadline=deadline)
+    evals += n
     if guesses and not deadline():
         targets = [analysis.regions[i] for i in index]
         guesses, _, n = refine_joint(guesses, targets, camera, size, fit_position=True,
                                      fit_dims=True, max_evals=40, deadline=deadline,
                                      care=analysis.care)
         evals += n
-    found = sun_from_shadows(guesses, camera, size, seg.shadow, analysis.objects_mask,
-                             seg.background)
-    direction = found[0] if found is not None else np.asarray(DEFAULT_SUN_DIRECTION)
-    lit_ground = seg.ground & ~seg.shadow
-    ground_lit = (np.median(analysis.linear[lit_ground], axis=0) if lit_ground.sum() > 10
-                  else None)
-    lighting = lighting_from_image(direction, seg.shadow_ratio, seg.background_color, ground_lit)
-    ground = (0.5, 0.5, 0.5)
-    if ground_lit is not None:
-        albedo = ground_lit / lighting.ground_irradiance()
-        ground = tuple(float(np.clip(v, 0.01, 0.95)) for v in albedo)
-    guesses = colour_guesses(analysis, camera, guesses, index, lighting)
+    lighting, ground = estimate_lighting(analysis.linear, seg, analysis.objects_mask, guesses,
+                                         camera, size)
+    guesses = colour_guesses(analysis, camera, guesses, index, lighting,
+                             ground_albedo=float(np.mean(ground)))
     model = Model(camera=camera, guesses=guesses, lighting=lighting, ground=ground,
                   region_of=list(index), names=[(f"object_{k}", f"shape_{k}", f"material_{k}")
                          for k in range(1, len(guesses) + 1)])
@@ -309,18 +363,34 @@ def draft_model(analysis: Analysis, camera: A.Camera, *,
 
 
 def colour_guesses(analysis: Analysis, camera: A.Camera, guesses: list[Guess], index: list[int],
-                   lighting: Lighting) -> list[Guess]:
-    """Each guess with its albedo from the target pixels it covers, divided by the shading."""
+                   lighting: Lighting, ground_albedo: float = DEFAULT_GROUND_ALBEDO
+                   ) -> list[Guess]:
+    """Each guess with its material from the target pixels it covers (`vision.material`):
+    metal or matte and roughness from the region's highlight and mirror structure, the base
+    colour from its brightness relative to the lit ground around it (of albedo
+    `ground_albedo`). `lighting` is not used (the ground next to the object shows the light
+    that reaches it)."""
     if not guesses:
         return guesses
-    cos, ids = cosine_map(guesses, camera, analysis.size, lighting.direction)
-    sun = lighting.energy * np.asarray(lighting.color) / math.pi
-    shading = np.asarray(lighting.world)[None, None, :] + cos[..., None] * sun[None, None, :]
+    seg = analysis.seg
+    lit = seg.ground & ~seg.shadow & ~ndimage.binary_dilation(analysis.objects_mask, iterations=3)
+    overall = np.median(analysis.linear[lit], axis=0) if lit.sum() > 10 else None
+    vis = visible_masks(guesses, camera, analysis.size)
     out = []
-    for k, (g, i) in enumerate(zip(guesses, index)):
-        mask = (ids == k) & analysis.regions[i]
-        colour = albedo_from_pixels(analysis.linear, shading, mask)
-        out.append(replace(g, color=colour) if colour is not None else g)
+    for g, i, v in zip(guesses, index, vis):
+        region = analysis.regions[i]
+        mask = v & region
+        if mask.sum() < 12:
+            mask = region
+        est = classify_material(analysis.linear, mask)
+        near = ground_near(analysis.linear, region, lit)
+        near = near if near is not None else overall
+        if near is None:
+            out.append(replace(g, metallic=est.metallic, roughness=est.roughness))
+            continue
+        colour = estimate_colour(analysis.linear, mask, near, ground_albedo, est.metallic)
+        out.append(replace(g, color=colour if colour is not None else g.color,
+                           metallic=est.metallic, roughness=est.roughness))
     return out
 
 
@@ -362,8 +432,12 @@ def build_scene(model: Model) -> A.Scene:
         geometry=A.Section(name="geometry", statements=tuple(shapes)),
         materials=A.Section(name="materials", statements=tuple(mats)),
         composition=A.Section(name="composition", statements=tuple(objs)),
-        lighting=A.Section(name="lighting", statements=(world_statement(light.world),
-                                                         A.LightDef(name="sun", light=sun))),
+        lighting=A.Section(name="lighting", statements=(
+            world_statement(light.world), A.LightDef(name="sun", light=sun),
+            *(A.LightDef(name=f"lamp_{k}", light=A.Point(
+                at=tuple(round(float(v), 3) for v in m.at),
+                energy=round(float(np.clip(m.energy, 0.0, 1e6)), 2), color=_rgb(m.color)))
+              for k, m in enumerate(light.lamps, 1)))),
     )
 
 
@@ -392,12 +466,15 @@ def model_from_scene(scene: A.Scene) -> Model | None:
     suns = [ld.light for ld in scene.lights() if isinstance(ld.light, A.Sun)]
     world = scene.world() or A.World()
     wl = tuple(float(v) * world.strength for v in world.color.linear())
+    lamps = tuple(Lamp(tuple(float(v) for v in ld.light.at), float(ld.light.energy),
+                       tuple(float(v) for v in ld.light.color.linear()))
+                  for ld in scene.lights() if isinstance(ld.light, A.Point))
     if suns:
         s = suns[0]
         lighting = Lighting(tuple(float(v) for v in s.direction), float(s.energy),
-                            tuple(float(v) for v in s.color.linear()), wl)
+                            tuple(float(v) for v in s.color.linear()), wl, lamps)
     else:
-        lighting = Lighting(DEFAULT_SUN_DIRECTION, 0.0, (1.0, 1.0, 1.0), wl)
+        lighting = Lighting(DEFAULT_SUN_DIRECTION, 0.0, (1.0, 1.0, 1.0), wl, lamps)
     return Model(camera=scene.camera(), guesses=guesses, lighting=lighting,
                  ground=tuple(float(v) for v in ground), region_of=[None] * len(guesses),
                  names=names)

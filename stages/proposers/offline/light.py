@@ -23,15 +23,18 @@ The ground (n = +z, ambient about 1) therefore has `L_lit = a (W + E c / pi)` wi
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
+from scipy import ndimage
 
 from scenelang import ast as A
 from scenelang.backends.camera import project
 from scenelang.backends.preview import render_preview
 from scenelang.stages.proposers.offline.fit import Guess, hull_mask, masked_iou
+from scenelang.stages.vision.lamp import fit_lamp
+from scenelang.stages.vision.material import DEFAULT_GROUND_ALBEDO, LUMA
 from scenelang.stages.vision.segment import srgb_to_linear
 
 DEFAULT_SUN_DIRECTION = (-0.45, 0.35, -0.82)
@@ -92,14 +95,31 @@ def sun_from_shadows(guesses: Sequence[Guess], camera: A.Camera, size: tuple[int
 
 
 @dataclass(frozen=True)
+class Lamp:
+    """A nearby point light: `at` (m), `energy` (W), `color` (linear RGB, max channel 1)."""
+
+    at: tuple[float, float, float]
+    energy: float
+    color: tuple[float, float, float] = (1.0, 1.0, 1.0)
+
+
+@dataclass(frozen=True)
 class Lighting:
     """Estimated lights: sun travel `direction`, `energy` (W/m^2), sun `color` (linear RGB,
-    max channel 1), world radiance `world` (linear RGB, may exceed 1)."""
+    max channel 1), world radiance `world` (linear RGB, may exceed 1), and nearby point
+    lights `lamps` (written as `light lamp_N = point(...)`)."""
 
     direction: tuple[float, float, float]
     energy: float
     color: tuple[float, float, float]
     world: tuple[float, float, float]
+    lamps: tuple[Lamp, ...] = ()
+
+    def scaled(self, factor: float) -> Lighting:
+        """Every light and the world `factor` times as strong."""
+        return Lighting(self.direction, self.energy * factor, self.color,
+                        tuple(float(v) * factor for v in self.world),
+                        tuple(Lamp(m.at, m.energy * factor, m.color) for m in self.lamps))
 
     def cos_ground(self) -> float:
         d = np.asarray(self.direction, float)
@@ -204,3 +224,46 @@ def probe_scene(guesses: Sequence[Guess], camera: A.Camera, lights: Sequence[A.L
         lighting=A.Section(name="lighting", statements=(
             A.World(color=A.RGB(r=0, g=0, b=0), strength=0.0), *lights)),
     )
+
+
+def estimate_lighting(linear: np.ndarray, seg, objects: np.ndarray, guesses: Sequence[Guess],
+                      camera: A.Camera, size: tuple[int, int]
+                      ) -> tuple[Lighting, tuple[float, float, float]]:
+    """The draft's lights and the ground's albedo (linear RGB) from the target.
+
+    - sun direction from the cast shadows (`sun_from_shadows`, else `DEFAULT_SUN_DIRECTION`);
+    - a nearby point light from the bright patch on the lit ground (`vision.lamp.fit_lamp`,
+      ground pixels at least 3 px from objects), whose share is taken off the ground before
+      the sun and the world are estimated;
+    - sun strength and world colour from the shadow ratio and the sky (`lighting_from_image`);
+    - the overall scale: with a visible sky its colour fixes it (ground albedo = lit ground /
+      irradiance, clipped to 0.05..0.9); without one the ground's albedo is taken as
+      `material.DEFAULT_GROUND_ALBEDO` (0.7) and every light is scaled to match.
+    `seg` is a `vision.segment.Segmentation` of the target, `objects` the object pixels.
+    """
+    prior = DEFAULT_GROUND_ALBEDO
+    found = sun_from_shadows(guesses, camera, size, seg.shadow, objects, seg.background)
+    direction = found[0] if found is not None else np.asarray(DEFAULT_SUN_DIRECTION)
+    lit = seg.ground & ~seg.shadow
+    if lit.sum() <= 10:
+        lighting = lighting_from_image(direction, seg.shadow_ratio, seg.background_color, None)
+        return lighting, (0.5, 0.5, 0.5)
+    clear = lit & ~ndimage.binary_dilation(objects, iterations=3)
+    lamp = fit_lamp(linear, clear, camera, prior) if clear.sum() >= 200 else None
+    ground_lit = np.median(linear[lit], axis=0)
+    base = np.asarray(lamp.base) if lamp is not None else ground_lit
+    lighting = lighting_from_image(direction, seg.shadow_ratio, seg.background_color, base)
+    sky = seg.background_color is not None and seg.background.sum() > 20
+    if sky:
+        albedo = np.clip(base / lighting.ground_irradiance(), 0.05, 0.9)
+    else:
+        irradiance = lighting.ground_irradiance()
+        factor = float(base @ LUMA) / max(prior * float(irradiance @ LUMA), 1e-6)
+        lighting = lighting.scaled(factor)
+        albedo = np.clip(base / lighting.ground_irradiance(), 0.05, 0.9)
+    if lamp is not None:
+        # fit_lamp's power assumed the prior albedo; the ground's own grey level replaces it
+        grey = max(float(albedo @ LUMA), 0.05)
+        lighting = replace(lighting, lamps=(Lamp(tuple(round(v, 3) for v in lamp.at),
+                                                 lamp.energy * prior / grey, lamp.color),))
+    return lighting, tuple(float(v) for v in albedo)

@@ -10,17 +10,20 @@ stage's section and the engine accepts it only if the Cycles render scores bette
 - materials: base colours corrected by the ratio of target to *Cycles render* colour under each
   object's preview mask (the engine's current render), so the preview's shading model need not
   match Cycles; the ground likewise over the lit ground;
-- composition: objects set back on the ground, then positions and yaw by Nelder-Mead on the
-  joint objective; regions no object explains get a new fitted object, objects that explain no
+- composition: objects set back on the ground, in round 1 the camera's pitch and focal length
+  refined jointly with the objects (`refine_camera`), then positions and yaw by Nelder-Mead on
+  the joint objective; regions no object explains get a new fitted object, objects that explain no
   region are removed;
 - lighting: the sun direction from the cast shadows again (with the refined objects), the world
   colour from the sky (if visible), and the ambient/sun balance from the ratio of shadowed to lit
-  ground in the target versus the render.
+  ground in the target versus the render; each nearby point light's energy from its ground
+  patch in the target versus the render (`vision.lamp.lamp_levels`).
 """
 
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import replace
 from typing import Callable
 
@@ -28,6 +31,7 @@ import numpy as np
 from scipy import ndimage
 from scipy.optimize import linear_sum_assignment
 
+from scenelang.stages.proposers.offline.camera_fit import estimate_scene_camera, transfer, trusted
 from scenelang.stages.proposers.offline.draft import (
     Analysis,
     Model,
@@ -42,11 +46,13 @@ from scenelang.stages.proposers.offline.fit import (
     visible_masks,
 )
 from scenelang.stages.proposers.offline.light import (
+    Lamp,
     Lighting,
     predicted_shadow,
     ratio_correction,
     sun_from_shadows,
 )
+from scenelang.stages.vision.lamp import lamp_levels
 from scenelang.stages.vision.segment import srgb_to_linear
 from scenelang.stages.vision.shape import classify_silhouette
 
@@ -136,7 +142,8 @@ def refine_materials(model: Model, analysis: Analysis, render: np.ndarray | None
     model.region_of = match_regions(model, analysis)
     if render is None or render.shape != analysis.target.shape:
         index = [r if r is not None else 0 for r in model.region_of]
-        model.guesses = colour_guesses(analysis, model.camera, model.guesses, index, model.lighting)
+        model.guesses = colour_guesses(analysis, model.camera, model.guesses, index, model.lighting,
+                                       ground_albedo=float(np.mean(model.ground)))
         return model
     pixels = _object_pixels(model, analysis)
     guesses = []
@@ -199,12 +206,55 @@ def refine_composition(model: Model, analysis: Analysis, round_: int, deadline: 
             model.guesses.append(g)
             model.region_of.append(region)
             model.names.append(model.fresh_names())
+    if round_ == 1 and not deadline():
+        model, n = refine_camera(model, analysis, deadline)
+        evals += n
     targets = _targets(model, analysis)
     refined, _, n = refine_joint(model.guesses, targets, model.camera, analysis.size,
                                  fit_position=True, fit_dims=False, max_evals=30 + 15 * round_,
                                  deadline=deadline, care=analysis.care)
     model.guesses = refined
     return model, evals + n
+
+
+CAMERA_REFINE_SECONDS = 8.0
+"""Wall-time cap (s) of the composition stage's camera refinement."""
+
+
+def refine_camera(model: Model, analysis: Analysis, deadline: Deadline) -> tuple[Model, int]:
+    """The camera's pitch and focal length refined jointly with the objects: a local search
+    around the current camera (its look-at point, azimuth and distance kept) in which every
+    matched object is refitted under each candidate camera
+    (`offline_camera_fit.estimate_scene_camera`); the new camera and the refitted objects are
+    kept when the estimate is `trusted` (enough cameras scored, mean-IoU gain at least
+    `MIN_GAIN`)."""
+    pairs = [(k, r) for k, r in enumerate(model.region_of) if r is not None]
+    if not pairs:
+        return model, 0
+    everything = analysis.objects_mask
+    masks = [analysis.regions[r] for _, r in pairs]
+    cares = [~(everything & ~m) & analysis.care for m in masks]
+    t0 = time.monotonic()
+    found = estimate_scene_camera(
+        [model.guesses[k] for k, _ in pairs], masks, cares, model.camera, analysis.size,
+        local=True, max_evals=16, stencil=None,
+        deadline=lambda: deadline() or time.monotonic() - t0 > CAMERA_REFINE_SECONDS)
+    if found is None:
+        return model, 0
+    estimate, refitted, evals = found
+    if not trusted(estimate):
+        return model, evals
+    guesses = list(model.guesses)
+    for (k, _), g in zip(pairs, refitted):
+        guesses[k] = g
+    others = [k for k, r in enumerate(model.region_of) if r is None]
+    for k in others:
+        moved = transfer(guesses[k], model.camera, estimate.camera, analysis.size)
+        if moved is not None:
+            guesses[k] = moved
+    model.guesses = guesses
+    model.camera = estimate.camera
+    return model, evals
 
 
 # ------------------------------------------------------------------------------ lighting
@@ -248,7 +298,25 @@ def refine_lighting(model: Model, analysis: Analysis, render: np.ndarray | None)
         energy = float(peak * math.pi / c)
         colour = tuple(float(v) for v in np.clip(sun / max(peak, 1e-6), 0.0, 1.0))
         model.lighting = Lighting(tuple(float(v) for v in direction), energy, colour,
-                                  tuple(float(v) for v in world))
+                                  tuple(float(v) for v in world),
+                                  _lamps_from_render(light.lamps, model, analysis, render, lit))
     else:
         model.lighting = replace(light, direction=tuple(float(v) for v in direction))
     return model
+
+
+def _lamps_from_render(lamps: tuple[Lamp, ...], model: Model, analysis: Analysis,
+                       render: np.ndarray, lit: np.ndarray) -> tuple[Lamp, ...]:
+    """Each lamp's energy times the ratio of its ground gain in the target to that in the
+    render (`vision.lamp.lamp_levels` at the lamp's place), clipped to 0.5..2."""
+    out = []
+    r_lin = srgb_to_linear(render)
+    for lamp in lamps:
+        t = lamp_levels(analysis.linear, lit, model.camera, lamp.at)
+        r = lamp_levels(r_lin, lit, model.camera, lamp.at)
+        if t is None or r is None or r[1] <= 1e-9 or t[1] <= 0:
+            out.append(lamp)
+            continue
+        factor = float(np.clip(t[1] / r[1], 0.5, 2.0))
+        out.append(Lamp(lamp.at, lamp.energy * factor, lamp.color))
+    return tuple(out)

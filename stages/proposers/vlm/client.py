@@ -11,6 +11,12 @@ retries HTTP 429 (honouring Retry-After), 5xx, timeouts, connection errors and m
 bodies with exponential backoff and jitter, at most `max_attempts` times, never beyond the run's
 wall-time budget. Other HTTP errors (400, 401, 404...) fail at once with a clear message.
 
+Every HTTP attempt has a hard wall-clock deadline (`timeout`, cut to the run's time left): the
+request runs in a helper thread that streams the body and stops between chunks once cancelled,
+while the caller waits at most until the deadline. A server that trickles its body, or never
+ends it, therefore costs at most `timeout` seconds per attempt (httpx's own timeout only bounds
+each single read), and bodies over `MAX_BODY_BYTES` are refused.
+
 Configuration defaults come from the environment: `OPENAI_BASE_URL`, `OPENAI_API_KEY`,
 `SCENELANG_MODEL`.
 """
@@ -19,10 +25,12 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import logging
 import os
 import random
 import re
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +53,20 @@ from scenelang.stages.proposers.prompts import render_prompt
 from scenelang.stages.proposers.vlm.extract import extract_code
 
 log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 8 * 1024 * 1024
+"""A chat completion larger than this is refused as malformed (a patch is a few KB)."""
+
+DEADLINE_GRACE = 0.25
+"""Seconds past an attempt's timeout the caller waits for the helper thread to report."""
+
+
+class _Deadline(Exception):
+    """An HTTP attempt passed its wall-clock deadline (the body was still arriving)."""
+
+
+class _Malformed(ValueError):
+    """A response body that is not a chat completion."""
 
 STAGE_CONCERNS = {
     "draft": "the whole scene",
@@ -128,7 +150,7 @@ class VLMProposer:
 
     @classmethod
     def from_options(cls, *, model: str | None = None, base_url: str | None = None,
-                     api_key: str | None = None, **settings: Any) -> "VLMProposer":
+                     api_key: str | None = None, **settings: Any) -> VLMProposer:
         """Build from CLI-style options, falling back to `SCENELANG_MODEL`, `OPENAI_BASE_URL`
         and `OPENAI_API_KEY`. Raises `ProposerUnavailable` when no model is named."""
         model = model or os.environ.get("SCENELANG_MODEL")
@@ -232,18 +254,16 @@ class VLMProposer:
                 timeout = min(timeout, left)
             requests += 1
             try:
-                response = self._client.with_options(timeout=timeout).chat.completions.create(
-                    model=s.model, messages=messages, **extra)
-                choice = response.choices[0] if response.choices else None
-                if choice is None:
-                    raise ValueError("the response has no choices")
-                answer = choice.message.content or ""
-                u = response.usage
+                data = self._post(timeout, model=s.model, messages=messages, **extra)
+                answer, u = _completion(data)
                 return answer, Usage(
                     calls=1, requests=requests, retries=retries, images_sent=images * requests,
-                    prompt_tokens=int(getattr(u, "prompt_tokens", 0) or 0),
-                    completion_tokens=int(getattr(u, "completion_tokens", 0) or 0),
+                    prompt_tokens=_int(u.get("prompt_tokens")),
+                    completion_tokens=_int(u.get("completion_tokens")),
                     latency_s=time.monotonic() - started)
+            except _Deadline:
+                last, wait_hint = f"request timed out after {timeout:g} s (no complete answer " \
+                                  f"by the deadline)", None
             except openai.RateLimitError as exc:
                 last, wait_hint = f"HTTP 429 rate limited ({exc.message})", _retry_after(exc)
             except openai.APIStatusError as exc:
@@ -275,6 +295,50 @@ class VLMProposer:
         raise ProposerError(f"model call failed after {s.max_attempts} attempts: {last}",
                             self._usage(requests, retries, images, started))
 
+    def _post(self, timeout: float, **body: Any) -> Any:
+        """One chat-completions request with a hard wall-clock deadline of `timeout` seconds;
+        returns the decoded JSON body. Raises the openai exceptions of the transport, `_Deadline`
+        when the answer is not complete in time, `_Malformed` for a body that is not JSON."""
+        cancel = threading.Event()
+        box: dict[str, Any] = {}
+        client = self._client.with_options(timeout=timeout)
+
+        def work() -> None:
+            try:
+                with client.chat.completions.with_streaming_response.create(**body) as response:
+                    box["response"] = response
+                    chunks, size = [], 0
+                    for chunk in response.iter_bytes():
+                        if cancel.is_set():
+                            return
+                        size += len(chunk)
+                        if size > MAX_BODY_BYTES:
+                            raise _Malformed(f"the response body is larger than "
+                                             f"{MAX_BODY_BYTES // (1024 * 1024)} MiB")
+                        chunks.append(chunk)
+                    box["body"] = b"".join(chunks)
+            except BaseException as exc:  # reported to the caller below
+                box["error"] = exc
+
+        thread = threading.Thread(target=work, name="vlm-request", daemon=True)
+        thread.start()
+        thread.join(timeout + DEADLINE_GRACE)
+        if thread.is_alive():
+            cancel.set()
+            response = box.get("response")
+            if response is not None:
+                try:
+                    response.close()  # wakes the helper if it is blocked reading
+                except Exception:
+                    pass
+            raise _Deadline()
+        if "error" in box:
+            raise box["error"]
+        try:
+            return json.loads(box.get("body", b""))
+        except ValueError as exc:
+            raise _Malformed(f"the response is not JSON ({exc})") from None
+
     @staticmethod
     def _usage(requests: int, retries: int, images: int, started: float) -> Usage:
         return Usage(requests=requests, retries=retries, images_sent=images * requests,
@@ -289,6 +353,28 @@ class VLMProposer:
                  f"and --model ({self.settings.model})",
         }.get(code, "the endpoint rejected the request")
         return f"model endpoint returned HTTP {code} ({exc.message}); {hint}"
+
+
+def _completion(data: Any) -> tuple[str, dict[str, Any]]:
+    """(answer text, usage dict) of a decoded chat-completion body; `_Malformed` otherwise."""
+    if not isinstance(data, dict):
+        raise _Malformed("the response is not a JSON object")
+    choices = data.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise _Malformed("the response has no choices")
+    message = choices[0].get("message")
+    content = message.get("content") if isinstance(message, dict) else None
+    if content is not None and not isinstance(content, str):
+        raise _Malformed("the answer is not text")
+    usage = data.get("usage")
+    return content or "", usage if isinstance(usage, dict) else {}
+
+
+def _int(value: Any) -> int:
+    try:
+        return max(0, int(value or 0))
+    except (TypeError, ValueError, OverflowError):
+        return 0
 
 
 _ITEM = re.compile(r"^\s*(?:\d+[.)]|[-*])\s+(.+?)\s*$")

@@ -1,0 +1,316 @@
+"""Camera and objects together: the render-and-compare objective `vision.camera` optimises.
+
+For a candidate camera, every object already fitted under a reference camera is carried over
+(`transfer`: same image position of its ground contact, size scaled by the change of distance)
+and refitted quickly to its silhouette (`fit.fit_guess` on the masked IoU, the other objects'
+pixels "don't care"); the score of the camera is the mean IoU. A wrong pitch or focal length
+shows as objects whose shapes cannot match their silhouettes everywhere at once (cylinder tops
+too round or too flat, box edges converging wrongly, spheres elongated the wrong way).
+
+`estimate_scene_camera` runs `vision.camera.estimate_camera` with this objective and returns the
+camera in the gauge of `vision.camera` (look-at point = origin, default azimuth, the default
+camera's distance as the scale prior) with the objects refitted under it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+import numpy as np
+from scipy.spatial import ConvexHull, QhullError
+
+from scenelang import ast as A
+from scenelang.backends.camera import (
+    backproject_to_plane,
+    camera_pose,
+    focal_length_pixels,
+    project,
+)
+from scenelang.stages.proposers.offline.fit import Guess, fit_guess, masked_iou, silhouette
+from scenelang.stages.vision.camera import (
+    DEFAULT_DISTANCE,
+    LENS_BOUNDS,
+    PITCH_BOUNDS,
+    CameraEstimate,
+    camera_parameters,
+    estimate_camera,
+    gauge_camera,
+    pitch_from_horizon,
+)
+
+MIN_EVIDENCE_IOU = 0.7
+"""Objects whose reference fit is below this IoU are not used as camera evidence."""
+MIN_GAIN = 0.004
+"""Mean-IoU gain over the start camera an estimate needs to be trusted (`trusted`): smaller
+gains are within the noise of real segmentations."""
+MIN_SCORED = 10
+"""Cameras an estimate must have scored to be trusted (fewer: the search was cut short)."""
+MAX_EVIDENCE = 4
+"""At most this many objects (the largest) are refitted per candidate camera."""
+EVALS_PER_PARAMETER = 15
+"""Nelder-Mead evaluations per free parameter of an object's refit under a candidate camera."""
+
+
+def transfer(g: Guess, old: A.Camera, new: A.Camera, size: tuple[int, int]) -> Guess | None:
+    """`g` (fitted through `old`) moved so that its ground contact keeps its image position
+    through `new`, its dimensions scaled so that its image size stays the same; None when that point
+    does not meet the ground through `new`. (The scale is the ratio of metres per pixel at the
+    contact: distance over focal length in pixels.)"""
+    uv, _ = project(np.array([[g.x, g.y, 0.0]]), old, size)
+    if not np.all(np.isfinite(uv)):
+        return None
+    ground = backproject_to_plane(uv, new, size)[0]
+    if not np.all(np.isfinite(ground)):
+        return None
+    before = float(np.linalg.norm(np.asarray(old.at) - np.array([g.x, g.y, 0.0])))
+    after = float(np.linalg.norm(np.asarray(new.at) - ground))
+    s = (after / focal_length_pixels(new, size)) / max(before / focal_length_pixels(old, size), 1e-9)
+    z = None if g.z is None else g.z * s
+    return replace(g, x=float(ground[0]), y=float(ground[1]),
+                   dims=tuple(float(d * s) for d in g.dims), z=z)
+
+
+class Window:
+    """A target mask prepared for fast IoU with convex silhouettes: per-row prefix sums of
+    `mask & care` and of `care`, so that the IoU of a convex polygon is computed from its row
+    spans alone (no rasterisation). Pixel centres decide inside, as in `fit.hull_mask`."""
+
+    def __init__(self, mask: np.ndarray, care: np.ndarray):
+        h, w = mask.shape
+        self.shape = (h, w)
+        tc = (mask & care).astype(np.int32)
+        self.target = np.zeros((h, w + 1), np.int32)
+        self.target[:, 1:] = np.cumsum(tc, axis=1)
+        self.care = np.zeros((h, w + 1), np.int32)
+        self.care[:, 1:] = np.cumsum(care.astype(np.int32), axis=1)
+        self.total = int(tc.sum())
+
+    def iou(self, points: np.ndarray) -> float:
+        """Masked IoU of the convex hull of pixel points `(N, 2)` (u, v) with the target."""
+        h, w = self.shape
+        if len(points) < 3 or not np.all(np.isfinite(points)):
+            return 0.0
+        try:
+            hull = points[ConvexHull(points).vertices]
+        except QhullError:
+            return 0.0
+        a, b = hull, np.roll(hull, -1, axis=0)
+        if np.sum(a[:, 0] * b[:, 1] - b[:, 0] * a[:, 1]) < 0:  # make it counter-clockwise
+            hull = hull[::-1]
+            a, b = hull, np.roll(hull, -1, axis=0)
+        r0 = max(0, math.ceil(hull[:, 1].min() - 0.5))
+        r1 = min(h - 1, math.floor(hull[:, 1].max() - 0.5))
+        if r1 < r0:
+            return 0.0
+        rows = np.arange(r0, r1 + 1)
+        qy = rows[:, None] + 0.5
+        dx, dy = (b - a)[:, 0], (b - a)[:, 1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            bound = a[:, 0] + dx * (qy - a[:, 1]) / dy
+        right = np.min(np.where(dy > 0, bound, np.inf), axis=1)
+        left = np.max(np.where(dy < 0, bound, -np.inf), axis=1)
+        flat_ok = np.all(np.where(dy == 0, dx * (qy - a[:, 1]) >= 0, True), axis=1)
+        jl = np.clip(np.ceil(left - 0.5), 0, w).astype(int)
+        jr = np.clip(np.floor(right - 0.5) + 1, 0, w).astype(int)
+        jr = np.where(flat_ok & (jr > jl), jr, jl)
+        inter = int(np.sum(self.target[rows, jr] - self.target[rows, jl]))
+        pred = int(np.sum(self.care[rows, jr] - self.care[rows, jl]))
+        union = pred + self.total - inter
+        return inter / union if union else 0.0
+
+
+class View:
+    """A camera's projection at `size`, computed once: `project(points) -> (N, 2)` pixels
+    (NaN behind or within 0.1 m of the camera plane)."""
+
+    def __init__(self, camera: A.Camera, size: tuple[int, int]):
+        pose = camera_pose(camera)
+        self.rot, self.origin = pose[:3, :3], pose[:3, 3]
+        self.f = focal_length_pixels(camera, size)
+        self.w, self.h = size
+
+    def project(self, points: np.ndarray) -> np.ndarray:
+        cam = (points - self.origin) @ self.rot
+        depth = -cam[:, 2]
+        if np.any(depth <= 0.1):
+            return np.full((len(points), 2), np.nan)
+        return np.stack([self.w / 2 + self.f * cam[:, 0] / depth,
+                         self.h / 2 - self.f * cam[:, 1] / depth], axis=1)
+
+
+_CIRCLE = np.stack([np.cos(np.linspace(0, 2 * np.pi, 32, endpoint=False)),
+                    np.sin(np.linspace(0, 2 * np.pi, 32, endpoint=False))], axis=1)
+
+
+def outline_points(g: Guess, view: View) -> np.ndarray:
+    """World points whose projections' convex hull is `g`'s silhouette: for a sphere the 32
+    points of the circle where the rays from the camera touch it (exact, and cheaper than its
+    mesh), else the mesh vertices."""
+    if g.kind != "sphere":
+        return g.world_vertices()
+    centre, r = np.asarray(g.at(), float), g.dims[0]
+    axis = centre - view.origin
+    d = float(np.linalg.norm(axis))
+    if d <= r * 1.001:
+        return g.world_vertices()
+    n = axis / d
+    e1 = np.cross(n, [0.0, 0.0, 1.0])
+    if np.linalg.norm(e1) < 1e-6:
+        e1 = np.cross(n, [1.0, 0.0, 0.0])
+    e1 /= np.linalg.norm(e1)
+    e2 = np.cross(n, e1)
+    ring = r * math.sqrt(1 - (r / d) ** 2)
+    return centre - n * (r * r / d) + ring * (_CIRCLE[:, :1] * e1 + _CIRCLE[:, 1:] * e2)
+
+
+class ObjectsScore:
+    """`score(camera)`: the mean silhouette IoU of the objects refitted under `camera`.
+
+    `guesses[i]` (fitted through `reference`) explains `masks[i]` counted over `cares[i]`. The
+    refitted guesses of every camera scored are kept in `fits` (key: the camera's position and
+    lens); `evals` counts the silhouettes computed. Only convex kinds (not the torus)."""
+
+    def __init__(self, guesses: Sequence[Guess], masks: Sequence[np.ndarray],
+                 cares: Sequence[np.ndarray], reference: A.Camera, size: tuple[int, int]):
+        self.guesses = list(guesses)
+        self.windows = [Window(m, c) for m, c in zip(masks, cares)]
+        self.reference, self.size = reference, size
+        self.fits: dict[tuple, list[Guess]] = {}
+        self._scored: list[tuple[A.Camera, list[Guess]]] = []
+        self.evals = 0
+
+    @staticmethod
+    def key(camera: A.Camera) -> tuple:
+        return (tuple(camera.at), camera.target(), camera.focal_length(), camera.sensor)
+
+    def refit(self, camera: A.Camera) -> tuple[list[Guess], list[float]]:
+        """Every object refitted under `camera` and its IoU."""
+        view = View(camera, self.size)
+        source, starts = self._nearest(camera)
+        out, ious = [], []
+        for g, start, window in zip(self.guesses, starts, self.windows):
+            moved = transfer(start, source, camera, self.size)
+            if moved is None:
+                out.append(g)
+                ious.append(0.0)
+                continue
+
+            def objective(c: Guess, window=window) -> float:
+                return window.iou(view.project(outline_points(c, view)))
+
+            n = EVALS_PER_PARAMETER * (2 + len(g.dims) + (g.kind == "box"))
+            fitted, iou = fit_guess(moved, objective, max_evals=n)
+            self.evals += n
+            out.append(fitted)
+            ious.append(iou)
+        return out, ious
+
+    def _nearest(self, camera: A.Camera) -> tuple[A.Camera, list[Guess]]:
+        """The scored camera nearest `camera` in (pitch, log lens) and its fits (a warm start
+        for the refits), or the reference camera and the given guesses."""
+        here = camera_parameters(camera)
+        best, out = math.inf, (self.reference, self.guesses)
+        if here is None:
+            return out
+        for cam, fits in self._scored:
+            p = camera_parameters(cam)
+            if p is None:
+                continue
+            d = ((p.pitch - here.pitch) / 4.0) ** 2 + math.log2(p.lens / here.lens) ** 2 / 0.04
+            if d < best:
+                best, out = d, (cam, fits)
+        return out
+
+    def __call__(self, camera: A.Camera) -> float:
+        fitted, ious = self.refit(camera)
+        self.fits[self.key(camera)] = fitted
+        self._scored.append((camera, fitted))
+        return float(np.mean(ious)) if ious else 0.0
+
+
+def trusted(est: CameraEstimate) -> bool:
+    """True when `est` scored at least `MIN_SCORED` cameras, beats its start by `MIN_GAIN`
+    and does not sit on a bound of the search (a sign of a flat ridge, not of a measurement)."""
+    inside = (LENS_BOUNDS[0] * 1.02 < est.lens < LENS_BOUNDS[1] / 1.02
+              and PITCH_BOUNDS[0] + 0.5 < est.pitch < PITCH_BOUNDS[1] - 0.5)
+    return inside and len(est.evaluations) >= MIN_SCORED and est.gain() >= MIN_GAIN
+
+
+def evidence(guesses: Sequence[Guess], masks: Sequence[np.ndarray], cares: Sequence[np.ndarray],
+             camera: A.Camera, size: tuple[int, int]) -> list[int]:
+    """Indices of the objects worth using as camera evidence: fitted with IoU at least
+    `MIN_EVIDENCE_IOU`, not tori (too slow to refit), the `MAX_EVIDENCE` largest."""
+    good = []
+    for i, (g, m, c) in enumerate(zip(guesses, masks, cares)):
+        if g.kind == "torus" or m.sum() < 30:
+            continue
+        if masked_iou(silhouette(g, camera, size), m, c) >= MIN_EVIDENCE_IOU:
+            good.append(i)
+    good.sort(key=lambda i: -int(masks[i].sum()))
+    return good[:MAX_EVIDENCE]
+
+
+def estimate_scene_camera(guesses: Sequence[Guess], masks: Sequence[np.ndarray],
+                          cares: Sequence[np.ndarray], camera: A.Camera, size: tuple[int, int], *,
+                          horizon_row: float | None = None, local: bool = False,
+                          max_evals: int = 30, stencil: tuple[float, float] | None = (2.0, 0.1),
+                          deadline: Callable[[], bool] = lambda: False
+                          ) -> tuple[CameraEstimate, list[Guess], int] | None:
+    """The camera that best explains the objects' silhouettes, with the objects refitted.
+
+    `guesses[i]` was fitted through `camera` to `masks[i]` (IoU over `cares[i]`). `local`: a
+    refinement around `camera` (small first steps, its own look-at point, azimuth and distance
+    kept) rather than a search in the gauge from `camera`'s pitch and lens. `max_evals`
+    cameras are scored, plus four for the ambiguity (`stencil`, see
+    `vision.camera.estimate_camera`). Returns (estimate,
+    every guess refitted under the estimated camera — the ones not used as evidence are only
+    transferred —, silhouettes computed), or None when there is no evidence or `camera` does not
+    look at the ground."""
+    params = camera_parameters(camera)
+    if params is None:
+        return None
+    use = evidence(guesses, masks, cares, camera, size)
+    if not use:
+        return None
+    score = ObjectsScore([guesses[i] for i in use], [masks[i] for i in use],
+                         [cares[i] for i in use], camera, size)
+    if local:
+        def make(p: float, f: float) -> A.Camera:
+            return gauge_camera(p, f, distance=params.distance, azimuth=params.azimuth,
+                                look_at=params.ground, resolution=tuple(size),
+                                name=camera.name)
+        steps = (2.5, 0.15)
+    else:
+        def make(p: float, f: float) -> A.Camera:
+            return gauge_camera(p, f, distance=DEFAULT_DISTANCE, resolution=tuple(size),
+                                name=camera.name)
+        steps = (8.0, 0.5)
+    start = (params.pitch, params.lens)
+    if horizon_row is not None and not local:
+        start = (pitch_from_horizon(horizon_row, params.lens, size), params.lens)
+    est = estimate_camera(score, tuple(size), start=start, horizon_row=horizon_row, steps=steps,
+                          max_evals=max_evals, stencil=stencil, deadline=deadline,
+                          make_camera=make)
+    first = make(*start)
+    est.start_score = next((e[2] for e in est.evaluations
+                            if ObjectsScore.key(make(e[0], e[1])) == ObjectsScore.key(first)), None)
+    if est.start_score is None:
+        est.start_score = score(first)
+    fitted = score.fits.get(ObjectsScore.key(est.camera))
+    if fitted is None:
+        fitted, _ = score.refit(est.camera)
+    out = []
+    for i, g in enumerate(guesses):
+        if i in use:
+            out.append(fitted[use.index(i)])
+        else:
+            moved = transfer(g, camera, est.camera, size)
+            out.append(moved if moved is not None else g)
+    # the estimate's camera keeps the resolution and sensor of the request
+    est.camera = est.camera.model_copy(update={"resolution": camera.resolution})
+    if math.isfinite(est.pitch) and est.camera.sensor != camera.sensor:
+        est.camera = est.camera.model_copy(update={"sensor": camera.sensor,
+                                                   "lens": round(est.lens * camera.sensor / 36.0, 2)})
+    return est, out, score.evals

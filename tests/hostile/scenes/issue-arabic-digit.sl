@@ -1,0 +1,4 @@
+scenelang 1
+geometry {
+  shape b = sphere(radius=١)
+}

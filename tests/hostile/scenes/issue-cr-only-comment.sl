@@ -1,0 +1,1 @@
+scenelang 1# a commentgeometry {  shape b = box(size=(1, 1, 1))  shape c = sphere(radius=-1)}

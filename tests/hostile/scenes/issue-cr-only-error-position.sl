@@ -1,0 +1,1 @@
+scenelang 1geometry {  shape b = box(size=(1, 1))}

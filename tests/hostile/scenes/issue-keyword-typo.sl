@@ -1,0 +1,7 @@
+scenelang 1
+geometry {
+  shape leg = box(size=(1, 1, 1))
+}
+composition {
+  objct b = leg
+}

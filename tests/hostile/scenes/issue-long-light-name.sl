@@ -1,0 +1,4 @@
+scenelang 1
+lighting {
+  light nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn = sun()
+}

@@ -1,0 +1,4 @@
+scenelang 1
+materials {
+  material nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn = principled()
+}

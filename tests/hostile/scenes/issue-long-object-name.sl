@@ -1,0 +1,7 @@
+scenelang 1
+geometry {
+  shape b = box(size=(1, 1, 1))
+}
+composition {
+  object nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn = b
+}

@@ -1,0 +1,7 @@
+scenelang 1
+geometry {
+  shape nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn = box(size=(1, 1, 1))
+}
+composition {
+  object o = nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn
+}

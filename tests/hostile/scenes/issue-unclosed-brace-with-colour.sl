@@ -1,0 +1,3 @@
+scenelang 1
+materials {
+  material m = principled(base_color=#ffd9a0)
