@@ -26,7 +26,7 @@ Blender's `world_to_camera_view` normalised coordinates relate to these as
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

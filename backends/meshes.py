@@ -25,9 +25,9 @@ the same shapes often.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Mapping, Sequence
 
 import numpy as np
 import trimesh
@@ -76,7 +76,7 @@ class _Part:
     volume: trimesh.Trimesh
     sheets: trimesh.Trimesh
 
-    def transformed(self, matrix: np.ndarray | None) -> "_Part":
+    def transformed(self, matrix: np.ndarray | None) -> _Part:
         if matrix is None:
             return self
         return _Part(_transform(self.volume, matrix), _transform(self.sheets, matrix))

@@ -46,6 +46,7 @@ def add_executor_options(p: argparse.ArgumentParser) -> None:
 
 
 def make_executor(args: argparse.Namespace) -> Any:
+    # lazy: the executors pull the engine (scipy, scikit-image, trimesh: ~1 s of startup)
     from scenelang.stages.batch.executors import make_executor as make
 
     return make(workers=args.workers, threads=args.threads, max_memory_gb=args.max_memory_gb,
@@ -94,6 +95,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def engine_fields(args: argparse.Namespace) -> dict[str, Any]:
+    # lazy: only `batch` needs the reconstruction layer
     from scenelang.stages.engine.config import EngineConfig
 
     fields = {"mode": args.mode, "budgets": {**EngineConfig().budgets, **args.budget},
@@ -106,6 +108,7 @@ def engine_fields(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
+    # lazy: only `batch` needs the reconstruction layer (~1 s of startup for every command)
     from scenelang.stages.batch.batch import BatchConfig, plan_batch, run_batch
 
     options: dict[str, Any] = {}

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from pathlib import Path
 
 from scenelang.cli.args import parse_budget, positive_int
 from scenelang.cli.console import console
 from scenelang.stages.proposers.base import ProposerUnavailable
+
+RUN_LINE = re.compile(r"^(clevr scene \d+|tier \d+ scene \d+) (staged|direct): ")
+"""The log line of one finished reconstruction (other lines, e.g. target renders, are not)."""
 
 
 def _tier(text: str) -> int:
@@ -77,6 +81,7 @@ def _executor(args: argparse.Namespace):
     """The batch executor of --workers / --ray, or None (one run after the other)."""
     if not (args.workers or args.ray):
         return None
+    # lazy: as in cmd_bench
     from scenelang.stages.batch.executors import make_executor
 
     return make_executor(workers=args.workers, ray=args.ray)
@@ -109,9 +114,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
     with console.progress(total, "bench", quiet=args.quiet) as progress:
 
         def say(message: str) -> None:
-            if message.startswith(("clevr scene ", "tier ")):
-                steps = len(modes) if "target render failed" in message else 1
-                progress.advance(message, steps=steps)
+            if "target render failed" in message:
+                progress.advance(message, steps=len(modes))
+            elif RUN_LINE.match(message):  # one finished reconstruction
+                progress.advance(message)
 
         try:
             results = run(say)

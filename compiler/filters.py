@@ -27,7 +27,8 @@ import keyword
 import math
 import numbers
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import jinja2
 

@@ -55,7 +55,7 @@ class RenderSettings:
         if not 0 <= self.threads <= 1024:
             raise ValueError(f"threads must be in 0..1024, got {self.threads}")
 
-    def with_(self, **changes) -> "RenderSettings":
+    def with_(self, **changes) -> RenderSettings:
         """A copy with some fields changed; None values are ignored (handy for CLI options)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 

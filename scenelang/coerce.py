@@ -21,12 +21,14 @@ import difflib
 import math
 import types
 import typing
-from typing import Any, Iterable, Literal, Union, get_args, get_origin
+from collections.abc import Iterable
+from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import ValidationError
 
 from scenelang import ast as A
 from scenelang.errors import Diagnostic, SceneError, Span
+from scenelang.printer import format_value
 
 _NONE = type(None)
 
@@ -83,8 +85,6 @@ def _unit(meta: Iterable[Any]) -> str | None:
 
 
 def _show(value: A.Node) -> str:
-    from scenelang.printer import format_value  # printer depends on ast only; imported lazily
-
     return format_value(value)
 
 

@@ -10,8 +10,9 @@ one or more `Diagnostic`s, each with a `Span`, and formats them compiler-style::
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -97,7 +98,7 @@ class SceneError(Exception):
         self.source_file = source_file
         super().__init__(self.summary())
 
-    def with_source(self, source: str | None, file: str | None = None) -> "SceneError":
+    def with_source(self, source: str | None, file: str | None = None) -> SceneError:
         """Attach the text the spans point into (only diagnostics in `file` get excerpts)."""
         self.source, self.source_file = source, file
         return self

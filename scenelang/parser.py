@@ -131,7 +131,7 @@ def _load(path: str | Path, parse, limits: ParseLimits):
     try:
         return parse(text, str(path), limits)
     except SceneError as exc:
-        raise exc.with_source(text, str(path))
+        raise exc.with_source(text, str(path)) from None
 
 
 # ---------------------------------------------------------------- parsing and syntax errors

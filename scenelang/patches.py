@@ -27,7 +27,8 @@ expressed by patches and are kept from `a`).
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from pydantic import ValidationError
 

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import math
 import typing
-from functools import lru_cache
-from typing import Any, Iterable
+from collections.abc import Iterable
+from functools import cache
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -114,7 +115,7 @@ def format_value(v: Any, unit: str | None = None) -> str:
     raise ValueError(f"cannot print value {v!r}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def field_unit(cls: type[BaseModel], field: str) -> str | None:
     """The unit (`deg` or `mm`) a model field is declared with, or None."""
     info = cls.model_fields[field]

@@ -74,7 +74,7 @@ def _strip_optional(tp: Any) -> Any:
         alts = [a for a in get_args(tp) if a is not type(None)]
         if len(alts) == 1:
             return alts[0]
-        return Union[tuple(alts)]  # type: ignore[return-value]
+        return Union[tuple(alts)]  # type: ignore[return-value]  # noqa: UP007 (built at run time)
     return tp
 
 

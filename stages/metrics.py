@@ -26,10 +26,10 @@ they enter `combined` with their weight (default 0: reported only).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Callable, Mapping
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -125,7 +125,8 @@ def _resize(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     if array.shape[1] == width and array.shape[0] == height:
         return array
     channels = [
-        np.asarray(Image.fromarray(np.ascontiguousarray(array[..., c], dtype=np.float32)).resize((width, height), Image.LANCZOS))
+        np.asarray(Image.fromarray(np.ascontiguousarray(array[..., c], dtype=np.float32))
+                   .resize((width, height), Image.LANCZOS))
         for c in range(3)
     ]
     return np.clip(np.stack(channels, axis=2), 0.0, 1.0).astype(np.float32)
@@ -174,7 +175,7 @@ def ssim(a: ImageSource, b: ImageSource) -> float:
 def _ssim_terms(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """(mean SSIM, mean contrast-structure term) with a Gaussian window (sigma 1.5 px)."""
     c1, c2 = 0.01**2, 0.03**2
-    blur = lambda x: ndimage.gaussian_filter(x, sigma=(1.5, 1.5, 0), truncate=3.5)  # noqa: E731
+    blur = lambda x: ndimage.gaussian_filter(x, sigma=(1.5, 1.5, 0), truncate=3.5)
     mu_a, mu_b = blur(a), blur(b)
     var_a = blur(a * a) - mu_a**2
     var_b = blur(b * b) - mu_b**2

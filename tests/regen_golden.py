@@ -14,10 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "backends"))
 
-from test_blender import GOLDEN_DIR, golden_cases, golden_settings  # noqa: E402
+from test_blender import GOLDEN_DIR, golden_cases, golden_settings
 
-from scenelang.backends.blender.runner import BlenderWorker  # noqa: E402
-from scenelang.parser import load_scene  # noqa: E402
+from scenelang.backends.blender.runner import BlenderWorker
+from scenelang.parser import load_scene
 
 
 def main(names: list[str]) -> int:

@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Union
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class Fault:
         return cls("endless", seconds=seconds)
 
 
-Response = Union[str, Fault]
+Response = str | Fault
 
 
 @dataclass

@@ -26,9 +26,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 from scenelang.ast import Scene
 from scenelang.compiler import check_script, compile_scene
@@ -218,7 +218,7 @@ def run_script_once(script_text: str, args: Sequence[str], log_path: Path, *,
 
 def render_scene(scene: Scene, png: str | Path | None, *, blend: str | Path | None = None,
                  settings: RenderSettings | None = None, timeout: float = DEFAULT_TIMEOUT,
-                 worker: "BlenderWorker | None" = None, blender: str | Path | None = None,
+                 worker: BlenderWorker | None = None, blender: str | Path | None = None,
                  apply_csg: bool = False, source_file: str | None = None) -> RenderResult:
     """Compile `scene`, render it to `png` and/or save it to `blend`.
 
@@ -265,7 +265,7 @@ class BlenderWorker:
         self._dirty = False  # the last job failed: reset Blender before the next one
 
     # ---------------------------------------------------------------- lifecycle
-    def __enter__(self) -> "BlenderWorker":
+    def __enter__(self) -> BlenderWorker:
         self.start()
         return self
 

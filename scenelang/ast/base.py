@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -116,7 +116,7 @@ class RGB(Node):
         return (self.r, self.g, self.b)
 
 
-Color = Annotated[Union[HexColor, RGB], Field(discriminator="kind")]
+Color = Annotated[HexColor | RGB, Field(discriminator="kind")]
 WHITE = RGB(r=1, g=1, b=1)
 
 
@@ -145,4 +145,4 @@ class Ident(Node):
     name: Name
 
 
-Value = Annotated[Union[Number, Vector, HexColor, Ident], Field(discriminator="kind")]
+Value = Annotated[Number | Vector | HexColor | Ident, Field(discriminator="kind")]

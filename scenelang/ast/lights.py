@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -72,4 +72,4 @@ class Area(Node):
 
 
 LIGHT_KINDS: dict[str, type[Node]] = {"sun": Sun, "point": Point, "spot": Spot, "area": Area}
-Light = Annotated[Union[Sun, Point, Spot, Area], Field(discriminator="kind")]
+Light = Annotated[Sun | Point | Spot | Area, Field(discriminator="kind")]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -33,7 +33,7 @@ class PutOp(Node):
     statement: StatementType
 
 
-PatchOp = Annotated[Union[SetOp, RemoveOp, PutOp], Field(discriminator="op")]
+PatchOp = Annotated[SetOp | RemoveOp | PutOp, Field(discriminator="op")]
 
 
 class Patch(Node):
@@ -44,7 +44,7 @@ class Patch(Node):
     ops: tuple[PatchOp, ...] = ()
 
     @model_validator(mode="after")
-    def _replace_only_puts(self) -> "Patch":
+    def _replace_only_puts(self) -> Patch:
         if self.replace and any(not isinstance(op, PutOp) for op in self.ops):
             raise ValueError("a replace block holds only statements")
         return self

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated, ClassVar, Iterator, Literal, Union
+from collections.abc import Iterator
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -114,7 +115,7 @@ class LightDef(Statement):
 
 
 StatementType = Annotated[
-    Union[ShapeDef, MaterialDef, ObjectDef, Camera, World, LightDef], Field(discriminator="stmt")
+    ShapeDef | MaterialDef | ObjectDef | Camera | World | LightDef, Field(discriminator="stmt")
 ]
 SECTION_OF: dict[str, str] = {
     "shape": "geometry",
@@ -136,7 +137,7 @@ class Section(Node):
     end_comments: tuple[str, ...] = ()
 
     @model_validator(mode="after")
-    def _statements_belong(self) -> "Section":
+    def _statements_belong(self) -> Section:
         for st in self.statements:
             if SECTION_OF[st.stmt] != self.name:
                 raise ValueError(
@@ -167,7 +168,7 @@ class Scene(Node):
     end_comments: tuple[str, ...] = ()
 
     @model_validator(mode="after")
-    def _sections_named(self) -> "Scene":
+    def _sections_named(self) -> Scene:
         for name in SECTION_NAMES:
             if getattr(self, name).name != name:
                 raise ValueError(f"section field {name} holds section {getattr(self, name).name}")
@@ -180,7 +181,7 @@ class Scene(Node):
         for name in SECTION_NAMES:
             yield getattr(self, name)
 
-    def with_section(self, section: Section) -> "Scene":
+    def with_section(self, section: Section) -> Scene:
         return self.model_copy(update={section.name: section})
 
     # convenient typed views -------------------------------------------------

@@ -122,7 +122,7 @@ class Csg(ShapeBase):
     """n-ary constructive solid geometry. `difference(a, b, c)` is a minus b minus c."""
 
     kind: Literal["union", "difference", "intersection"]
-    operands: tuple["ShapeExpr", ...] = Field(min_length=2, max_length=64)
+    operands: tuple[ShapeExpr, ...] = Field(min_length=2, max_length=64)
 
 
 CSG_OPS = ("union", "difference", "intersection")

@@ -58,7 +58,7 @@ def pure_render_seconds(scene, settings: RenderSettings, repeats: int, scratch: 
     proc = subprocess.run(
         [sys.executable, "-c", _PURE_RENDER, str(script), *settings.script_args(), str(repeats)],
         capture_output=True, text=True, timeout=600, cwd=scratch, env=clean_env())
-    line = next(l for l in proc.stdout.splitlines() if l.startswith("JSON:"))
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("JSON:"))
     return min(json.loads(line[5:]))
 
 

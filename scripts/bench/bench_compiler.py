@@ -21,8 +21,8 @@ def run_benchmark() -> list[dict]:
         scene = parse_scene(generated_scene(n))
         repeats = 5 if n < 1000 else 3
         text = compile_scene(scene)
-        compile_s = best_of(lambda: compile_scene(scene), repeats)
-        check_s = best_of(lambda: check_script(text), repeats)
+        compile_s = best_of(lambda scene=scene: compile_scene(scene), repeats)
+        check_s = best_of(lambda text=text: check_script(text), repeats)
         rows.append({
             "objects": n,
             "compile ms": compile_s * 1e3,

@@ -30,9 +30,9 @@ def core_rows() -> list[dict]:
     for n in (10, 100, 1000):
         text = generated_scene(n)
         scene = parse_scene(text)
-        parse_s = best_of(lambda: parse_scene(text))
-        validate_s = best_of(lambda: validate(scene))
-        print_s = best_of(lambda: print_scene(scene))
+        parse_s = best_of(lambda text=text: parse_scene(text))
+        validate_s = best_of(lambda scene=scene: validate(scene))
+        print_s = best_of(lambda scene=scene: print_scene(scene))
         tracemalloc.start()
         validate(parse_scene(text))
         peak = tracemalloc.get_traced_memory()[1]

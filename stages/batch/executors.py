@@ -51,6 +51,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scenelang.stages.batch.job import quiet_logging
+
 DEFAULT_MAX_MEMORY_GB = 8.0
 DEFAULT_MAX_RETRIES = 2
 
@@ -150,8 +152,6 @@ def _init_local(threads: int, memory: int | None, parent: int, board: str) -> No
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(threads)
     claim_cores(threads)
-    from scenelang.stages.batch.job import quiet_logging
-
     quiet_logging()
 
 
@@ -263,8 +263,6 @@ def _culprits(board: str) -> set[int]:
 def ray_task(fn: Callable[[Any], Any], item: Any, threads: int) -> Any:
     """What a Ray worker runs for one item: pinned to `threads` cores for the task's length,
     quiet logging, then `fn(item)`. Its process title is `ray::ray_task` while it runs."""
-    from scenelang.stages.batch.job import quiet_logging
-
     quiet_logging()
     claim_cores(threads)
     try:
@@ -286,7 +284,7 @@ class RayExecutor:
         if not address:  # a single-machine instance: every Ray service on 127.0.0.1 only
             os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
         try:
-            import ray
+            import ray  # optional extra: pip install 'scenelang[ray]'
         except ImportError:
             raise RuntimeError("Ray is not installed: pip install 'scenelang[ray]'") from None
         self.ray = ray

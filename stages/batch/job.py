@@ -36,6 +36,9 @@ from pathlib import Path
 from typing import Any
 
 from scenelang.stages.batch.manifest import Record, normalise
+from scenelang.stages.engine.loop import EngineConfig, run_reconstruction
+from scenelang.stages.engine.runfolder import RunFolder
+from scenelang.stages.proposers.registry import make_proposer
 
 LOCK_TIMEOUT = 600.0
 """Seconds a worker waits for another process to release an image's run folder."""
@@ -85,9 +88,6 @@ def run_image(job: ImageJob) -> Record:
 
 
 def _run(job: ImageJob, t0: float) -> Record:
-    from scenelang.stages.engine.loop import EngineConfig, run_reconstruction
-    from scenelang.stages.engine.runfolder import RunFolder
-
     folder = RunFolder(job.run)
     stored = _stored(folder)
     if stored.get("status") == "finished" and folder.final(".sl").is_file():
@@ -132,7 +132,6 @@ def _proposer(name: str, options: Mapping[str, Any]) -> tuple[Any, dict[str, Any
     """This process's proposer for (name, options), built on first use."""
     key = json.dumps([name, dict(options)], sort_keys=True, default=str)
     if key not in _PROPOSERS:
-        from scenelang.stages.proposers.registry import make_proposer
 
         proposer = make_proposer(name, **{k: v for k, v in options.items() if v is not None})
         describe = getattr(proposer, "describe", None)

@@ -103,8 +103,8 @@ class Manifest:
         """`results.parquet` from `rows` when pyarrow is importable (None otherwise). Nested
         fields (`scores`, `confidence`) are stored as JSON text; `combined` also as a column."""
         try:
-            import pyarrow as pa
-            import pyarrow.parquet as pq
+            import pyarrow as pa  # optional: results.parquet only when pyarrow is installed
+            import pyarrow.parquet as pq  # optional, as above
         except ImportError:
             return None
         flat = [{**r, "scores": _json_or_none(r.get("scores")),

@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from PIL import Image, ImageDraw
+
 from scenelang.stages.batch.batch import BatchConfig, run_batch
 from scenelang.stages.batch.executors import LocalExecutor, RayExecutor, Resources, cores
 
@@ -33,8 +35,6 @@ ENGINE = {"budgets": {"geometry": 1, "materials": 1, "composition": 1, "lighting
 
 
 def make_images(folder: Path, n: int) -> list[Path]:
-    from PIL import Image, ImageDraw
-
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for i in range(n):

@@ -42,7 +42,7 @@ from scenelang.stages.bench.clevr_measures import (
     ap_key,
     scene_measures,
 )
-from scenelang.stages.bench.run import object_silhouette
+from scenelang.stages.bench.run import object_silhouette, reconstruct_job
 from scenelang.stages.engine.loop import EngineConfig, run_reconstruction
 from scenelang.stages.metrics import load_image, psnr, ssim
 from scenelang.stages.proposers.registry import make_proposer
@@ -208,7 +208,6 @@ def run_clevr_bench(config: ClevrBenchConfig, log: Any = print, executor: Any = 
 def _run_on(executor: Any, config: ClevrBenchConfig, folders: Sequence[Path], draft: bool,
             properties: dict[str, Any], rows: list[dict[str, Any]], log: Any) -> None:
     """The reconstructions of `run_clevr_bench` as parallel jobs on `executor`."""
-    from scenelang.stages.bench.run import reconstruct_job
 
     jobs = [{"seed": config.seed + i, "mode": mode, "folder": str(folder),
              "target": str(folder / "target.png"), "run": str(folder / mode),

@@ -89,7 +89,7 @@ class ProposerError(Exception):
     `usage` is what the failed attempt still cost (requests sent, time waited).
     """
 
-    def __init__(self, message: str, usage: "Usage | None" = None):
+    def __init__(self, message: str, usage: Usage | None = None):
         super().__init__(message)
         self.usage = usage if usage is not None else Usage()
 
@@ -138,13 +138,13 @@ class ProposalRequest:
     round: int
     rounds: int
     attempt: int
-    scene: "Scene"
+    scene: Scene
     scene_text: str
     section_text: str
     target_path: Path
-    target: "np.ndarray"
+    target: np.ndarray
     render_path: Path | None
-    render: "np.ndarray | None"
+    render: np.ndarray | None
     feedback: Feedback
     instructions: str
     budget: Budget
@@ -177,7 +177,7 @@ class VerifyRequest:
     stage: str
     target_path: Path
     render_path: Path
-    scene: "Scene"
+    scene: Scene
     scene_text: str
     budget: Budget
 

@@ -6,7 +6,8 @@ proposer adds one entry to `PROPOSERS` (see docs/architecture.md).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from scenelang.stages.proposers.base import Proposer, ProposerUnavailable
 from scenelang.stages.proposers.offline.proposer import OfflineProposer

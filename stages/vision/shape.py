@@ -240,8 +240,8 @@ def _frustum_fit(filled: np.ndarray) -> tuple[float, float]:
     right = np.array([np.nonzero(filled[r])[0].max() + 0.5 for r in band])
     y = np.asarray(band, float)
     fit_l, fit_r = np.polyfit(y, left, 1), np.polyfit(y, right, 1)
-    width_at = lambda r: max(np.polyval(fit_r, r) - np.polyval(fit_l, r), 0.0)  # noqa: E731
-    center_at = lambda r: 0.5 * (np.polyval(fit_r, r) + np.polyval(fit_l, r))  # noqa: E731
+    width_at = lambda r: max(np.polyval(fit_r, r) - np.polyval(fit_l, r), 0.0)
+    center_at = lambda r: 0.5 * (np.polyval(fit_r, r) + np.polyval(fit_l, r))
     best_iou, best_taper = 0.0, 1.0
     for k in np.linspace(0.0, 0.7, 15):
         # Cap ellipses: vertical semi-axis = k * horizontal semi-axis; their outer edges touch
@@ -256,7 +256,8 @@ def _frustum_fit(filled: np.ndarray) -> tuple[float, float]:
         if wb <= 1.0:
             continue
         points = np.concatenate(
-            [_ellipse_points(yt, center_at(yt), k * wt / 2, wt / 2), _ellipse_points(yb, center_at(yb), k * wb / 2, wb / 2)]
+            [_ellipse_points(yt, center_at(yt), k * wt / 2, wt / 2),
+             _ellipse_points(yb, center_at(yb), k * wb / 2, wb / 2)]
         )
         hull = _hull_polygon(points)
         if hull is None:

@@ -18,8 +18,7 @@ from strategies import scenes
 
 from scenelang import ast as sl
 from scenelang.cli.main import main as cli_main
-from scenelang.compiler import FilterError, RenderSettings, check_script, compile_scene
-from scenelang.compiler import filters
+from scenelang.compiler import FilterError, RenderSettings, check_script, compile_scene, filters
 from scenelang.compiler.compile import template_environment
 from scenelang.compiler.script_check import call_targets
 from scenelang.errors import SceneError

@@ -15,8 +15,8 @@ from strategies import scenes
 from scenelang import ast as A
 from scenelang import fastparse
 from scenelang import parser as P
-from scenelang.errors import SceneError
 from scenelang.build import AstBuilder
+from scenelang.errors import SceneError
 from scenelang.parser import _lark, load_scene, parse_patch, parse_scene
 from scenelang.printer import print_scene
 

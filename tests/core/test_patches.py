@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import strategies as S
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -12,8 +13,6 @@ from scenelang.parser import parse_patch, parse_scene
 from scenelang.patches import apply_patch, apply_patches, diff
 from scenelang.printer import print_patch, print_scene
 from scenelang.validate import Limits
-
-import strategies as S
 
 SCENE = """\
 scenelang 1

@@ -7,6 +7,7 @@ import math
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import RESERVED, patch_cases, raw_values, scene_pairs, scenes
 
 from scenelang import ast as A
 from scenelang.parser import parse_patch, parse_scene
@@ -20,7 +21,6 @@ from scenelang.printer import (
     print_statement,
 )
 from scenelang.validate import validate
-from strategies import RESERVED, patch_cases, raw_values, scene_pairs, scenes
 
 PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from strategies import scenes
 
 from scenelang import ast as A
 from scenelang.errors import SceneError
 from scenelang.parser import parse_scene
 from scenelang.validate import Limits, check, check_samples, validate
-
-from strategies import scenes
 
 GOOD = """\
 scenelang 1

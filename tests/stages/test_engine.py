@@ -5,19 +5,25 @@ import json
 import logging
 
 import pytest
+from engine_script import (
+    COMPOSITION,
+    GEOMETRY,
+    GEOMETRY_2,
+    GOOD,
+    MATERIALS,
+    TARGET_SL,
+    block,
+)
+from scripted_server import Fault, ScriptedServer, StageScript, is_repair, stage_of
 
 from scenelang import ast as A
 from scenelang.errors import SceneError
 from scenelang.parser import parse_scene
 from scenelang.stages.engine.loop import EngineConfig, plan, run_reconstruction, starting_scene
-from scenelang.stages.proposers.base import STAGE_ORDER
 from scenelang.stages.engine.runfolder import STEP_FILES, RunFolder
+from scenelang.stages.proposers.base import STAGE_ORDER
 from scenelang.stages.proposers.vlm.client import VLMProposer, VLMSettings
 from scenelang.validate import check
-from engine_script import (
-    COMPOSITION, GEOMETRY, GEOMETRY_2, GOOD, MATERIALS, TARGET_SL, block,
-)
-from scripted_server import Fault, ScriptedServer, StageScript, is_repair, stage_of
 
 pytestmark = pytest.mark.blender
 

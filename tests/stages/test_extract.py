@@ -1,6 +1,7 @@
 """Reading the patch out of a model's answer: the first scene-language fenced block."""
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scenelang.stages.proposers.vlm.extract import MAX_ANSWER_CHARS, extract_code
 

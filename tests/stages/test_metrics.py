@@ -191,7 +191,7 @@ def test_score_weights_and_masks():
     with pytest.raises(SceneError, match="unknown metric weight"):
         score(a, b, weights={"lpips": 1.0})
     with pytest.raises(SceneError, match="positive"):
-        score(a, b, weights={k: 0.0 for k in metrics.DEFAULT_WEIGHTS})
+        score(a, b, weights=dict.fromkeys(metrics.DEFAULT_WEIGHTS, 0.0))
 
 
 def test_plugin_metrics_enter_the_score():

@@ -20,11 +20,11 @@ from scenelang.stages.bench.scenes import make_scene
 from scenelang.stages.budget import Budget
 from scenelang.stages.engine.loop import EngineConfig, run_reconstruction, starting_scene
 from scenelang.stages.metrics import load_image
-from scenelang.stages.proposers.offline.proposer import OfflineProposer
+from scenelang.stages.proposers.base import Feedback, ProposalRequest
 from scenelang.stages.proposers.offline.draft import Model, analyse, build_scene, draft_model, model_from_scene
 from scenelang.stages.proposers.offline.fit import Guess, masked_iou, silhouette
 from scenelang.stages.proposers.offline.light import Lighting, sun_vector
-from scenelang.stages.proposers.base import Feedback, ProposalRequest
+from scenelang.stages.proposers.offline.proposer import OfflineProposer
 from scenelang.stages.proposers.registry import make_proposer
 
 SIZE = (160, 120)

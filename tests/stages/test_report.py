@@ -20,12 +20,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-
 from report_run_fixture import FINAL_SCORE, START_SCORE, STEPS, TOTAL_CALLS, make_run
-from scenelang.stages.report.html import (
-    diff_html, embed_image, render_report, summary_line, write_report,
-)
+
 from scenelang.stages.report.data import load_run
+from scenelang.stages.report.html import (
+    diff_html,
+    embed_image,
+    render_report,
+    summary_line,
+    write_report,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -457,8 +461,8 @@ class ScriptedProposer:
     name = "scripted"
 
     def propose(self, request):
-        from scenelang.stages.proposers.vlm.extract import extract_code
         from scenelang.stages.proposers.base import Proposal, Usage
+        from scenelang.stages.proposers.vlm.extract import extract_code
 
         options = ENGINE_ANSWERS[(request.stage, request.round)]
         raw = options[min(request.attempt, len(options) - 1)]

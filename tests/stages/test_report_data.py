@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from report_run_fixture import make_run, scene_text
+
 from scenelang.stages.report.data import load_run, number, prose_of, read_json, unified_diff
 
 

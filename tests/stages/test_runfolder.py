@@ -9,7 +9,12 @@ import textwrap
 import pytest
 
 from scenelang.stages.engine.runfolder import (
-    STEP_FILES, RunFolder, atomic_write, read_json, stage_scores, write_json,
+    STEP_FILES,
+    RunFolder,
+    atomic_write,
+    read_json,
+    stage_scores,
+    write_json,
 )
 
 

@@ -7,18 +7,23 @@ import logging
 import numpy as np
 import pytest
 from PIL import Image
+from scripted_server import Fault, ScriptedServer
 
 from scenelang import ast as A
 from scenelang.printer import print_scene, print_section
 from scenelang.stages.budget import Budget
 from scenelang.stages.proposers.base import (
-    BudgetExhausted, Feedback, ProposalRequest, ProposerError, ProposerUnavailable, Usage,
+    BudgetExhausted,
+    Feedback,
+    ProposalRequest,
+    ProposerError,
+    ProposerUnavailable,
+    Usage,
     VerifyRequest,
 )
 from scenelang.stages.proposers.prompts import render_prompt
 from scenelang.stages.proposers.registry import make_proposer
 from scenelang.stages.proposers.vlm.client import VLMProposer, VLMSettings, parse_verdict
-from scripted_server import Fault, ScriptedServer
 
 PATCH = "patch geometry {\n  shape ball = sphere(radius=0.5)\n}"
 ANSWER = f"The ball is missing.\n\n```sl\n{PATCH}\n```\nThat should do it."

@@ -21,7 +21,8 @@ import difflib
 import math
 import types
 import typing
-from typing import Any, Iterable, Literal, Union, get_args, get_origin
+from collections.abc import Iterable
+from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import ValidationError
 

@@ -20,11 +20,11 @@ from typing import Any
 from lark import Lark, Token, Transformer, Tree
 from lark.exceptions import UnexpectedInput, VisitError
 
-from scenelang import ast as A
 from baseline.coerce import build_node, suggest
 from baseline.comments import attach_comments, attach_patch_comments
-from scenelang.errors import Diagnostic, SceneError, Span
 from baseline.syntax_errors import syntax_diagnostic
+from scenelang import ast as A
+from scenelang.errors import Diagnostic, SceneError, Span
 
 
 def grammar_text() -> str:

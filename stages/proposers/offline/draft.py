@@ -31,8 +31,8 @@ language with fixed names: shapes/objects/materials `ground` and `shape_N`/`obje
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Callable
 
 import numpy as np
 from scipy import ndimage

@@ -15,9 +15,9 @@ Units: metres and degrees; images are (H, W) bool masks at the engine's render s
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Callable, Sequence
 
 import numpy as np
 from scipy.optimize import minimize

@@ -23,8 +23,8 @@ The ground (n = +z, ambient about 1) therefore has `L_lit = a (W + E c / pi)` wi
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Sequence
 
 import numpy as np
 from scipy import ndimage
