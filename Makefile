@@ -34,6 +34,7 @@ stress: $(STAMP)
 
 gallery: $(STAMP)
 	$(BIN)/python scripts/gallery.py --readme README.md
+	$(BIN)/python scripts/clevr_gallery.py --readme README.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

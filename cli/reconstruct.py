@@ -189,6 +189,7 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
             "final_py": str(result.final_py), "final_blend": str(result.final_blend),
             "final_png": str(result.final_png), "report": str(result.root / "report.html"),
             "final_score": result.final_score, "calls": result.calls, "stopped": result.stopped,
+            "confidence": result.confidence.to_dict() if result.confidence else None,
         }, indent=2))
         return 0
     print(f"final scene:  {result.final_sl}")
@@ -200,4 +201,8 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
     summary = f"score {combined:.4f}, " if combined is not None else ""
     print(f"{summary}{result.calls} calls" +
           (f"; stopped early: {result.stopped}" if result.stopped else ""))
+    if result.confidence is not None:  # each doubt was also logged as a warning
+        doubts = len(result.confidence.doubts)
+        print(f"confidence {result.confidence.overall:.2f}" +
+              (f"; doubtful: {doubts} reason{'s' * (doubts != 1)}, see the report" if doubts else ""))
     return 0

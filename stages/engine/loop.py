@@ -30,7 +30,7 @@ import shutil
 import time
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,7 @@ from scenelang.stages.budget import Budget
 from scenelang.stages.engine.confidence import Confidence, assess
 from scenelang.stages.engine.config import EngineConfig, Phase, plan
 from scenelang.stages.engine.render import LoopRenderer, fit_size
+from scenelang.stages.engine.resume import RunDamaged, check_resumable
 from scenelang.stages.engine.runfolder import (
     RunFolder,
     RunFolderError,
@@ -59,6 +60,7 @@ from scenelang.stages.engine.runfolder import (
     verdict_text,
     write_json,
 )
+from scenelang.stages.engine.state import Candidate, LoopState, RunResult, round_summary
 from scenelang.stages.metrics import load_image
 from scenelang.stages.proposers.base import (
     BudgetExhausted,
@@ -76,61 +78,6 @@ from scenelang.stages.report.html import write_report
 from scenelang.validate import DEFAULT_LIMITS
 
 log = logging.getLogger(__name__)
-
-@dataclass
-class LoopState:
-    """What carries from round to round; saved in every step's score.json for resume.
-
-    `current`: run-relative folder whose scene.sl/render.png is the selected scene; `best`: the
-    folder of the best scene by metric so far (rejected candidates included); `stage_best`: the
-    best accepted scene of the current stage; `checklist`: the verifier's latest list;
-    `history`: one line per earlier round of the stage; `stop`: why the run stopped early.
-    """
-
-    current: str
-    current_score: float
-    best: str
-    best_score: float
-    stage_best: str
-    stage_best_score: float
-    checklist: list[str] = field(default_factory=list)
-    history: list[str] = field(default_factory=list)
-    stop: str | None = None
-
-
-@dataclass
-class Candidate:
-    """One candidate of a round: its attempts and, when valid, its scene, render and score."""
-
-    number: int
-    prompt: str = ""
-    response: str = ""
-    patch_text: str = ""
-    scene: A.Scene | None = None
-    render: Path | None = None
-    score: dict[str, float] | None = None
-    errors: list[str] = field(default_factory=list)
-    attempts: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def combined(self) -> float | None:
-        return None if self.score is None else float(self.score["combined"])
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """Where a finished run put its results; `final_score` compares final.png with the target."""
-
-    root: Path
-    final_sl: Path
-    final_py: Path
-    final_blend: Path
-    final_png: Path
-    final_score: dict[str, float]
-    calls: int
-    stopped: str | None
-    confidence: Confidence | None = None
-
 
 def starting_scene(target_size: tuple[int, int]) -> A.Scene:
     """Where a run starts: a camera at `DEFAULT_CAMERA`'s place with the target's resolution,
@@ -151,10 +98,6 @@ def camera_resolution(target_size: tuple[int, int]) -> tuple[int, int]:
         return w, h
     k = limit / max(w, h)
     return max(1, min(limit, round(w * k))), max(1, min(limit, round(h * k)))
-
-
-class RunDamaged(SceneError):
-    """`--resume` found a run folder it cannot continue: what is damaged and how to recover."""
 
 
 class Engine:
@@ -212,7 +155,7 @@ class Engine:
             if not f.exists():
                 raise SceneError(f"{f.root}: nothing to resume (no run.json)")
             f.clean_partial()
-            stored, settings = self._check_resumable()
+            stored, settings = check_resumable(self.folder)
             caps = {k: getattr(self.config, k) for k in ("max_calls", "max_seconds")
                     if getattr(self.config, k) is not None}
             self.config = replace(settings, **caps)
@@ -255,91 +198,6 @@ class Engine:
         stack.enter_context(self.renderer)
         return stored
 
-    def _check_resumable(self) -> tuple[dict[str, Any], EngineConfig]:
-        """Read everything `--resume` relies on before anything runs; a damaged run folder is a
-        `RunDamaged` error that says what is damaged and how to recover, never a traceback."""
-        f = self.folder
-        root = f.root
-        fresh = (f"start a new run instead (`scenelang reconstruct IMAGE -o NEW_RUN`); "
-                 f"`scenelang report {root}` still shows what the run holds")
-
-        def damaged(what: str, why: object, recover: str) -> RunDamaged:
-            return RunDamaged(f"{root}: cannot resume: {what} is damaged ({why}); to recover, "
-                              f"{recover}")
-
-        try:
-            stored = f.load_run()
-        except (OSError, ValueError) as exc:
-            raise damaged("run.json", _why(exc), fresh) from None
-        if not isinstance(stored, dict):
-            raise damaged("run.json", f"a JSON {type(stored).__name__}, not an object", fresh)
-        try:
-            settings = stored["settings"]
-            if not isinstance(settings, dict):
-                raise TypeError("settings is not an object")
-            config = EngineConfig.from_dict(settings)
-        except Exception as exc:
-            raise damaged("run.json's settings", _why(exc), fresh) from None
-        try:
-            with Image.open(confined(root, "target.png")) as im:
-                im.load()
-        except Exception as exc:
-            raise damaged("target.png", _why(exc),
-                          "copy the original image to target.png (as PNG), or " + fresh) from None
-        if stored.get("status") == "finished":
-            try:
-                dict(stored["scores"].get("final") or {})
-                int(stored["budget"]["total"]["calls"])
-            except Exception as exc:
-                raise damaged("run.json's results", _why(exc), fresh) from None
-        if (f.start / "score.json").exists():
-            try:
-                float(read_json(confined(root, "start/score.json"))["combined"])
-                self._check_scene_dir("start")
-            except Exception as exc:
-                raise damaged("start/", _why(exc),
-                              f"remove {f.start} (it is rendered again) and resume") from None
-        fields = set(LoopState.__dataclass_fields__)
-        for phase in plan(config):
-            done = f.finished_steps(phase.folder)
-            if done != list(range(1, len(done) + 1)):
-                raise damaged(f"stages/{phase.folder}", f"steps {done} are not 1..{len(done)}",
-                              f"remove the step folders after the gap in "
-                              f"{f.stage_dir(phase.folder)} and resume")
-            for n in done:
-                step = f.step_dir(phase.folder, n)
-                rel = f.relative(step)
-                try:
-                    record = f.step_record(phase.folder, n)
-                    if not isinstance(record, dict):
-                        raise TypeError("score.json is not a JSON object")
-                    state = record["state"]
-                    if not isinstance(state, dict) or set(state) - fields:
-                        raise TypeError("its state is not the engine's")
-                    LoopState(**state)
-                    if not isinstance(record["budget"], dict):
-                        raise TypeError("its budget is not an object")
-                    _round_summary(record)
-                    for key in ("current", "stage_best", "best"):
-                        if not isinstance(state[key], str):
-                            raise TypeError(f"state.{key} is not a path")
-                        confined(root, state[key])
-                    for key in ("current", "stage_best"):
-                        self._check_scene_dir(state[key])
-                    self._check_scene_dir(rel)
-                except Exception as exc:
-                    raise damaged(rel, _why(exc),
-                                  f"remove {step} and the steps after it, then resume to redo "
-                                  f"those rounds") from None
-        return stored, config
-
-    def _check_scene_dir(self, rel: str) -> None:
-        """A run-relative step folder holds a parsable scene.sl and a readable render.png."""
-        folder = confined(self.folder.root, rel)
-        parse_scene(confined(folder, "scene.sl").read_text(encoding="utf-8"), file=rel)
-        with Image.open(confined(folder, "render.png")) as im:
-            im.load()
-
     # ------------------------------------------------------------------ the loop
     def _loop(self) -> None:
         f = self.folder
@@ -349,7 +207,7 @@ class Engine:
             done = f.finished_steps(phase.folder)
             for n in done:
                 record = f.step_record(phase.folder, n)
-                self.rounds_log.append(_round_summary(record))
+                self.rounds_log.append(round_summary(record))
             if done:
                 self.state = LoopState(**record["state"])
                 self.budget.restore(record["budget"])
@@ -459,7 +317,7 @@ class Engine:
         self.folder.write_step(phase.folder, step, files, extra)
         for leftover in self.renderer.work.iterdir():  # type: ignore[union-attr]
             leftover.unlink()
-        self.rounds_log.append(_round_summary(record))
+        self.rounds_log.append(round_summary(record))
         self._save_run("running")
 
     def _candidate(self, phase: Phase, step: int, number: int, scene: A.Scene) -> Candidate:
@@ -714,23 +572,6 @@ def _copy_target(source: Path, folder: RunFolder) -> None:
     tmp = folder.root / ".target.png.tmp"
     rgb.save(tmp, format="PNG")
     tmp.replace(folder.target)
-
-
-def _why(exc: BaseException) -> str:
-    """A short reason for a damage message (SceneErrors give their first diagnostic)."""
-    if isinstance(exc, SceneError):
-        return exc.errors[0].message if exc.errors else exc.summary()
-    if isinstance(exc, KeyError):
-        return f"missing {exc}"
-    if isinstance(exc, FileNotFoundError):
-        return f"{Path(exc.filename or '?').name} is missing"
-    return f"{type(exc).__name__}: {exc}"[:300]
-
-
-def _round_summary(record: Mapping[str, Any]) -> dict[str, Any]:
-    keys = ("stage", "round", "step", "status", "combined", "selected", "selected_combined",
-            "calls")
-    return {k: record[k] for k in keys} | {"best_by_metric": record["best_by_metric"]["step"]}
 
 
 def _candidate_files(c: Candidate, scene: A.Scene) -> dict[str, Any]:

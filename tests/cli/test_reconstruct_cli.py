@@ -157,6 +157,10 @@ def test_json_output_and_report(target, tmp_path):
     result = json.loads(proc.stdout)
     assert result["final_sl"] == str(run / "final.sl") and result["calls"] == 9
     assert 0 < result["final_score"]["combined"] <= 1
+    confidence = result["confidence"]
+    assert 0 <= confidence["overall"] <= 1 and "ball_1" in confidence["objects"]
+    for doubt in confidence["doubts"]:  # each doubt is also a warning on stderr
+        assert f"doubtful result: {doubt}" in proc.stderr
     assert "round 1: accepted" not in proc.stderr  # --json keeps stderr to warnings
     assert (run / "report.html").is_file() and result["report"] == str(run / "report.html")
 

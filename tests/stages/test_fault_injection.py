@@ -19,7 +19,8 @@ from PIL import Image
 from scripted_server import Fault, ScriptedServer, StageScript
 
 from scenelang.parser import parse_scene
-from scenelang.stages.engine.loop import EngineConfig, RunDamaged, run_reconstruction
+from scenelang.stages.engine.loop import EngineConfig, run_reconstruction
+from scenelang.stages.engine.resume import RunDamaged
 from scenelang.stages.proposers.vlm.client import VLMProposer, VLMSettings
 from scenelang.validate import check
 
