@@ -39,7 +39,8 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import TextIO
 
 from rich.console import Console as RichConsole
@@ -52,6 +53,23 @@ from scenelang.errors import Diagnostic, SceneError
 from scenelang.stages.report.html import format_duration
 
 BAR_WIDTH = 20
+FIXED_COLUMNS_WIDTH = BAR_WIDTH + 28
+"""Width of the bar, count, elapsed and ETA columns with their gaps (cells), about: messages are
+cut between words to the rest of the line (rich's ellipsis still guards a narrow terminal)."""
+
+
+def fit_words(text: str, width: int) -> str:
+    """`text` in at most `width` cells, cut at a word boundary with an ellipsis (never mid-word,
+    unless its first word alone is too long)."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return "…" if width == 1 else ""
+    cut = text[: width - 1]
+    space = cut.rfind(" ")
+    if space > 0:
+        cut = cut[:space].rstrip(" ,;:")
+    return cut + "…"
 """Characters of the progress bar on a terminal."""
 
 _BOLD, _RED, _YELLOW, _RESET = "\033[1m", "\033[1;31m", "\033[1;33m", "\033[0m"
@@ -136,6 +154,31 @@ class Console:
                 self.print(SceneError([d], source=error._source_for(d)).format(color=self.color))
 
     # ------------------------------------------------------------------ progress
+    @contextmanager
+    def status(self, message: str, *, quiet: bool = False) -> Iterator[None]:
+        """A spinner with the elapsed time beside `message` while the block runs, for one long
+        step with no steps to count (a single render). Only on a terminal and not `quiet`;
+        elsewhere (and on a broken stream) nothing is shown."""
+        if quiet or not self.is_terminal:
+            yield
+            return
+        rich = RichConsole(file=self.file, no_color=not self.color, highlight=False)
+        start = self.clock()
+        spinner = rich.status(Text(message))
+        try:
+            spinner.start()
+        except _STREAM_ERRORS:
+            yield
+            return
+        try:
+            yield
+        finally:
+            try:
+                spinner.stop()
+                rich.print(Text(f"{message}: done in {self.clock() - start:.1f}s"))
+            except _STREAM_ERRORS:
+                pass
+
     def progress(self, total: int | None, label: str, *, quiet: bool = False,
                  terminal_only: bool = False) -> Progress:
         return Progress(self, total, label, quiet=quiet, terminal_only=terminal_only)
@@ -283,7 +326,9 @@ class Progress:
         if self._closed:
             return
         live = self._started()
-        live.update(self._task, completed=self.done, message=self.message, refresh=True)
+        room = live.console.width - len(self.label) - FIXED_COLUMNS_WIDTH
+        message = fit_words(self.message, room) if room >= 10 else self.message
+        live.update(self._task, completed=self.done, message=message, refresh=True)
 
     def _stop(self) -> None:
         live, self._live = self._live, None

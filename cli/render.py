@@ -151,8 +151,10 @@ def _render_blender(scene: A.Scene, scenes: list[A.Scene], paths: list[Path],
                    source_file=args.file)
     try:
         if len(scenes) == 1:
-            result = render_scene(scene, paths[0], blend=args.blend, blender=args.blender,
-                                  **options)
+            with console.status(f"rendering {paths[0]} ({settings.engine}, {settings.samples} "
+                                f"samples)", quiet=args.quiet):
+                result = render_scene(scene, paths[0], blend=args.blend, blender=args.blender,
+                                      **options)
             results = [result]
         else:
             with BlenderWorker(blender=args.blender, timeout=args.timeout) as worker, \

@@ -6,12 +6,21 @@ Lark reports terminals (`RBRACE`, `QUANTITY`); these helpers turn them into mess
 
 from __future__ import annotations
 
+import difflib
+import re
 import unicodedata
 
 from lark import Lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from scenelang.errors import Diagnostic, Span
+
+STATEMENT_KEYWORDS = {"SHAPE": "shape", "MATERIAL": "material", "OBJECT": "object",
+                      "CAMERA": "camera", "LIGHT": "light", "WORLD": "world", "SET": "set",
+                      "REMOVE": "remove", "PATCH": "patch", "REPLACE": "replace"}
+"""Keyword terminals a statement or block starts with (for did-you-mean hints)."""
+SECTION_KEYWORDS = ("geometry", "materials", "composition", "lighting")
+_COLOR = re.compile(r"#[0-9a-fA-F]{6}(?![0-9A-Za-z_])")
 
 _FRIENDLY = {
     "NAME": "a name",
@@ -73,11 +82,38 @@ def syntax_diagnostic(exc: UnexpectedInput, text: str, file: str | None, start: 
         if token.line == 1 and token.column == 1 and start == "scene_file" and "SCENELANG" in exc.expected:
             return Diagnostic(f"a scene file starts with the header `scenelang 1`, not '{token}'", span)
         shown = str(token) if len(str(token)) < 40 else str(token)[:37] + "..."
+        section = _section_start(text, token.line)
+        if section is not None:
+            unclosed = _unclosed_bracket(section[1])
+            if unclosed and unclosed[0] == "{":
+                line_span = Span(line=token.line, column=1, end_line=token.line,
+                                 end_column=len(section[0]) + 1, file=file)
+                return Diagnostic(f"section '{section[0].strip()}' starts inside another: the '{{' "
+                                  f"opened at line {unclosed[1]}, column {unclosed[2]} is never "
+                                  f"closed (missing '}}')", line_span)
+        keywords = [STATEMENT_KEYWORDS[n] for n in (exc.expected or ()) if n in STATEMENT_KEYWORDS]
+        if token.type == "NAME" and keywords:
+            close = difflib.get_close_matches(str(token), keywords, n=1, cutoff=0.6)
+            if close:
+                return Diagnostic(f"unexpected '{shown}'; expected {expected}", span,
+                                  hint=f"did you mean '{close[0]}'?")
         if token.type == "QUANTITY" and "NAME" in exc.expected and "RPAR" in exc.expected:
             return Diagnostic(f"unexpected number '{shown}': parameters are named, "
                               f"e.g. radius={shown}", span)
         return Diagnostic(f"unexpected '{shown}'; expected {expected}", span)
     return Diagnostic(f"syntax error: {exc}", Span(line=line, column=column, file=file))
+
+
+def _section_start(text: str, line: int) -> tuple[str, str] | None:
+    """When line `line` of `text` opens a section (`materials {`): (the keyword with its
+    indentation, the text before that line); else None."""
+    lines = text.split("\n")
+    if not 1 <= line <= len(lines):
+        return None
+    match = re.match(r"\s*(?:" + "|".join(SECTION_KEYWORDS) + r")(?=\s*\{)", lines[line - 1])
+    if match is None:
+        return None
+    return match.group(0), "\n".join(lines[: line - 1])
 
 
 def _end_position(text: str) -> tuple[int, int]:
@@ -93,6 +129,10 @@ def _unclosed_bracket(text: str) -> tuple[str, int, int] | None:
     i = 0
     while i < len(text):
         ch = text[i]
+        if ch == "#" and _COLOR.match(text, i):  # a colour, not a comment
+            col += 7
+            i += 7
+            continue
         if ch == "#":
             end = text.find("\n", i)
             if end < 0:

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from terminal import FakeClock, FakeTTY, screen
 
-from scenelang.cli.console import BAR_WIDTH, Console, console
+from scenelang.cli.console import BAR_WIDTH, Console, console, fit_words
 from scenelang.errors import Diagnostic, SceneError, Span
 from scenelang.stages.report.html import format_duration
 
@@ -114,6 +114,38 @@ def test_tty_without_colour_keeps_the_bar(monkeypatch):
         (line,) = screen(stream.getvalue())
     assert set(line.split()[1]) <= BAR_GLYPHS
     assert not re.search(r"\x1b\[[0-9;]*3[0-9]m|\x1b\[[0-9;]*9[0-7]m", stream.getvalue())
+
+
+def test_tty_verdicts_are_cut_between_words(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    stream = FakeTTY()
+    verdict = "geometry round 2: accepted, score 0.8123 -> 0.8456 (silhouettes improved a lot)"
+    with Console(stream, clock=FakeClock()).progress(3, "reconstruct") as progress:
+        progress.advance(verdict)
+        (line,) = screen(stream.getvalue())
+    assert len(line) <= 100 and line.endswith("…")
+    shown = line[line.index("geometry"):-1]
+    assert verdict.startswith(shown) and verdict[len(shown)] == " "  # ends at a word boundary
+
+
+@pytest.mark.parametrize("width, expected", [
+    (200, "a bb ccc dddd"), (13, "a bb ccc dddd"), (12, "a bb ccc…"), (6, "a bb…"),
+    (3, "a…"), (2, "a…"), (1, "…"), (0, "")])
+def test_fit_words(width, expected):
+    assert fit_words("a bb ccc dddd", width) == expected
+
+
+def test_status_spins_on_a_terminal_only():
+    tty, plain = FakeTTY(), io.StringIO()
+    clock = FakeClock()
+    with Console(tty, clock=clock).status("rendering out.png"):
+        clock.now += 2.5
+    assert screen(tty.getvalue())[-1] == "rendering out.png: done in 2.5s"
+    with Console(plain, clock=clock).status("rendering out.png"):
+        pass
+    with Console(tty, clock=clock).status("quiet", quiet=True):
+        pass
+    assert plain.getvalue() == "" and "quiet" not in tty.getvalue()
 
 
 def test_unknown_total_shows_counts_without_bar_or_eta():
