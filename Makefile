@@ -30,7 +30,7 @@ bench-batch: $(STAMP)
 	RAY_USAGE_STATS_ENABLED=0 $(BIN)/python -m scenelang.stages.batch.throughput
 
 stress: $(STAMP)
-	SCENELANG_STRESS=1 $(BIN)/python -m pytest -q -m "blender or slow"
+	SCENELANG_STRESS=1 $(BIN)/python -m pytest -q -m "blender or slow or property"
 
 gallery: $(STAMP)
 	$(BIN)/python scripts/gallery.py --readme README.md

@@ -106,6 +106,8 @@ class ScriptedServer:
         self._script = script if callable(script) else list(script)
         self._default = default
         self.model = model
+        self.latency = 0.0
+        """Seconds every answer waits before it is sent (slows a run down for a test)."""
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
@@ -146,6 +148,8 @@ class ScriptedServer:
                                           {k.lower(): v for k, v in self.headers.items()},
                                           time.monotonic())
                 response = server._next(request)
+                if server.latency:
+                    time.sleep(server.latency)
                 self._respond(response, request)
 
             def _respond(self, response: Response, request: RecordedRequest) -> None:

@@ -590,3 +590,133 @@ def scene_pairs(draw, comments: bool = True) -> tuple[A.Scene, A.Scene]:
     for _ in range(draw(st.integers(1, 4))):
         _, b = draw(_edit(b, draw(st.sampled_from(A.SECTION_NAMES)), comments))
     return a, b
+
+
+# ---------------------------------------------------------------- example counts (issue 15)
+
+STRESS = __import__("os").environ.get("SCENELANG_STRESS") == "1"
+"""True under `make stress` (SCENELANG_STRESS=1): tests/conftest.py then loads the `stress`
+Hypothesis profile instead of `ci`."""
+STRESS_EXAMPLES = 500
+"""Examples per property test under `make stress` (the `stress` profile's max_examples)."""
+
+
+def examples(ci: int, stress: int = STRESS_EXAMPLES) -> int:
+    """`max_examples` for a property test: `ci` normally, under `make stress` the larger of `ci`
+    and `stress` (pass a smaller `stress` for a test that renders in Blender per example).
+
+    An explicit `@settings(max_examples=...)` overrides the loaded profile, so every property test
+    that sets its own count goes through this function; one that sets none takes the profile's."""
+    return max(ci, stress) if STRESS else ci
+
+
+# ---------------------------------------------------------------- non-canonical text (issue 15)
+
+_TOKEN = __import__("re").compile(
+    r"#[0-9a-f]{6}(?![0-9A-Za-z_])|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[A-Za-z_]\w*|\S")
+
+
+def _respell_number(draw, tok: str) -> str:
+    """The same number in another legal spelling: `.5`, `2.`, `+1`, `1e0`, `1E0`."""
+    options = [tok]
+    sign, body = (tok[0], tok[1:]) if tok[0] in "+-" else ("", tok)
+    if body.startswith("0.") and len(body) > 2:
+        options.append(sign + body[1:])
+    if body.isdigit():
+        options.append(sign + body + ".")
+    if not sign:
+        options.append("+" + body)
+    if "e" in body:
+        options.append(sign + body.upper())
+    else:
+        options += [sign + body + "e0", sign + body + "E0"]
+    return draw(st.sampled_from(options))
+
+
+_GAPS = st.sampled_from([" ", "  ", "\t", "\n    ", " \n\n  "])
+
+
+@st.composite
+def noncanonical_texts(draw, scene: A.Scene) -> tuple[str, A.Scene]:
+    """`(text, expected)`: `scene` (comment-free, as `scenes(comments=False)` draws) printed
+    non-canonically -- sections in any order, random whitespace and line breaks between the
+    tokens of a statement, other number spellings, uppercase hex, blank lines -- and comments
+    inside statements, which the parser attaches to that statement (so `expected` is `scene`
+    with those comments). Line endings and BOM are left to the caller."""
+    from scenelang.printer import print_scene
+
+    blocks = print_scene(scene).rstrip("\n").split("\n\n")
+    header, sections = blocks[0], blocks[1:]
+    order = draw(st.permutations(range(len(sections))))
+    out_blocks, expected = [header], scene
+    for i in order:
+        lines = sections[i].split("\n")
+        name = lines[0].split()[0]
+        statements = list(scene.section(name).statements)
+        body = []
+        for k, line in enumerate(lines[1:-1]):
+            tokens = _TOKEN.findall(line.strip())
+            inner: list[str] = []
+            pieces = [tokens[0]]
+            for tok in tokens[1:]:
+                if tok in ("deg", "rad", "mm"):  # a unit is part of its number: `30deg`, `50mm`
+                    pieces.append(tok)
+                    continue
+                gap = draw(_GAPS)
+                if draw(st.integers(0, 9)) == 0:
+                    comment = f"# inner {len(inner)}"
+                    inner.append(comment)
+                    gap = f" {comment}\n    "
+                if tok[0] == "#" and len(tok) == 7 and draw(_BOOL):
+                    tok = tok.upper()
+                elif tok[0] in "+-.0123456789" and tok not in "+-.":
+                    tok = _respell_number(draw, tok)
+                pieces += [gap, tok]
+            body.append("  " + "".join(pieces))
+            if draw(st.integers(0, 4)) == 0:
+                body.append("")
+            if inner:
+                statements[k] = statements[k].model_copy(update={"comments": tuple(inner)})
+        expected = expected.with_section(
+            expected.section(name).model_copy(update={"statements": tuple(statements)}))
+        out_blocks.append("\n".join([lines[0], *body, lines[-1]]))
+    return "\n\n".join(out_blocks) + "\n", expected
+
+
+# ---------------------------------------------------------------- invalid values (issue 15)
+
+
+def field_bounds(cls: type) -> dict[str, tuple[type, list[tuple[str, float]]]]:
+    """Scalar fields of `cls` with range constraints: name -> (int or float, [(op, bound)]),
+    op one of `ge`, `gt`, `le`, `lt`, read from the pydantic field metadata."""
+    out = {}
+    for name, info in cls.model_fields.items():
+        if info.annotation not in (int, float):
+            continue
+        bounds = [(op, getattr(m, op)) for m in info.metadata for op in ("ge", "gt", "le", "lt")
+                  if hasattr(m, op)]
+        if bounds:
+            out[name] = (info.annotation, bounds)
+    return out
+
+
+CALL_CLASSES = [*A.PRIMITIVES.values(), A.Principled, A.Sun, A.Point, A.Spot, A.Area]
+"""Node classes written as calls `kind(param=value, ...)`, whose range checks
+`out_of_range_values` covers."""
+
+
+@st.composite
+def out_of_range_values(draw) -> tuple[type, str, float | int]:
+    """`(cls, field, value)`: a value just outside one range constraint of one field of a
+    call-style node class (an int one past the bound; a float at an exclusive bound or a tiny or
+    unit step past an inclusive one)."""
+    cls = draw(st.sampled_from([c for c in CALL_CLASSES if field_bounds(c)]))
+    name = draw(st.sampled_from(sorted(field_bounds(cls))))
+    kind, bounds = field_bounds(cls)[name]
+    op, bound = draw(st.sampled_from(bounds))
+    if kind is int:
+        return cls, name, int(bound) + (1 if op == "le" else -1 if op == "ge" else 0)
+    if op in ("gt", "lt"):
+        return cls, name, float(bound)
+    step = draw(st.sampled_from([1e-6 * max(1.0, abs(bound)), 0.5, 1.0]))
+    return cls, name, float(bound) + (step if op == "le" else -step)

@@ -13,7 +13,6 @@ by a mean of 1.0-2.1 and 0.0-0.07% of such pixels.
 from __future__ import annotations
 
 import json
-import os
 import stat
 import subprocess
 import sys
@@ -24,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from PIL import Image
 from scipy.ndimage import uniform_filter
-from strategies import scenes
+from strategies import examples, scenes
 
 from scenelang import ast as sl
 from scenelang.backends.blender.runner import (
@@ -48,7 +47,6 @@ GOLDEN_SETTINGS = RenderSettings(samples=16, seed=0)
 MAX_MEAN_DIFFERENCE = 4.0
 MAX_FRACTION_OFF = 0.01
 OFF_THRESHOLD = 64
-STRESS = os.environ.get("SCENELANG_STRESS") == "1"
 
 
 def golden_cases() -> list[tuple[str, Path]]:
@@ -226,7 +224,7 @@ def test_curved_primitives_shade_smooth_and_csg_flat(worker, tmp_path):
     assert info["cut_1__op1"]["smooth_faces"][0] == 0
 
 
-@settings(max_examples=40 if STRESS else 5, deadline=None,
+@settings(max_examples=examples(5, stress=40), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(scene=scenes(comments=False))
 def test_generated_scenes_execute_in_blender(scene, worker, tmp_path_factory):

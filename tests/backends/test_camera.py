@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import examples
 
 from scenelang.ast import Camera
 from scenelang.backends.camera import (
@@ -123,7 +124,7 @@ def test_projection_matches_blender(blender, case, size):
 
 
 @pytest.mark.blender
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40, stress=100), deadline=None)
 @given(
     at=vec3,
     aim=st.one_of(vec3.map(lambda v: ("look_at", v)), angles.map(lambda v: ("rotate", v))),
@@ -212,7 +213,7 @@ def test_points_behind_camera_have_no_pixel():
     np.testing.assert_allclose(pix[1], [5, 5])
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     at=st.tuples(st.floats(-10, 10), st.floats(-10, 10), st.floats(1, 10)),
     target=st.tuples(st.floats(-2, 2), st.floats(-2, 2), st.floats(-1, 0.5)),

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from scipy.spatial import cKDTree
+from strategies import examples
 
 from scenelang.ast import (
     RGB,
@@ -84,7 +85,7 @@ def test_primitive_vertices_match_blender_operators():
         assert len(ours.vertices) == len(theirs) + cap_centres, op
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(
     kind=st.sampled_from(["box", "sphere", "cylinder", "cone", "frustum", "torus"]),
     a=st.floats(0.05, 3),
@@ -378,7 +379,7 @@ def primitive_scenes(draw) -> Scene:
 
 
 @pytest.mark.blender
-@settings(max_examples=3, deadline=None, phases=(Phase.explicit, Phase.generate),
+@settings(max_examples=examples(3, stress=20), deadline=None, phases=(Phase.explicit, Phase.generate),
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.data_too_large])
 @given(data=st.data())

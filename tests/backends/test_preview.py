@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from PIL import Image
+from strategies import examples
 
 from scenelang.ast import (
     RGB,
@@ -172,7 +173,7 @@ def test_near_plane_clipping_of_huge_ground():
     assert not floor[0].any()  # sky at the top
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+@settings(max_examples=examples(12), deadline=None, suppress_health_check=[HealthCheck.too_slow],
           phases=(Phase.explicit, Phase.reuse, Phase.generate))
 @given(data=st.data())
 def test_random_scenes_match_ray_caster(data):

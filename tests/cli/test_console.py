@@ -9,6 +9,7 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import examples
 from terminal import FakeClock, FakeTTY, screen
 
 from scenelang.cli.console import BAR_WIDTH, Console, console, fit_words
@@ -168,7 +169,7 @@ def test_interruption_ends_the_display_and_says_so():
         assert stream.getvalue().endswith("\n")
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(total=st.integers(1, 500), done=st.integers(0, 600))
 def test_bar_is_always_well_formed(total, done):
     stream = FakeTTY()

@@ -202,10 +202,12 @@ def test_sigkill_then_ctrl_c_then_resume_finishes_without_redoing_rounds(target,
         server.reset()
 
         # resume, then Ctrl-C (SIGINT) one round later: a clean stop, marked interrupted
+        server.latency = 1.0  # each round takes a second, so the signal comes before the end
         interrupted = reconstruct("-o", str(run), "--resume", server=server, wait=False)
         wait_for_rounds(interrupted, run, len(after_kill) + 1)
         interrupted.send_signal(signal.SIGINT)
         _, err = interrupted.communicate(timeout=60)
+        server.latency = 0.0
         assert interrupted.returncode == 130, err
         assert "interrupted" in err and "Traceback" not in err
         assert json.loads((run / "run.json").read_text())["status"] == "interrupted"

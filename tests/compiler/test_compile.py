@@ -14,7 +14,7 @@ import jinja2
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import scenes
+from strategies import examples, scenes
 
 from scenelang import ast as sl
 from scenelang.cli.main import main as cli_main
@@ -259,7 +259,7 @@ def test_example_files_compile(path):
     assert f"# {path}:" in text
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenes())
 def test_generated_scenes_compile_and_pass_the_check(scene):
     text = compile_scene(scene)
@@ -406,7 +406,7 @@ def test_crafted_source_labels_stay_in_comments_and_strings(label, baseline):
     assert structure(compile_scene(hostile_scene("s", 1.0), source_file=label)) == baseline
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(name=st.text(max_size=20), number=st.floats(allow_nan=True, allow_infinity=True),
        label=st.text(max_size=30))
 def test_any_values_keep_the_structure_or_are_rejected(name, number, label, baseline):

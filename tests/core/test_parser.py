@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 from pydantic import BaseModel
-from strategies import scenes
+from strategies import examples, scenes
 
 from scenelang import ast as A
 from scenelang import fastparse
@@ -190,7 +190,7 @@ def test_load_scene_missing_file(tmp_path):
         load_scene(tmp_path / "nope.sl")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=list(HealthCheck))
 @given(from_lark(_lark(), start="scene_file"))
 def test_grammar_generated_text_parses_or_fails_cleanly(text):
     try:
@@ -201,7 +201,7 @@ def test_grammar_generated_text_parses_or_fails_cleanly(text):
         assert isinstance(scene, A.Scene)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.binary(max_size=300))
 def test_arbitrary_bytes_never_crash(data):
     text = data.decode("utf-8", errors="replace")
@@ -212,7 +212,7 @@ def test_arbitrary_bytes_never_crash(data):
             assert exc.diagnostics
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("scenelang 1{}()=,.#abcdef0123456789xyz-+e\n\tgeometry")),
                max_size=120))
 def test_token_soup_never_crashes(text):
@@ -357,7 +357,7 @@ def test_errors_keep_file_line_and_column():
     assert "scene.sl:11:59: error: roughness must be at most 1, got 1.5" in info.value.format()
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=list(HealthCheck))
 @given(scenes())
 def test_fast_path_agrees_with_lark_on_printed_scenes(scene):
     text = print_scene(scene)
@@ -366,13 +366,13 @@ def test_fast_path_agrees_with_lark_on_printed_scenes(scene):
     assert fast == scene
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=list(HealthCheck))
 @given(from_lark(_lark(), start="scene_file"))
 def test_fast_path_agrees_with_lark_on_grammar_generated_text(text):
     _same_result(text)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("scenelang 1{}()=,.#abcdef0123456789xyz-+e\n\tgeometry")),
                max_size=120))
 def test_fast_path_agrees_with_lark_on_token_soup(text):

@@ -6,6 +6,7 @@ import pytest
 import strategies as S
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import examples
 
 from scenelang import ast as A
 from scenelang.errors import SceneError
@@ -342,7 +343,7 @@ def test_diff_sections_in_order_and_printed_diff_round_trips():
 
 # ---------------------------------------------------------------- properties
 
-PROPERTY = settings(max_examples=60, deadline=None,
+PROPERTY = settings(max_examples=examples(60), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 

@@ -7,7 +7,7 @@ import math
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import RESERVED, patch_cases, raw_values, scene_pairs, scenes
+from strategies import RESERVED, examples, patch_cases, raw_values, scene_pairs, scenes
 
 from scenelang import ast as A
 from scenelang.parser import parse_patch, parse_scene
@@ -22,7 +22,7 @@ from scenelang.printer import (
 )
 from scenelang.validate import validate
 
-PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def hexc(h: str) -> A.HexColor:

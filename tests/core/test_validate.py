@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from strategies import scenes
+from strategies import examples, scenes
 
 from scenelang import ast as A
 from scenelang.errors import SceneError
@@ -377,7 +377,7 @@ def test_empty_scene():
     assert errors(A.Scene()) == []
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenes())
 def test_generated_valid_scenes_have_no_errors(sc):
     assert errors(sc) == []

@@ -2,6 +2,7 @@
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import examples
 
 from scenelang.stages.proposers.vlm.extract import MAX_ANSWER_CHARS, extract_code
 
@@ -63,7 +64,7 @@ def test_runaway_answer_is_rejected():
     assert got.code is None and "too long" in got.error
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(prose=st.text(alphabet=st.characters(blacklist_characters="`~"), max_size=200),
        body=st.text(alphabet=st.characters(
            blacklist_characters="`~\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"),

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from PIL import Image
+from strategies import examples
 
 from scenelang.errors import SceneError
 from scenelang.stages import metrics
@@ -225,7 +226,7 @@ def test_plugin_errors_are_reported():
 small_images = arrays(np.float32, (16, 16, 3), elements=st.floats(0, 1, width=32))
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(small_images, small_images)
 def test_metric_properties(a, b):
     assert psnr(a, b) == pytest.approx(psnr(b, a))
@@ -238,7 +239,7 @@ def test_metric_properties(a, b):
     assert silhouette_iou(foreground_mask(a), foreground_mask(b)) == s.iou
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(arrays(bool, (12, 12)), arrays(bool, (12, 12)))
 def test_iou_is_symmetric_and_bounded(a, b):
     assert silhouette_iou(a, b) == silhouette_iou(b, a)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import examples
 
 from scenelang import ast as A
 from scenelang.backends.preview import render_preview
@@ -40,7 +41,7 @@ def _model(guesses: list[Guess]) -> Model:
 # ------------------------------------------------------------------------------ pure parts
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=examples(15), deadline=None)
 @given(kind=st.sampled_from(["box", "sphere", "cylinder", "cone", "torus"]),
        x=st.floats(-1.5, 1.5), y=st.floats(-1.5, 1.5), s=st.floats(0.4, 1.0),
        yaw=st.floats(0, 90))

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import examples
 
 from scenelang.stages.report.plot import HEIGHT, MARGIN_TOP, PlotPoint, nice_ticks, score_plot
 
@@ -41,7 +42,7 @@ def test_plot_escapes_names_and_handles_nothing():
     assert "No scores recorded" in str(score_plot(None, [PlotPoint("1", "g", "invalid", None, None, None)]))
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(st.lists(st.floats(-2, 3, allow_nan=False), min_size=1, max_size=30))
 def test_every_point_lies_inside_the_plot(values):
     points = [PlotPoint(str(i), "s", "accepted", v, v, max(values[: i + 1]))
@@ -55,7 +56,7 @@ def test_every_point_lies_inside_the_plot(values):
             assert MARGIN_TOP - 0.1 <= y <= HEIGHT + 0.1 and 0 <= x <= 760
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80), deadline=None)
 @given(st.floats(-10, 10, allow_nan=False), st.floats(1e-3, 10, allow_nan=False))
 def test_nice_ticks_cover_the_range_in_round_steps(lo, span):
     hi = lo + span

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from PIL import Image
+from strategies import examples
 
 from scenelang.errors import SceneError
 from scenelang.stages.metrics import silhouette_iou
@@ -506,7 +507,7 @@ def test_classify_synthetic_silhouettes():
     assert classify_silhouette(square_with_hole)[0][0] == "difference"
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(arrays(bool, (20, 20), elements=st.booleans()))
 def test_rankings_are_distributions_over_the_kinds(mask):
     ranking = classify_silhouette(mask) if mask.any() else None
@@ -520,7 +521,7 @@ def test_rankings_are_distributions_over_the_kinds(mask):
     assert values == sorted(values, reverse=True)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(arrays(np.float64, (5, 3), elements=st.floats(0, 1)))
 def test_srgb_round_trip(values):
     assert np.allclose(linear_to_srgb(srgb_to_linear(values)), values, atol=1e-9)
