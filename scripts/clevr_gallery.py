@@ -28,6 +28,7 @@ from scenelang.errors import SceneError
 from scenelang.parser import load_scene
 from scenelang.stages.bench.clevr import resolve_assets
 from scenelang.stages.bench.placement import object_centres
+from scenelang.stages.engine.config import EngineConfig
 from scenelang.stages.engine.loop import run_reconstruction
 from scenelang.stages.proposers.registry import make_proposer
 
@@ -98,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(run, ignore_errors=True)
         t0 = time.monotonic()
         try:
-            run_reconstruction(image, run, make_proposer("offline"))
+            proposer = make_proposer("offline")
+            config = EngineConfig(draft=bool(getattr(proposer, "wants_draft", False)))  # as the CLI
+            run_reconstruction(image, run, proposer, config)
             side_by_side(image, run / "final.png", args.out / f"{name}.png")
             rows.append((name, describe(run)))
             console.print(f"clevr gallery: {name} in {time.monotonic() - t0:.0f} s: {rows[-1][1]}")

@@ -215,8 +215,11 @@ def run_bench(config: BenchConfig, log: Any = print, executor: Any = None) -> di
             "rows": rows, "summary": summarise(rows)}
 
 
-def _run_all(config: BenchConfig, proposer: Any, draft: bool, size: tuple[int, int],
-             worker: Any, rows: list[dict[str, Any]], log: Any) -> None:
+def _targets(config: BenchConfig, size: tuple[int, int], worker: Any,
+             rows: list[dict[str, Any]], log: Any):
+    """Each scene of the run as (tier, seed, truth, folder, target), its truth.sl written and its
+    target rendered (once: kept between runs). A scene whose target fails to render is recorded
+    in `rows` as failed for every mode and skipped."""
     out = Path(config.out)
     for tier in config.tiers:
         for i in range(config.n):
@@ -236,30 +239,36 @@ def _run_all(config: BenchConfig, proposer: Any, draft: bool, size: tuple[int, i
                                  **dict.fromkeys(METRICS, math.nan), "valid": 0.0}
                                 for mode in config.modes)
                     continue
-            for mode in config.modes:
-                run = folder / mode
-                if run.exists():
-                    shutil.rmtree(run)
-                engine = EngineConfig(
-                    mode=mode, draft=draft, size=config.loop_size, samples=config.loop_samples,
-                    final_size=config.size, final_samples=config.samples,
-                    **({"budgets": dict(config.budgets)} if config.budgets else {}))
-                t0 = time.monotonic()
-                error = None
-                try:
-                    run_reconstruction(target, run, proposer, engine,
-                                       proposer_info={"name": config.proposer})
-                except Exception as exc:  # a failed run is a result, not a crash of the bench
-                    error = f"{type(exc).__name__}: {exc}"
-                seconds = time.monotonic() - t0
-                row = {"tier": tier, "seed": seed, "mode": mode, "error": error,
-                       **measure_run(truth, target, run, size)}
-                row["seconds"] = seconds
-                rows.append(row)
-                log(f"tier {tier} scene {seed} {mode}: within 0.5 m {row['within_0.5']:.0%}, iou "
-                    f"{row['iou']:.3f}, psnr "
-                    f"{row['psnr']:.2f} dB, objects {'exact' if row['count_exact'] == 1 else 'off'}"
-                    f", {seconds:.1f} s" + (f" ERROR {error}" if error else ""))
+            yield tier, seed, truth, folder, target
+
+
+def _run_all(config: BenchConfig, proposer: Any, draft: bool, size: tuple[int, int],
+             worker: Any, rows: list[dict[str, Any]], log: Any) -> None:
+    for tier, seed, truth, folder, target in _targets(config, size, worker, rows, log):
+        for mode in config.modes:
+            run = folder / mode
+            if run.exists():
+                shutil.rmtree(run)
+            engine = EngineConfig(
+                mode=mode, draft=draft, size=config.loop_size, samples=config.loop_samples,
+                final_size=config.size, final_samples=config.samples,
+                **({"budgets": dict(config.budgets)} if config.budgets else {}))
+            t0 = time.monotonic()
+            error = None
+            try:
+                run_reconstruction(target, run, proposer, engine,
+                                   proposer_info={"name": config.proposer})
+            except Exception as exc:  # a failed run is a result, not a crash of the bench
+                error = f"{type(exc).__name__}: {exc}"
+            seconds = time.monotonic() - t0
+            row = {"tier": tier, "seed": seed, "mode": mode, "error": error,
+                   **measure_run(truth, target, run, size)}
+            row["seconds"] = seconds
+            rows.append(row)
+            log(f"tier {tier} scene {seed} {mode}: within 0.5 m {row['within_0.5']:.0%}, iou "
+                f"{row['iou']:.3f}, psnr "
+                f"{row['psnr']:.2f} dB, objects {'exact' if row['count_exact'] == 1 else 'off'}"
+                f", {seconds:.1f} s" + (f" ERROR {error}" if error else ""))
 
 
 _JOB_PROPOSERS: dict[str, Any] = {}
@@ -288,35 +297,18 @@ def reconstruct_job(job: dict[str, Any]) -> dict[str, Any]:
 def _run_on(executor: Any, config: BenchConfig, draft: bool, size: tuple[int, int],
             worker: Any, rows: list[dict[str, Any]], log: Any) -> None:
     """`_run_all` through an executor: targets here, reconstructions as parallel jobs."""
-    out, jobs, truths = Path(config.out), [], {}
-    for tier in config.tiers:
-        for i in range(config.n):
-            seed = config.seed + i
-            truth = make_scene(tier, seed, size)
-            folder = out / f"tier{tier}" / f"scene{seed:03d}"
-            target = folder / "target.png"
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / "truth.sl").write_text(print_scene(truth), encoding="utf-8")
-            if not target.is_file():
-                try:
-                    render_target(worker, truth, target, size, config.samples)
-                except Exception as exc:  # e.g. a Blender failure: record it, go on
-                    error = f"target render failed: {type(exc).__name__}: {exc}"
-                    log(f"tier {tier} scene {seed}: {error}")
-                    rows.extend({"tier": tier, "seed": seed, "mode": mode, "error": error,
-                                 **dict.fromkeys(METRICS, math.nan), "valid": 0.0}
-                                for mode in config.modes)
-                    continue
-            truths[(tier, seed)] = truth
-            for mode in config.modes:
-                engine = dict(mode=mode, draft=draft, size=config.loop_size,
-                              samples=config.loop_samples, final_size=config.size,
-                              final_samples=config.samples,
-                              **({"budgets": dict(config.budgets)} if config.budgets else {}))
-                jobs.append({"tier": tier, "seed": seed, "mode": mode, "target": str(target),
-                             "run": str(folder / mode), "engine": engine,
-                             "proposer": config.proposer,
-                             "proposer_options": dict(config.proposer_options)})
+    jobs, truths = [], {}
+    for tier, seed, truth, folder, target in _targets(config, size, worker, rows, log):
+        truths[(tier, seed)] = truth
+        for mode in config.modes:
+            engine = dict(mode=mode, draft=draft, size=config.loop_size,
+                          samples=config.loop_samples, final_size=config.size,
+                          final_samples=config.samples,
+                          **({"budgets": dict(config.budgets)} if config.budgets else {}))
+            jobs.append({"tier": tier, "seed": seed, "mode": mode, "target": str(target),
+                         "run": str(folder / mode), "engine": engine,
+                         "proposer": config.proposer,
+                         "proposer_options": dict(config.proposer_options)})
     for job, result in executor.run(reconstruct_job, jobs):
         if not isinstance(result, dict):  # the worker died too often
             result = {"error": f"{type(result).__name__}: {result}", "seconds": math.nan}
