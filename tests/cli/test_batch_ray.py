@@ -67,25 +67,32 @@ def _task_workers() -> list[int]:
 
 @pytest.fixture
 def ray_cluster():
+    """(address, environment) of a real local Ray cluster on 127.0.0.1 with 2 CPUs. Its HOME is
+    a fresh folder, so nothing a user's ~/.ray holds (an auth token of another cluster) leaks in."""
     port = _free_port()
     temp = tempfile.mkdtemp(prefix="rt", dir="/tmp")  # short: Ray's socket paths are limited
+    home = tempfile.mkdtemp(prefix="rh", dir="/tmp")
+    environment = {**RAY_ENV, "HOME": home}
     ray = str(Path(sys.executable).with_name("ray"))
     head = subprocess.Popen(
         [ray, "start", "--head", "--block", "--node-ip-address=127.0.0.1", f"--port={port}",
          "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={temp}"],
-        env={**os.environ, **RAY_ENV}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, **environment}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True)
     try:
         address = f"127.0.0.1:{port}"
         probe = (f"import ray; ray.init(address={address!r}, log_to_driver=False); "
                  "assert ray.cluster_resources().get('CPU') == 2")
         deadline = time.monotonic() + 400  # a loaded 2-core machine can take minutes
-        while subprocess.run([sys.executable, "-c", probe], env={**os.environ, **RAY_ENV},
-                             capture_output=True, timeout=120).returncode != 0:
+        while (attempt := subprocess.run([sys.executable, "-c", probe],
+                                         env={**os.environ, **environment},
+                                         capture_output=True, text=True, timeout=120)).returncode:
             assert head.poll() is None, "ray start failed"
-            assert time.monotonic() < deadline, "the Ray head did not come up"
+            assert time.monotonic() < deadline, (
+                "the Ray head did not come up: " + attempt.stderr.strip().splitlines()[-1:][0]
+                if attempt.stderr.strip() else "the Ray head did not come up")
             time.sleep(1)
-        yield address
+        yield address, environment
     finally:
         leftovers = _started_by(head.pid)
         head.send_signal(signal.SIGTERM)  # `ray start --block` stops what it started
@@ -99,15 +106,17 @@ def ray_cluster():
             except ProcessLookupError:
                 pass
         shutil.rmtree(temp, ignore_errors=True)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def test_batch_on_ray_survives_a_killed_worker(ray_cluster, tmp_path):
+    address, environment = ray_cluster
     images = make_images(tmp_path / "in")
     out = tmp_path / "out"
-    command = batch_command(str(tmp_path / "in"), "-o", str(out), "--ray-address", ray_cluster,
+    command = batch_command(str(tmp_path / "in"), "-o", str(out), "--ray-address", address,
                             "--json", *SMALL)
     t0 = time.monotonic()
-    run = subprocess.Popen(command, env=env(**RAY_ENV), stdout=subprocess.PIPE,
+    run = subprocess.Popen(command, env=env(**environment), stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True)
     try:
         wait_for_lines(out, 1, run, timeout=300)
