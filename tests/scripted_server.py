@@ -108,6 +108,10 @@ class ScriptedServer:
         self.model = model
         self.latency = 0.0
         """Seconds every answer waits before it is sent (slows a run down for a test)."""
+        self.hold_after: int | None = None
+        """When set, every request after this many recorded ones waits (up to 120 s) until
+        `release` is set: a test can stop a run at a known point."""
+        self.release = threading.Event()
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
@@ -148,6 +152,8 @@ class ScriptedServer:
                                           {k.lower(): v for k, v in self.headers.items()},
                                           time.monotonic())
                 response = server._next(request)
+                if server.hold_after is not None and len(server.requests) > server.hold_after:
+                    server.release.wait(120)
                 if server.latency:
                     time.sleep(server.latency)
                 self._respond(response, request)

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -201,13 +202,19 @@ def test_sigkill_then_ctrl_c_then_resume_finishes_without_redoing_rounds(target,
         assert json.loads((run / "run.json").read_text())["status"] == "running"
         server.reset()
 
-        # resume, then Ctrl-C (SIGINT) one round later: a clean stop, marked interrupted
-        server.latency = 1.0  # each round takes a second, so the signal comes before the end
+        # resume, then Ctrl-C (SIGINT) one round later, while the run waits for the model:
+        # a clean stop, marked interrupted (the server holds every request after the first)
+        server.hold_after, server.release = 1, threading.Event()
         interrupted = reconstruct("-o", str(run), "--resume", server=server, wait=False)
         wait_for_rounds(interrupted, run, len(after_kill) + 1)
+        assert interrupted.poll() is None, "the resumed run ended before the signal"
+        time.sleep(0.5)  # let it reach the held request
         interrupted.send_signal(signal.SIGINT)
-        _, err = interrupted.communicate(timeout=60)
-        server.latency = 0.0
+        try:
+            _, err = interrupted.communicate(timeout=60)
+        finally:
+            server.release.set()
+            server.hold_after = None
         assert interrupted.returncode == 130, err
         assert "interrupted" in err and "Traceback" not in err
         assert json.loads((run / "run.json").read_text())["status"] == "interrupted"
