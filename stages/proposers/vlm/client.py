@@ -322,7 +322,9 @@ class VLMProposer:
 
         thread = threading.Thread(target=work, name="vlm-request", daemon=True)
         thread.start()
-        thread.join(timeout + DEADLINE_GRACE)
+        end = time.monotonic() + timeout + DEADLINE_GRACE
+        while thread.is_alive() and time.monotonic() < end:
+            thread.join(0.1)  # short waits, so Ctrl-C (KeyboardInterrupt) is handled between them
         if thread.is_alive():
             cancel.set()
             response = box.get("response")
