@@ -16,13 +16,10 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import platform
 import shutil
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +39,7 @@ from scenelang.stages.bench.clevr_measures import (
     ap_key,
     scene_measures,
 )
-from scenelang.stages.bench.run import object_silhouette, reconstruct_job
+from scenelang.stages.bench.run import machine, object_silhouette, reconstruct_job, utc_now
 from scenelang.stages.engine.loop import EngineConfig, run_reconstruction
 from scenelang.stages.metrics import load_image, psnr, ssim
 from scenelang.stages.proposers.registry import make_proposer
@@ -198,10 +195,7 @@ def run_clevr_bench(config: ClevrBenchConfig, log: Any = print, executor: Any = 
                 "samples": config.samples, "loop_size": config.loop_size,
                 "loop_samples": config.loop_samples, "budgets": config.budgets, "draft": draft,
                 "out": str(out), "assets": str(clevr.resolve_assets(config.assets))}
-    machine = {"platform": platform.platform(), "python": platform.python_version(),
-               "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count()}
-    date = datetime.now(UTC).isoformat(timespec="seconds")
-    return {"settings": settings, "machine": machine, "date": date, "rows": rows,
+    return {"settings": settings, "machine": machine(), "date": utc_now(), "rows": rows,
             "summary": summarise_clevr(rows)}
 
 

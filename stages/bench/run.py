@@ -211,7 +211,7 @@ def run_bench(config: BenchConfig, log: Any = print, executor: Any = None) -> di
             _run_all(config, proposer, draft, size, worker, rows, log)
         else:
             _run_on(executor, config, draft, size, worker, rows, log)
-    return {"settings": _settings(config, draft), "machine": machine(), "date": _now(),
+    return {"settings": _settings(config, draft), "machine": machine(), "date": utc_now(),
             "rows": rows, "summary": summarise(rows)}
 
 
@@ -387,7 +387,7 @@ def _settings(config: BenchConfig, draft: bool) -> dict[str, Any]:
             "out": str(config.out)}
 
 
-def _now() -> str:
+def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
