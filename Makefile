@@ -3,6 +3,7 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+NODE_STAMP := node_modules/.installed-stamp
 
 .PHONY: demo lint test bench bench-batch stress gallery clean
 
@@ -10,13 +11,19 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (the bpy wheel needs Python 3.11 exactly)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,blender,ray]'
+	$(BIN)/python -m pip install --quiet -e '.[test,blender,ray,lsp]'
 	touch $(STAMP)
+
+# Node tools the tests use (gltf-validator, vsce): package.json, pinned by package-lock.json
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "error: npm not found (the glTF validator and vsce need Node.js >= 20)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
-lint: $(STAMP)
+lint: $(STAMP) $(NODE_STAMP)
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check .
 
@@ -37,4 +44,4 @@ gallery: $(STAMP)
 	$(BIN)/python scripts/clevr_gallery.py --readme README.md
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) node_modules build *.egg-info .pytest_cache .hypothesis
