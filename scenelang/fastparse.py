@@ -39,6 +39,8 @@ class Fallback(Exception):
 
 
 _NONE = type(None)
+_PLAIN_ENDS = frozenset("0123456789.")  # the last character of a number written without a unit
+_LETTER = re.compile("[A-DF-Za-df-z]")  # any letter but the exponent's e/E
 _STATEMENT_KEYWORDS = ("shape", "material", "object", "camera", "light", "world")
 
 
@@ -67,8 +69,8 @@ class _Lexicon:
         self.kind_of: list[str | None] = [None] * (self.token_re.groups + 1)
         for group, kind in (("name", "N"), ("number", "Q"), ("vector", "V"), ("color", "C")):
             self.kind_of[index[group]] = kind
-        self.punct = index["punct"]
         self.comment = index["comment"]
+        self.other = index["other"]
         self.keywords = frozenset(
             t.pattern.value for t in lark.terminals
             if t.pattern.type == "str" and name_re.fullmatch(t.pattern.value))
@@ -88,9 +90,9 @@ def _lexicon(lark: Lark) -> _Lexicon:
 
 # ---------------------------------------------------------------- typing values
 
-# a raw value: (kind, text, start offset, end offset); kind is "Q" (number), "V" (vector),
-# "C" (colour) or "N" (name)
-Raw = tuple[str, str, int, int]
+# a raw value: (kind, text, token index); kind is "Q" (number), "V" (vector), "C" (colour) or
+# "N" (name)
+Raw = tuple[str, str, int]
 
 
 def _unit_of(meta: tuple) -> str | None:
@@ -103,7 +105,19 @@ def _unit_of(meta: tuple) -> str | None:
 def _float_plan(unit: str | None) -> Callable[[str], float]:
     """Number text to field value, as `coerce` does for a float field with this unit."""
 
+    suffix = unit if unit in ("deg", "mm") else None  # written as the field's own unit
+
     def convert(text: str) -> float:
+        if suffix is not None and text.endswith(suffix):
+            number = text[: -len(suffix)]
+            if "_" not in number and number[-1:] in _PLAIN_ENDS:
+                try:
+                    value = float(number)
+                except ValueError:
+                    raise Fallback from None
+                if not math.isfinite(value):
+                    raise Fallback
+                return value
         try:
             value, written = quantity(text)
         except LiteralError:
@@ -173,7 +187,18 @@ def _plan(tp: Any, meta: tuple = ()) -> Callable[[Raw], Any] | None:
         def vector(raw: Raw) -> tuple:
             if raw[0] != "V":
                 raise Fallback
-            pieces = vector_pieces(raw[1])
+            text = raw[1]
+            if "_" not in text and text[-2] not in ",\n\t\f\r " and not _LETTER.search(text):
+                # plain numbers (the common case): no unit, no trailing comma; the token matched
+                # VECTOR, so float() reads each piece exactly as `quantity` would
+                try:
+                    values = tuple(map(float, text[1:-1].split(",")))
+                except ValueError:  # `1e` (a unit `e`): `quantity` gives the error
+                    raise Fallback from None
+                if len(values) != count or not all(map(math.isfinite, values)):
+                    raise Fallback
+                return values
+            pieces = vector_pieces(text)
             if len(pieces) != count:
                 raise Fallback
             return tuple(convert(piece) for convert, piece in zip(items, pieces))
@@ -232,44 +257,58 @@ def _model(cls: type[A.Node], role: str = "") -> _Model:
 # ---------------------------------------------------------------- the parser
 
 
+class _End:
+    """Stands for a match at the end of the text (the end-of-input tokens)."""
+
+    def __init__(self, offset: int):
+        self.offset = offset
+
+    def start(self, _group: int = 0) -> int:
+        return self.offset
+
+    def end(self) -> int:
+        return self.offset
+
+
 class _Parser:
     def __init__(self, text: str, file: str | None, lexicon: _Lexicon):
         self.text = text
         self.file = file
         self.keywords = lexicon.keywords
-        kinds: list[str] = []
-        texts: list[str] = []
-        starts: list[int] = []
-        ends: list[int] = []
+        # one C-level scan; the lists are built by comprehensions (a token costs well under a
+        # microsecond), and start/end offsets are read from the matches only when a span is needed
+        matches = list(lexicon.token_re.finditer(text))
+        groups = [m.lastindex for m in matches]
+        if lexicon.other in groups:
+            raise Fallback
         comments: list[tuple[int, int]] = []
-        kind_of, punct, comment = lexicon.kind_of, lexicon.punct, lexicon.comment
-        for match in lexicon.token_re.finditer(text):
-            group = match.lastindex
-            kind = kind_of[group]
-            token = match.group(group)
-            if kind is None:
-                if group == punct:
-                    kind = token
-                elif group == comment:
-                    comments.append(match.span(group))
-                    continue
-                else:
-                    raise Fallback
-            kinds.append(kind)
-            texts.append(token)
-            starts.append(match.start(group))
-            ends.append(match.end())
+        if lexicon.comment in groups:
+            comment = lexicon.comment
+            comments = [m.span(comment) for m, g in zip(matches, groups) if g == comment]
+            kept = [(m, g) for m, g in zip(matches, groups) if g != comment]
+            matches, groups = [m for m, _ in kept], [g for _, g in kept]
+        texts = [m.group(g) for m, g in zip(matches, groups)]
+        kind_of = lexicon.kind_of
+        kinds = [kind_of[g] or t for g, t in zip(groups, texts)]  # punctuation: its own text
+        end = _End(len(text))
         for _ in range(2):  # the end, twice: the parser looks one token ahead
             kinds.append("$")
             texts.append("")
-            starts.append(len(text))
-            ends.append(len(text))
-        self.kinds, self.texts, self.starts, self.ends = kinds, texts, starts, ends
+            matches.append(end)
+            groups.append(0)
+        self.kinds, self.texts, self.matches, self.groups = kinds, texts, matches, groups
         self.comment_spans = comments
         self.pos = 0
         self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
     # positions ------------------------------------------------------------
+    def start_of(self, pos: int) -> int:
+        """Offset of the first character of token `pos` (its leading whitespace excluded)."""
+        return self.matches[pos].start(self.groups[pos])
+
+    def end_of(self, pos: int) -> int:
+        return self.matches[pos].end()
+
     def where(self, offset: int) -> tuple[int, int]:
         line = bisect_right(self.line_starts, offset)
         return line, offset - self.line_starts[line - 1] + 1
@@ -311,7 +350,7 @@ class _Parser:
         if kind not in ("Q", "V", "C", "N"):
             raise Fallback
         self.pos = pos + 1
-        return (kind, self.texts[pos], self.starts[pos], self.ends[pos])
+        return (kind, self.texts[pos], pos)
 
     def clauses(self) -> list[tuple[str, Raw]]:
         """`clause*` after a shape expression or a statement head: a clause name is any name
@@ -332,8 +371,8 @@ class _Parser:
     # building -------------------------------------------------------------
     def raw_node(self, raw: Raw) -> A.Node:
         """The raw AST value the Lark path builds for a token."""
-        kind, text, start, end = raw
-        span = self.span(start, end)
+        kind, text, pos = raw
+        span = self.span(self.start_of(pos), self.end_of(pos))
         try:
             if kind == "Q":
                 value, unit = quantity(text)
@@ -390,7 +429,7 @@ class _Parser:
             raise Fallback from None
         if number != (A.LANGUAGE_VERSION, None):
             raise Fallback
-        header = self.span(self.starts[keyword], self.ends[version])
+        header = self.span(self.start_of(keyword), self.end_of(version))
         sections: dict[str, A.Section] = {}
         while kinds[self.pos] == "N":
             name_pos = self.pos
@@ -408,7 +447,7 @@ class _Parser:
             closing = self.pos
             self.pos += 1
             sections[name] = A.Section(name=name, statements=tuple(statements),
-                                       span=self.span(self.starts[name_pos], self.ends[closing]))
+                                       span=self.span(self.start_of(name_pos), self.end_of(closing)))
         if kinds[self.pos] != "$":
             raise Fallback
         return A.Scene(span=header, **sections)
@@ -439,7 +478,7 @@ class _Parser:
             cls = kinds.get(call_name)
             if cls is None or positional:
                 raise Fallback
-            node = self.build(_model(cls), kwargs, self.span(call_start, self.ends[self.pos - 1]))
+            node = self.build(_model(cls), kwargs, self.span(call_start, self.end_of(self.pos - 1)))
             stmt_cls = A.MaterialDef if keyword == "material" else A.LightDef
             return _validated(stmt_cls, name=name, span=self.stmt_span(start), **{keyword: node})
         if keyword == "camera":
@@ -453,7 +492,7 @@ class _Parser:
 
     def stmt_span(self, start: int) -> Span:
         """From the token at `start` to the last token read."""
-        return self.span(self.starts[start], self.ends[self.pos - 1])
+        return self.span(self.start_of(start), self.end_of(self.pos - 1))
 
     def call(self) -> tuple[str, list[tuple[str, Raw]], list[A.Node], int]:
         """`NAME ( args )`: (name, keyword arguments, positional shapes, start offset)."""
@@ -483,7 +522,7 @@ class _Parser:
         elif kinds[self.pos] == ",":
             self.pos += 1
         self.expect(")")
-        return call_name, kwargs, positional, self.starts[start]
+        return call_name, kwargs, positional, self.start_of(start)
 
     def shape_expr(self) -> A.Node:
         start = self.pos

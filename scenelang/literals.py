@@ -16,6 +16,7 @@ from scenelang.errors import Span
 QUANTITY_RE = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?([A-Za-z_][A-Za-z0-9_]*)?")
 UNITS = frozenset({"deg", "rad", "mm"})
 _INFINITIES = (float("inf"), float("-inf"))
+_PLAIN_ENDS = frozenset("0123456789.")  # a number with a unit ends in a letter
 
 
 class LiteralError(Exception):
@@ -24,7 +25,7 @@ class LiteralError(Exception):
 
 def quantity(text: str) -> tuple[float, str | None]:
     """`(value, unit)` of a number as written (`0.5`, `30deg`, `1e-3`, `50mm`)."""
-    if "_" not in text:
+    if "_" not in text and text[-1:] in _PLAIN_ENDS:
         # the common case: a plain number (float() rejects any unit suffix, and without "_" it
         # accepts exactly the unit-less texts the QUANTITY pattern matches)
         try:

@@ -17,8 +17,10 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -190,9 +192,9 @@ def _precheck(text: str, file: str | None, limits: ParseLimits, start: str) -> N
     if control:
         fail(f"unexpected control character U+{ord(control.group()):04X}: this is not a text file",
              control.start())
-    if text.count("(") + text.count("{") <= limits.max_nesting:
+    if text.count("(") + text.count("{") <= limits.max_nesting or _max_depth(text) <= limits.max_nesting:
         return
-    depth = 0
+    depth = 0  # too deep: find where, bracket by bracket
     for match in _BRACKET_RE.finditer(text):
         ch = match.group()
         if ch[0] == "#":
@@ -205,6 +207,15 @@ def _precheck(text: str, file: str | None, limits: ParseLimits, start: str) -> N
             depth -= 1
 
 
+def _max_depth(text: str) -> int:
+    """The deepest bracket nesting, `(` and `{` alike, outside comments (a colour is no comment).
+
+    Only ASCII can be left once comments are gone (the ASCII check runs first); anything else
+    would count 0."""
+    brackets = _COLOR_OR_COMMENT_RE.sub("", text).translate(_KEEP_BRACKETS)
+    return max(accumulate(map(_BRACKET_STEP.__getitem__, brackets), initial=0))
+
+
 def _newlines(text: str) -> str:
     """CR LF and lone CR (old Mac) line endings as LF, so a `#` comment ends at the end of its
     line and positions count lines as editors do (`str.splitlines` agrees for excerpts)."""
@@ -213,7 +224,9 @@ def _newlines(text: str) -> str:
     return text
 
 
-_COLOR_AT = re.compile(r"#[0-9a-fA-F]{6}(?![0-9A-Za-z_])")
+# a colour (`#ff8800`) is a value; any other `#` starts a comment that runs to the end of the line
+_COLOR_PATTERN = r"#[0-9a-fA-F]{6}(?![0-9A-Za-z_])"
+_COLOR_AT = re.compile(_COLOR_PATTERN)
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
@@ -236,4 +249,7 @@ def _check_ascii(text: str, fail) -> None:
 
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_BRACKET_RE = re.compile(r"#[^\n]*|[(){}]")
+_BRACKET_RE = re.compile(_COLOR_PATTERN + r"|#[^\n]*|[(){}]")
+_COLOR_OR_COMMENT_RE = re.compile(r"#(?:[0-9a-fA-F]{6}(?![0-9A-Za-z_])|[^\n]*)")  # starts with `#`: fast
+_KEEP_BRACKETS = {code: None for code in range(128) if chr(code) not in "(){}"}
+_BRACKET_STEP = defaultdict(int, {"(": 1, "{": 1, ")": -1, "}": -1})  # anything else: 0

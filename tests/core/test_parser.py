@@ -171,6 +171,14 @@ def test_deep_nesting_is_rejected_without_recursion():
     assert "nested more than" in err.diagnostics[0].message
 
 
+def test_a_colour_does_not_hide_the_closing_bracket_from_the_nesting_check():
+    # regression: the nesting check took `#ff0000, roughness=0.5)` for a comment, so every
+    # material line left one bracket open and 65 materials were "nested more than 64 deep"
+    lines = [f"  material m{i} = principled(base_color=#ff0000, roughness=0.5)" for i in range(70)]
+    scene = parse_scene("scenelang 1\nmaterials {\n" + "\n".join(lines) + "\n}\n")
+    assert len(scene.materials.statements) == 70
+
+
 def test_huge_input_is_rejected_quickly():
     err = parse_error("scenelang 1\n" + "# x" * 2_000_000)
     assert "too large" in err.diagnostics[0].message
