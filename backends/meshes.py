@@ -26,7 +26,7 @@ the same shapes often.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -64,6 +64,12 @@ class ObjectMesh:
     material: Principled = DEFAULT_MATERIAL
     is_surface: bool = False
     """True when the shape is only an open surface (a plane, or CSG of planes), no volume."""
+    local: trimesh.Trimesh | None = field(default=None, compare=False, repr=False)
+    """The shape's mesh in its own space, before the object's transform (`mesh` is it moved by
+    `object_matrix(definition)`); shared with the cache and with the other objects of the same
+    shape: read-only."""
+    definition: ObjectDef | None = field(default=None, compare=False, repr=False)
+    """The `object` statement (its `at`, `rotate`, `scale`)."""
 
 
 # ---------------------------------------------------------------- primitives
@@ -330,6 +336,8 @@ def scene_meshes(scene: SceneLike) -> list[ObjectMesh]:
                 mesh=_transform(local, object_matrix(definition)) if not local.is_empty else _empty(),
                 material=obj.material,
                 is_surface=part.is_surface,
+                local=local,
+                definition=definition,
             )
         )
     return result

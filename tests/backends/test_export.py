@@ -80,16 +80,17 @@ def test_gltf_nodes_bounds_and_materials(scene, world, tmp_path, suffix):
     assert result.files == [path] and result.objects == NAMES
     assert len(result.warnings) == 1 and "ghost_1" in result.warnings[0]
 
-    loaded = trimesh.load(path)
-    assert sorted(loaded.geometry) == sorted(NAMES)
+    loaded = trimesh.load(path, force="scene", process=False)
     assert sorted(loaded.graph.nodes_geometry) == sorted(NAMES)
-    for name in NAMES:
+    for name in NAMES:  # node transform @ the shape's mesh = the world mesh, Y-up
+        transform, geometry = loaded.graph[name]
+        mesh = loaded.geometry[geometry].copy().apply_transform(transform)
         lo, hi = y_up_bounds(world[name])
-        np.testing.assert_allclose(loaded.geometry[name].bounds, [lo, hi], atol=1e-5)
-        assert len(loaded.geometry[name].faces) == len(world[name].faces)
+        np.testing.assert_allclose(mesh.bounds, [lo, hi], atol=1e-5)
+        assert len(mesh.faces) == len(world[name].faces)
 
     doc = glb_json(path) if suffix == ".glb" else json.loads(path.read_text())
-    assert [n["name"] for n in doc["nodes"]] == NAMES
+    assert [n["name"] for n in doc["nodes"] if "mesh" in n] == NAMES
     materials = {m["name"]: m for m in doc["materials"]}
     assert set(materials) == {"red", "steel", "glass", "lamp", DEFAULT_MATERIAL_NAME}
     red = materials["red"]["pbrMetallicRoughness"]
@@ -107,11 +108,13 @@ def test_gltf_nodes_bounds_and_materials(scene, world, tmp_path, suffix):
     assert set(doc["extensionsUsed"]) == {"KHR_materials_transmission", "KHR_materials_ior",
                                           "KHR_materials_emissive_strength"}
     # each node's mesh uses its object's material
-    mesh_material = {doc["meshes"][n["mesh"]]["name"]: doc["materials"][
-        doc["meshes"][n["mesh"]]["primitives"][0]["material"]]["name"] for n in doc["nodes"]}
-    assert mesh_material["table_1"] == "red" and mesh_material["floor_1"] == DEFAULT_MATERIAL_NAME
+    node_material = {n["name"]: doc["materials"][doc["meshes"][n["mesh"]]["primitives"][0]["material"]]["name"]
+                     for n in doc["nodes"] if "mesh" in n}
+    assert node_material == {"floor_1": DEFAULT_MATERIAL_NAME, "table_1": "red", "ball_1": "steel",
+                             "bowl_1": "glass", "bulb_1": "lamp"}
     # trimesh reads the colours back (it quantises them to 8 bits)
-    np.testing.assert_allclose(loaded.geometry["ball_1"].visual.material.baseColorFactor[:3] / 255,
+    _, ball = loaded.graph["ball_1"]
+    np.testing.assert_allclose(loaded.geometry[ball].visual.material.baseColorFactor[:3] / 255,
                                [0.8, 0.8, 0.82], atol=1 / 255)
 
 
@@ -156,7 +159,7 @@ def test_cli_export(tmp_path, capsys):
     source.write_text(SCENE)
     out = tmp_path / "sub" / "scene.glb"
     assert cli_main(["export", str(source), "-o", str(out)]) == 0
-    assert sorted(trimesh.load(out).geometry) == sorted(NAMES)
+    assert sorted(trimesh.load(out, force="scene").graph.nodes_geometry) == sorted(NAMES)
     captured = capsys.readouterr()
     assert str(out) in captured.out and "ghost_1" in captured.err
     assert cli_main(["export", str(source), "-o", str(tmp_path / "scene.ply")]) == 1

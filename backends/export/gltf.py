@@ -1,0 +1,196 @@
+"""`.glb` / `.gltf` export: the scene as a glTF 2.0 scene graph, written without trimesh.
+
+The file holds, in one glTF scene named "scene":
+
+* **One node per object** (named after the object, in source order) with the object's LOCAL
+  transform (`translation`, `rotation` quaternion, `scale`); its mesh stays in the shape's own
+  space (the shape expression's own `at/rotate/scale` and CSG applied), so world vertices are
+  the node transform applied to the mesh, as in Blender.
+* **Instancing.** Objects of the same shape share its vertex and index data (one `POSITION` and
+  one index accessor per shape); glTF materials live on primitives, so there is one glTF mesh
+  per (shape, material) pair, named after the shape, and objects with the same shape and
+  material point to the same mesh index.
+* **Materials** named after the `.sl` materials (`DEFAULT_MATERIAL_NAME` for objects without
+  one), with the Principled parameters glTF knows, written exactly (not 8-bit quantised):
+  `baseColorFactor` (linear base colour + alpha; `alphaMode` BLEND when alpha < 1),
+  `metallicFactor`, `roughnessFactor`, `emissiveFactor` (+ `KHR_materials_emissive_strength`),
+  `KHR_materials_transmission` and `KHR_materials_ior`; double-sided, as in Blender.
+* **The camera** (the scene's, or the default camera) and **the lights** (`KHR_lights_punctual`;
+  area lights approximated by spot lights, with a warning), each a node named after it, and the
+  world colour in the scene's `extras`: see `scenelang.backends.export.gltf_scene`.
+
+There is no root node: the Z-up to Y-up change is in each node's transform (and each mesh's
+vertices), as Blender's exporter writes it. Meshes carry positions and triangle indices only
+(no normals: glTF readers then shade flat; Blender's smooth shading is not kept). `.gltf`
+embeds its buffer as a base64 data URI; `.glb` stores it in the binary chunk.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import struct
+from pathlib import Path
+
+import numpy as np
+
+from scenelang.ast import Principled
+from scenelang.backends.export.common import Z_UP_TO_Y_UP, material_name, materials
+from scenelang.backends.export.gltf_scene import (
+    LIGHTS_EXTENSION,
+    gltf_camera,
+    gltf_light,
+    object_trs,
+    world_extras,
+)
+from scenelang.backends.meshes import ObjectMesh
+from scenelang.resolve import ResolvedScene
+
+FLOAT, UNSIGNED_SHORT, UNSIGNED_INT = 5126, 5123, 5125
+ARRAY_BUFFER, ELEMENT_ARRAY_BUFFER = 34962, 34963
+TRIANGLES = 4
+GENERATOR = "scenelang"
+
+
+class _Buffer:
+    """The one binary buffer: buffer views (4-byte aligned) and the accessors over them."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.views: list[dict] = []
+        self.accessors: list[dict] = []
+
+    def add(self, array: np.ndarray, target: int, accessor: dict) -> int:
+        """Append `array` as one buffer view with one accessor; returns the accessor index."""
+        raw = np.ascontiguousarray(array).tobytes()
+        self.views.append({"buffer": 0, "byteOffset": len(self.data), "byteLength": len(raw),
+                           "target": target})
+        self.data += raw + b"\0" * (-len(raw) % 4)
+        self.accessors.append({"bufferView": len(self.views) - 1, **accessor})
+        return len(self.accessors) - 1
+
+    def add_shape(self, local_vertices: np.ndarray, faces: np.ndarray) -> tuple[int, int]:
+        """`(positions, indices)` accessors of a shape's mesh, vertices turned to Y-up."""
+        vertices = (np.asarray(local_vertices, dtype=np.float64) @ Z_UP_TO_Y_UP[:3, :3].T)
+        vertices = vertices.astype("<f4")
+        positions = self.add(vertices, ARRAY_BUFFER, {
+            "componentType": FLOAT, "count": len(vertices), "type": "VEC3",
+            "min": [float(v) for v in vertices.min(axis=0)],
+            "max": [float(v) for v in vertices.max(axis=0)],
+        })
+        # 16-bit indices when they fit (65535 is the primitive-restart value, never an index)
+        small = len(vertices) < 0xFFFF
+        indices = np.asarray(faces).reshape(-1).astype("<u2" if small else "<u4")
+        index = self.add(indices, ELEMENT_ARRAY_BUFFER, {
+            "componentType": UNSIGNED_SHORT if small else UNSIGNED_INT, "count": len(indices),
+            "type": "SCALAR",
+        })
+        return positions, index
+
+
+def gltf_document(scene: ResolvedScene, meshes: list[ObjectMesh]) -> tuple[dict, bytes, list[str]]:
+    """`(json document, binary buffer, warnings)` for the non-empty object meshes of `scene`."""
+    buffer = _Buffer()
+    library = materials(meshes)
+    material_index = {name: i for i, name in enumerate(library)}
+    shape_accessors: dict[str, tuple[int, int]] = {}
+    mesh_index: dict[tuple[str, str], int] = {}
+    gltf_meshes: list[dict] = []
+    nodes: list[dict] = []
+    for obj in meshes:
+        local, d = obj.local, obj.definition
+        if local is None or d is None:
+            raise ValueError(f"object {obj.name!r}: glTF export needs the meshes of scene_meshes "
+                             "(with the shape's own mesh and the object statement)")
+        if obj.shape_name not in shape_accessors:
+            shape_accessors[obj.shape_name] = buffer.add_shape(local.vertices, local.faces)
+        key = (obj.shape_name, material_name(obj))
+        if key not in mesh_index:
+            positions, indices = shape_accessors[obj.shape_name]
+            mesh_index[key] = len(gltf_meshes)
+            gltf_meshes.append({"name": obj.shape_name, "primitives": [{
+                "attributes": {"POSITION": positions}, "indices": indices,
+                "material": material_index[key[1]], "mode": TRIANGLES}]})
+        nodes.append({"name": obj.name, "mesh": mesh_index[key], **object_trs(d.at, d.rotate, d.scale)})
+
+    camera, camera_node = gltf_camera(scene.camera)
+    nodes.append({**camera_node, "camera": 0})
+    lights, warnings = [], []
+    for light_def in scene.lights:
+        light, node, warning = gltf_light(light_def)
+        nodes.append({**node, "extensions": {LIGHTS_EXTENSION: {"light": len(lights)}}})
+        lights.append(light)
+        if warning:
+            warnings.append(warning)
+
+    doc: dict = {
+        "asset": {"version": "2.0", "generator": GENERATOR},
+        "scene": 0,
+        "scenes": [{"name": "scene", "nodes": list(range(len(nodes))),
+                    "extras": world_extras(scene.world)}],
+        "nodes": nodes,
+        "cameras": [camera],
+    }
+    if gltf_meshes:
+        doc |= {"meshes": gltf_meshes,
+                "materials": [{"name": name, **gltf_material(m)} for name, m in library.items()],
+                "accessors": buffer.accessors, "bufferViews": buffer.views,
+                "buffers": [{"byteLength": len(buffer.data)}]}
+    used = {ext for m in doc.get("materials", []) for ext in m.get("extensions", {})}
+    if lights:
+        doc["extensions"] = {LIGHTS_EXTENSION: {"lights": lights}}
+        used.add(LIGHTS_EXTENSION)
+    if used:
+        doc["extensionsUsed"] = sorted(used)
+    return doc, bytes(buffer.data), warnings
+
+
+def gltf_material(material: Principled) -> dict:
+    """The glTF material dict for a Principled BSDF (exact floats, linear colours)."""
+    r, g, b = material.base_color.linear()
+    out: dict = {
+        "pbrMetallicRoughness": {
+            "baseColorFactor": [r, g, b, material.alpha],
+            "metallicFactor": material.metallic,
+            "roughnessFactor": material.roughness,
+        },
+        "doubleSided": True,
+    }
+    if material.alpha < 1:
+        out["alphaMode"] = "BLEND"
+    extensions: dict = {}
+    if material.emission_strength > 0:
+        out["emissiveFactor"] = list(material.emission_color.linear())
+        if material.emission_strength != 1:
+            extensions["KHR_materials_emissive_strength"] = {"emissiveStrength": material.emission_strength}
+    if material.transmission > 0:
+        extensions["KHR_materials_transmission"] = {"transmissionFactor": material.transmission}
+    if material.ior != 1.5:
+        extensions["KHR_materials_ior"] = {"ior": material.ior}
+    if extensions:
+        out["extensions"] = extensions
+    return out
+
+
+def write_gltf(scene: ResolvedScene, meshes: list[ObjectMesh], path: Path, binary: bool) -> list[str]:
+    """Write `path` (`.glb` when `binary`, else `.gltf` with an embedded buffer); returns warnings."""
+    doc, data, warnings = gltf_document(scene, meshes)
+    if binary:
+        path.write_bytes(glb(doc, data))
+    else:
+        if data:
+            doc["buffers"][0]["uri"] = ("data:application/octet-stream;base64,"
+                                        + base64.b64encode(data).decode("ascii"))
+        path.write_text(json.dumps(doc, indent=1))
+    return warnings
+
+
+def glb(doc: dict, data: bytes) -> bytes:
+    """A GLB container: header, JSON chunk (space-padded), binary chunk (zero-padded, if any)."""
+    text = json.dumps(doc, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 4)
+    body = struct.pack("<I4s", len(text), b"JSON") + text
+    if data:
+        data += b"\0" * (-len(data) % 4)
+        body += struct.pack("<I4s", len(data), b"BIN\0") + data
+    return struct.pack("<4sII", b"glTF", 2, 12 + len(body)) + body
