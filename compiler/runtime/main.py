@@ -33,14 +33,24 @@ from scenelang.compiler.runtime.meshes import warn
 from scenelang.compiler.runtime.scene import set_material
 
 
-def build_scene():
-    """Start from an empty file and build everything; returns the build context."""
-    bpy.ops.wm.read_factory_settings(use_empty=True)
+def build_scene(reset=True):
+    """Build everything; returns the build context.
+
+    reset: start from an empty file (default, what `main` does). With reset=False the scene is
+    built into the open file (the Blender add-on's File > Import): its objects go into a new
+    collection named after the source, and its world and camera become the scene's.
+    """
+    if reset:
+        bpy.ops.wm.read_factory_settings(use_empty=True)
     scene = bpy.context.scene
+    objects = scene.collection
+    if not reset:
+        objects = bpy.data.collections.new(SOURCE)
+        scene.collection.children.link(objects)
     operands = bpy.data.collections.new('csg_operands')
     operands.hide_render = True
-    scene.collection.children.link(operands)
-    ctx = {'objects': scene.collection, 'operands': operands, 'meshes': {}, 'operands_of': {},
+    objects.children.link(operands)
+    ctx = {'objects': objects, 'operands': operands, 'meshes': {}, 'operands_of': {},
            'materials': {}, 'scene_objects': {}, 'lights': {}}
     build_materials(ctx)
     build_objects(ctx)

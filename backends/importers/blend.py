@@ -1,0 +1,204 @@
+"""Reading .blend files: Blender describes them (`backends/blender/scan.py`), this reads that.
+
+`scan_blends(paths)` runs the fixed scan script once for all the files, in a fresh Blender
+subprocess through the runner (`run_script_once`: clean environment, scratch folder, a timeout,
+default `SCAN_TIMEOUT` seconds), and returns one JSON entry per file. `describe_blend(entry)`
+turns an entry into a `Description`: the objects that render (helpers of live Boolean
+modifiers become operands of their owner, and render as objects of their own only when they
+are visible in renders too), parenting flattened to world transforms, the materials' Principled
+inputs, the lights, the scene camera and the world's Background colour.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from scenelang.backends.blender.runner import BlenderError, find_blender, run_script_once
+from scenelang.backends.importers.model import (
+    CameraData,
+    Description,
+    LightData,
+    MeshData,
+    ObjectData,
+    Operand,
+    Report,
+)
+
+SCAN_SCRIPT = Path(__file__).resolve().parent.parent / "blender" / "scan.py"
+SCAN_TIMEOUT = 120.0
+"""Seconds Blender may take to open and describe the files (plus a few per file)."""
+OPERATIONS = {"UNION": "union", "DIFFERENCE": "difference", "INTERSECT": "intersection"}
+LIGHT_KINDS = {"POINT": "point", "SUN": "sun", "SPOT": "spot", "AREA": "area"}
+
+
+class ImportFailure(Exception):
+    """A file could not be read at all (one line: missing, corrupt, Blender failed)."""
+
+
+def scan_blends(paths: list[Path], *, timeout: float | None = None,
+                blender: str | None = None) -> list[dict]:
+    """One scan entry per .blend (`{"ok": False, "error": ...}` for a file Blender cannot open).
+
+    timeout: seconds for the whole Blender run (default SCAN_TIMEOUT + 5 s per file).
+    blender: an external Blender executable (default: `$SCENELANG_BLENDER`, else the bpy wheel).
+    Raises ImportFailure when Blender itself fails or times out.
+    """
+    timeout = SCAN_TIMEOUT + 5.0 * len(paths) if timeout is None else timeout
+    with tempfile.TemporaryDirectory(prefix="scenelang-scan-") as scratch:
+        out = Path(scratch) / "scan.json"
+        log = Path(scratch) / "scan.log"
+        args = [str(out), *(str(Path(p).resolve()) for p in paths)]
+        try:
+            run_script_once(SCAN_SCRIPT.read_text(encoding="utf-8"), args, log, timeout=timeout,
+                            blender=find_blender(blender))
+            return json.loads(out.read_text(encoding="utf-8"))
+        except BlenderError as exc:
+            raise ImportFailure(f"Blender could not read the file: {exc.message}") from None
+        except (OSError, ValueError) as exc:
+            raise ImportFailure(f"Blender gave no description of the file ({exc})") from None
+
+
+def _matrix(rows) -> np.ndarray:
+    return np.asarray(rows, dtype=float).reshape(4, 4)
+
+
+def _euler(entry: dict) -> tuple[float, float, float] | None:
+    return tuple(entry["rotation_euler"]) if entry.get("rotation_mode") == "XYZ" else None
+
+
+def _material(entry: dict, report: Report) -> dict:
+    name = entry["name"]
+    if entry.get("surface") == "ShaderNodeBsdfPrincipled":
+        inputs = dict(entry["inputs"])
+        for key in entry.get("linked", []):
+            report.notes.append(f"material {name}: {key} is driven by other nodes (textures "
+                                "arrive later); its own value is used")
+        inputs["base_color"] = tuple(inputs["base_color"][:3])
+        inputs["emission_color"] = tuple(inputs["emission_color"][:3])
+        return inputs
+    what = entry.get("surface") or "no node tree"
+    report.notes.append(f"material {name}: its surface is not a Principled BSDF ({what}); "
+                        "imported from its viewport colour, metallic and roughness")
+    return {"base_color": tuple(entry["diffuse_color"][:3]), "metallic": entry["metallic"],
+            "roughness": entry["roughness"], "alpha": entry["diffuse_color"][3]}
+
+
+def describe_blend(entry: dict, source: str) -> Description:
+    """The Description of one scan entry (see module docstring)."""
+    if not entry.get("ok"):
+        raise ImportFailure(f"Blender cannot open it: {entry.get('error', 'unknown error')}")
+    report = Report()
+    description = Description(source=source, report=report)
+    objects = {o["name"]: o for o in entry["objects"]}
+    meshes = {m["name"]: m for m in entry["meshes"]}
+    operand_names = {m["object"] for o in objects.values() for m in o["modifiers"]
+                     if m["type"] == "BOOLEAN" and m.get("object")}
+    operand_names |= {n for o in objects.values() for m in o["modifiers"]
+                      if m["type"] == "BOOLEAN" for n in m.get("collection", [])}
+    mesh_cache: dict[str, MeshData] = {}
+
+    def mesh_of(obj: dict) -> MeshData:
+        name = obj["data"]
+        if name not in mesh_cache:
+            data = meshes[name]
+            vertices = np.asarray(data["vertices"], dtype=float) if "vertices" in data else None
+            mesh_cache[name] = MeshData(name, vertices, data.get("faces"))
+        return mesh_cache[name]
+
+    def object_data(obj: dict, seen: tuple[str, ...]) -> ObjectData:
+        data = ObjectData(obj["name"], mesh_of(obj), _matrix(obj["matrix_world"]),
+                          _euler(obj) if obj["parent"] is None else None, obj["material"])
+        for modifier in obj["modifiers"]:
+            what = f"object {obj['name']}: modifier {modifier['name']} ({modifier['type']})"
+            if modifier["type"] != "BOOLEAN":
+                report.notes.append(f"{what} ignored: the language has no such modifier")
+                continue
+            if not modifier["show_render"]:
+                report.notes.append(f"{what} ignored: it is off in renders")
+                continue
+            names = ([modifier["object"]] if modifier["operand_type"] == "OBJECT"
+                     else modifier.get("collection", []))
+            for name in names:
+                other = objects.get(name) if name else None
+                if other is None or other["type"] != "MESH" or name in seen:
+                    report.notes.append(f"{what} ignored: no usable mesh operand")
+                    continue
+                operand = object_data(other, (*seen, name))
+                relative = np.linalg.pinv(data.matrix) @ operand.matrix  # a zero scale is refused later
+                euler = None
+                if (other["parent"] == obj["name"]
+                        and np.allclose(_matrix(other["matrix_parent_inverse"]), np.eye(4))):
+                    relative, euler = _matrix(other["matrix_basis"]), _euler(other)
+                data.operands.append(Operand(OPERATIONS[modifier["operation"]], operand, relative,
+                                             euler))
+        return data
+
+    for obj in entry["objects"]:
+        name, kind = obj["name"], obj["type"]
+        if obj["parent"] is not None and obj["renders"] and name not in operand_names:
+            report.flattened.append(f"parent {obj['parent']} of {name} flattened: groups arrive "
+                                    "with language v2")
+        if kind == "MESH":
+            if name in operand_names and not obj["renders"]:
+                continue
+            if not obj["renders"]:
+                report.skipped.append(f"object {name}: hidden in renders")
+                continue
+            if name in operand_names:
+                report.notes.append(f"object {name} is a Boolean operand and renders too: "
+                                    "imported as an object of its own as well")
+            description.objects.append(object_data(obj, (name,)))
+        elif kind == "LIGHT":
+            light = obj["light"]
+            if not obj["renders"]:
+                report.skipped.append(f"light {name}: hidden in renders")
+                continue
+            if light["type"] not in LIGHT_KINDS:
+                report.skipped.append(f"light {name}: {light['type']} lights are not in the language")
+                continue
+            description.lights.append(LightData(
+                name, LIGHT_KINDS[light["type"]], _matrix(obj["matrix_world"]), light["energy"],
+                tuple(light["color"]), light["shadow_soft_size"], light.get("angle"),
+                light.get("spot_size"), light.get("spot_blend"), light.get("shape"),
+                light.get("size"), light.get("size_y")))
+        elif kind == "CAMERA":
+            if name != entry["camera"]:
+                report.skipped.append(f"camera {name}: not the scene camera (the language has one)")
+                continue
+            cam = obj["camera"]
+            if cam["type"] != "PERSP":
+                report.notes.append(f"camera {name}: {cam['type']} imported as a perspective camera")
+            if cam["sensor_fit"] == "VERTICAL" or (cam["shift_x"], cam["shift_y"]) != (0, 0):
+                report.notes.append(f"camera {name}: sensor fit {cam['sensor_fit']} and lens "
+                                    "shift are not in the language (AUTO fit, no shift used)")
+            description.camera = CameraData(name, _matrix(obj["matrix_world"]),
+                                             _euler(obj) if obj["parent"] is None else None,
+                                             cam["lens"], cam["sensor_width"],
+                                             tuple(entry["resolution"]))
+        elif kind == "EMPTY":
+            if obj.get("instances") and obj["renders"]:
+                report.skipped.append(f"object {name}: an instance of collection "
+                                      f"{obj['instances']}; instances arrive with language v2")
+            continue  # otherwise an empty only groups (its children are flattened) or marks a place
+        else:
+            report.skipped.append(f"object {name}: {kind.lower()} objects are not in the language "
+                                  "(mesh assets arrive with language v2)")
+    for material in entry["materials"]:
+        description.materials[material["name"]] = _material(material, report)
+    world = entry.get("world")
+    if world is not None:
+        background = world.get("background")
+        if background is not None:
+            if background["linked"]:
+                report.notes.append("world: its colour is driven by other nodes (an HDRI?); "
+                                    "its own value is used")
+            description.world = (tuple(background["color"][:3]), float(background["strength"]))
+        else:
+            report.notes.append(f"world: no Background node ({world.get('surface')}); imported "
+                                "from its viewport colour")
+            description.world = (tuple(world["color"][:3]), 1.0)
+    return description

@@ -1,0 +1,270 @@
+"""Reading .glb and .gltf files without Blender (json + numpy) into a `Description`.
+
+- nodes: world matrices from `matrix` or `translation`/`rotation`/`scale`, children flattened
+  (reported: groups arrive with language v2); glTF is Y-up, so a node's matrix `M` becomes
+  `C^-1 @ M @ C` in Blender's Z-up frame and mesh vertices `C^-1 @ v`, with
+  `C = (x, y, z) -> (x, z, -y)` (`backends/export/common.Z_UP_TO_Y_UP`); cameras and lights, which
+  look down local -Z in both conventions, become `C^-1 @ M`;
+- meshes: one triangle primitive (`POSITION`, indices) each; vertices that glTF split (per-face
+  data) are merged again before the primitive recognition; a mesh with several primitives
+  (several materials) or another mode is skipped with the reason;
+- materials: `pbrMetallicRoughness` (base colour and alpha, metallic, roughness), emissive (with
+  `KHR_materials_emissive_strength`), `KHR_materials_transmission`, `KHR_materials_ior`;
+- lights (`KHR_lights_punctual`): scenelang's own values from `extras["scenelang"]` when the file
+  has them (its exporter writes them), else converted back with Blender's "Standard" units
+  (683 lm/W: directional lux / 683 = W/m^2, point/spot candela * 4 pi / 683 = W);
+- the camera: lens, sensor and resolution from `extras["scenelang"]`, else from `yfov` and
+  `aspectRatio` (36 mm sensor, 640 px on the longer side); the world colour and strength from the
+  glTF scene's `extras["scenelang"]["world"]`, else the default world (grey 0.05, strength 1).
+
+Buffers: the .glb binary chunk, base64 data URIs, or files beside the .gltf (resolved and
+confined to its folder). Malformed files raise `ImportFailure` with one line.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import struct
+from pathlib import Path
+
+import numpy as np
+
+from scenelang.backends.importers.blend import ImportFailure
+from scenelang.backends.importers.model import CameraData, Description, LightData, MeshData, ObjectData
+
+WATTS_TO_LUMENS = 683.0
+C = np.array([[1.0, 0, 0, 0], [0, 0, 1, 0], [0, -1, 0, 0], [0, 0, 0, 1]])
+"""Blender (Z-up) to glTF (Y-up): (x, y, z) -> (x, z, -y)."""
+C_INV = C.T
+COMPONENTS = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint16, 5125: np.uint32,
+              5126: np.float32}
+WIDTH = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT4": 16}
+MAX_BYTES = 256 * 2**20
+
+
+def _load(path: Path) -> tuple[dict, list[bytes]]:
+    data = path.read_bytes()[: MAX_BYTES + 1]
+    if len(data) > MAX_BYTES:
+        raise ImportFailure(f"larger than {MAX_BYTES // 2**20} MiB")
+    binary = b""
+    if path.suffix.lower() == ".glb":
+        if len(data) < 20 or data[:4] != b"glTF":
+            raise ImportFailure("not a binary glTF file (corrupt?)")
+        offset, doc = 12, None
+        while offset + 8 <= len(data):
+            length, kind = struct.unpack_from("<II", data, offset)
+            chunk = data[offset + 8: offset + 8 + length]
+            if kind == 0x4E4F534A:
+                doc = chunk
+            elif kind == 0x004E4942:
+                binary = chunk
+            offset += 8 + length
+        if doc is None:
+            raise ImportFailure("no JSON chunk (corrupt?)")
+        data = doc
+    try:
+        gltf = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ImportFailure(f"not valid glTF JSON ({exc})") from None
+    if not isinstance(gltf, dict):
+        raise ImportFailure("not a glTF document")
+    buffers = []
+    for buffer in gltf.get("buffers", []):
+        uri = buffer.get("uri")
+        if uri is None:
+            buffers.append(binary)
+        elif uri.startswith("data:"):
+            buffers.append(base64.b64decode(uri.split(",", 1)[1]))
+        else:
+            target = (path.parent / uri).resolve()
+            if path.parent.resolve() not in target.parents:
+                raise ImportFailure(f"buffer {uri!r} lies outside its folder")
+            try:
+                buffers.append(target.read_bytes()[:MAX_BYTES])
+            except OSError as exc:
+                raise ImportFailure(f"buffer {uri!r}: "
+                                    f"{exc.strerror or exc}") from None
+    return gltf, buffers
+
+
+def _accessor(gltf: dict, buffers: list[bytes], index: int) -> np.ndarray:
+    accessor = gltf["accessors"][index]
+    if "sparse" in accessor or "bufferView" not in accessor:
+        raise ValueError("sparse or empty accessors are not supported")
+    view = gltf["bufferViews"][accessor["bufferView"]]
+    dtype = np.dtype(COMPONENTS[accessor["componentType"]])
+    width = WIDTH[accessor["type"]]
+    count = accessor["count"]
+    start = view.get("byteOffset", 0) + accessor.get("byteOffset", 0)
+    stride = view.get("byteStride") or dtype.itemsize * width
+    raw = buffers[view["buffer"]]
+    rows = [np.frombuffer(raw, dtype=dtype, count=width, offset=start + i * stride)
+            for i in range(count)] if stride != dtype.itemsize * width else None
+    if rows is None:
+        return np.frombuffer(raw, dtype=dtype, count=count * width, offset=start).reshape(count, width)
+    return np.array(rows)
+
+
+def _local(node: dict) -> np.ndarray:
+    if "matrix" in node:
+        return np.asarray(node["matrix"], dtype=float).reshape(4, 4).T
+    t = node.get("translation", [0, 0, 0])
+    x, y, z, w = node.get("rotation", [0, 0, 0, 1])
+    s = node.get("scale", [1, 1, 1])
+    r = np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+                  [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+                  [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
+    m = np.eye(4)
+    m[:3, :3] = r * np.asarray(s, dtype=float)
+    m[:3, 3] = t
+    return m
+
+
+def _weld(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, list[list[int]]]:
+    """Vertices merged by position (first occurrence order kept), faces re-indexed."""
+    scale = max(float(np.abs(vertices).max(initial=0.0)), 1e-12)
+    keys = np.round(vertices / scale * 1e6).astype(np.int64)
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    order = np.argsort(first)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    merged = vertices[first[order]]
+    remap = rank[inverse.reshape(-1)]
+    return merged, [[int(remap[i]) for i in face] for face in faces]
+
+
+def _material(entry: dict) -> dict:
+    pbr = entry.get("pbrMetallicRoughness", {})
+    base = pbr.get("baseColorFactor", [1, 1, 1, 1])
+    ext = entry.get("extensions", {})
+    emissive = entry.get("emissiveFactor", [0, 0, 0])
+    strength = ext.get("KHR_materials_emissive_strength", {}).get("emissiveStrength", 1.0)
+    peak = max(emissive)
+    params = {"base_color": tuple(base[:3]), "metallic": pbr.get("metallicFactor", 1.0),
+              "roughness": pbr.get("roughnessFactor", 1.0), "alpha": base[3] if len(base) > 3 else 1.0,
+              "transmission": ext.get("KHR_materials_transmission", {}).get("transmissionFactor", 0.0),
+              "ior": ext.get("KHR_materials_ior", {}).get("ior", 1.5)}
+    if peak > 0:
+        params["emission_color"] = tuple(c / peak for c in emissive)
+        params["emission_strength"] = peak * strength
+    return params
+
+
+def _light(name: str, entry: dict, matrix: np.ndarray) -> LightData:
+    ours = entry.get("extras", {}).get("scenelang", {})
+    kind = {"directional": "sun", "point": "point", "spot": "spot"}.get(entry.get("type"), "point")
+    intensity = float(entry.get("intensity", 1.0))
+    energy = intensity / WATTS_TO_LUMENS if kind == "sun" else intensity * 4 * math.pi / WATTS_TO_LUMENS
+    spot = entry.get("spot", {})
+    outer = spot.get("outerConeAngle", math.pi / 4)
+    inner = spot.get("innerConeAngle", 0.0)
+    light = LightData(name, ours.get("kind", kind), matrix, float(ours.get("energy", energy)),
+                      tuple(entry.get("color", [1, 1, 1])), float(ours.get("radius", 0.1)),
+                      angle=math.radians(ours["angle"]) if "angle" in ours else None,
+                      spot_size=math.radians(ours["spot_size"]) if "spot_size" in ours else 2 * outer,
+                      blend=ours.get("blend", 1 - inner / outer if outer > 0 else 0.0),
+                      shape=ours.get("shape"), size=ours.get("size"), size_y=ours.get("size_y"))
+    return light
+
+
+def _camera(name: str, entry: dict, matrix: np.ndarray) -> CameraData:
+    ours = entry.get("extras", {}).get("scenelang", {})
+    persp = entry.get("perspective", {})
+    aspect = float(persp.get("aspectRatio") or 4 / 3)
+    yfov = float(persp.get("yfov", 0.6911))
+    angle = 2 * math.atan(math.tan(yfov / 2) * aspect) if aspect >= 1 else yfov
+    lens = 36.0 / (2 * math.tan(angle / 2))
+    resolution = (640, max(1, round(640 / aspect))) if aspect >= 1 else (max(1, round(640 * aspect)), 640)
+    return CameraData(name, matrix, None, float(ours.get("lens", lens)),
+                      float(ours.get("sensor", 36.0)), tuple(ours.get("resolution", resolution)))
+
+
+def describe_gltf(path: Path) -> Description:
+    """The Description of a .glb or .gltf file (see the module docstring)."""
+    try:
+        gltf, buffers = _load(path)
+        return _describe(gltf, buffers, path.name)
+    except ImportFailure:
+        raise
+    except (AttributeError, KeyError, IndexError, TypeError, ValueError, struct.error) as exc:
+        raise ImportFailure(f"malformed glTF ({type(exc).__name__}: "
+                            f"{exc})") from None
+
+
+def _describe(gltf: dict, buffers: list[bytes], source: str) -> Description:
+    description = Description(source=source)
+    report = description.report
+    materials = gltf.get("materials", [])
+    lights = gltf.get("extensions", {}).get("KHR_lights_punctual", {}).get("lights", [])
+    meshes: dict[int, MeshData | str] = {}
+    scenes = gltf.get("scenes", [])
+    scene = scenes[gltf.get("scene", 0)] if scenes else {"nodes": list(range(len(gltf.get("nodes", []))))}
+    world = scene.get("extras", {}).get("scenelang", {}).get("world") if isinstance(scene.get("extras"), dict) else None
+    if world:
+        description.world = (tuple(world["color"][:3]), float(world["strength"]))
+    else:  # what Blender's glTF importer gives: its default world, the language's default too
+        description.world = ((0.05, 0.05, 0.05), 1.0)
+        report.notes.append("the file has no world (glTF has none): the default world is used")
+
+    def mesh(index: int) -> MeshData | str:
+        if index not in meshes:
+            entry = gltf["meshes"][index]
+            name = entry.get("name") or f"mesh_{index}"
+            prims = entry.get("primitives", [])
+            if len(prims) != 1:
+                meshes[index] = f"mesh {name!r} has {len(prims)} primitives (several materials)"
+            elif prims[0].get("mode", 4) != 4:
+                meshes[index] = f"mesh {name!r} is not made of triangles"
+            else:
+                positions = _accessor(gltf, buffers, prims[0]["attributes"]["POSITION"]).astype(float)
+                if "indices" in prims[0]:
+                    indices = _accessor(gltf, buffers, prims[0]["indices"]).reshape(-1, 3).astype(int)
+                else:
+                    indices = np.arange(len(positions)).reshape(-1, 3)
+                vertices, faces = _weld(positions @ C_INV[:3, :3].T, indices)
+                meshes[index] = MeshData(name, vertices, faces, triangulated=True)
+        return meshes[index]
+
+    visited: set[int] = set()
+
+    def visit(index: int, parent: np.ndarray, parent_name: str | None) -> None:
+        if index in visited:  # glTF nodes form a forest: a node reached twice is malformed
+            raise ValueError(f"node {index} is reached twice (a cycle or a shared child)")
+        visited.add(index)
+        node = gltf["nodes"][index]
+        name = node.get("name") or f"node_{index}"
+        world_g = parent @ _local(node)
+        if parent_name is not None:
+            report.flattened.append(f"parent {parent_name} of {name} flattened: groups arrive "
+                                    "with language v2")
+        if "mesh" in node:
+            found = mesh(node["mesh"])
+            if isinstance(found, str):
+                report.skipped.append(f"object {name}: {found}")
+            else:
+                prim = gltf["meshes"][node["mesh"]]["primitives"][0]
+                material = None
+                if "material" in prim:
+                    material = materials[prim["material"]].get("name") or f"material_{prim['material']}"
+                    description.materials.setdefault(material, _material(materials[prim["material"]]))
+                description.objects.append(ObjectData(name, found, C_INV @ world_g @ C, None, material))
+        if "camera" in node:
+            if description.camera is None:
+                cam = gltf["cameras"][node["camera"]]
+                if cam.get("type") != "perspective":
+                    report.notes.append(f"camera {name}: orthographic, imported as perspective")
+                description.camera = _camera(cam.get("name") or name, cam, C_INV @ world_g)
+            else:
+                report.skipped.append(f"camera {name}: the language has one camera")
+        light_ref = node.get("extensions", {}).get("KHR_lights_punctual", {}).get("light")
+        if light_ref is not None:
+            entry = lights[light_ref]
+            description.lights.append(_light(entry.get("name") or name, entry, C_INV @ world_g))
+        for child in node.get("children", []):
+            visit(child, world_g, name)
+
+    for root in scene.get("nodes", []):
+        visit(root, np.eye(4), None)
+    return description

@@ -1,0 +1,105 @@
+"""What an importer reads from a file, before it becomes a scene: plain data in Blender's frame.
+
+Both readers (`blend.py` for .blend files, `gltf.py` for .glb/.gltf) fill a `Description`;
+`tosl.py` turns it into a scene AST. Everything here is in Blender's convention: z up, metres,
+4x4 row-major matrices (numpy), angles in radians unless a name says degrees, colours linear RGB.
+A light or camera looks along its local -z axis with +y up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class MeshData:
+    """A mesh's vertices (n x 3, in the mesh's own frame) and faces (vertex-index lists).
+
+    vertices is None when the reader did not load them (too large). triangulated: the faces were
+    split into triangles (glTF), so only their count can be compared with a primitive's."""
+
+    name: str
+    vertices: np.ndarray | None
+    faces: list[list[int]] | None
+    triangulated: bool = False
+
+
+@dataclass
+class Operand:
+    """A live Boolean operand: `node` combined into its owner by `operation`.
+
+    relative: the operand's frame relative to its owner's (4x4); euler: the same rotation as
+    Blender's XYZ Euler angles (radians) when the file stores it that way, else None."""
+
+    operation: str  # "union" | "difference" | "intersection"
+    node: ObjectData
+    relative: np.ndarray
+    euler: tuple[float, float, float] | None = None
+
+
+@dataclass
+class ObjectData:
+    """A mesh object: its world matrix, mesh, material and Boolean operands (in order)."""
+
+    name: str
+    mesh: MeshData
+    matrix: np.ndarray
+    euler: tuple[float, float, float] | None = None
+    material: str | None = None
+    operands: list[Operand] = field(default_factory=list)
+
+
+@dataclass
+class LightData:
+    """kind: point | sun | spot | area. energy in W (sun: W/m^2), angles in radians."""
+
+    name: str
+    kind: str
+    matrix: np.ndarray
+    energy: float
+    color: tuple[float, float, float]
+    radius: float = 0.1
+    angle: float | None = None
+    spot_size: float | None = None
+    blend: float | None = None
+    shape: str | None = None
+    size: float | None = None
+    size_y: float | None = None
+
+
+@dataclass
+class CameraData:
+    """The scene camera: lens and sensor width in mm, resolution in pixels (w, h)."""
+
+    name: str
+    matrix: np.ndarray
+    euler: tuple[float, float, float] | None
+    lens: float
+    sensor: float
+    resolution: tuple[int, int]
+
+
+@dataclass
+class Report:
+    """What the import did, in sentences: recognised, flattened, skipped (with the reason), notes."""
+
+    recognised: list[str] = field(default_factory=list)
+    flattened: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Description:
+    """A whole file: objects (only those that render), materials by name (language parameter
+    names, linear colours), lights, the camera (None: none), the world (None: none)."""
+
+    source: str
+    objects: list[ObjectData] = field(default_factory=list)
+    materials: dict[str, dict] = field(default_factory=dict)
+    lights: list[LightData] = field(default_factory=list)
+    camera: CameraData | None = None
+    world: tuple[tuple[float, float, float], float] | None = None
+    report: Report = field(default_factory=Report)

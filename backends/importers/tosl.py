@@ -1,0 +1,373 @@
+"""A `Description` (what a file holds, in Blender's frame) -> a scenelang `Scene` and a report.
+
+- each object becomes `object NAME = SHAPE at .. rotate .. scale .. material M`, its transform
+  taken from the world matrix (Euler XYZ in degrees; the file's own Euler angles when it stores
+  them, so `rotate (0, 0, 200deg)` stays 200);
+- its shape is the recognised primitive (`recognise.py`) with the transform baked into the mesh
+  as the shape's own `at`/`rotate`/`scale`, or, with live Boolean operands, a CSG expression:
+  consecutive modifiers of one operation make one n-ary `union`/`difference`/`intersection`,
+  each operand placed relative to its owner; objects whose shape expressions are equal (linked
+  duplicates, or two equal primitives) share one `shape` statement, named after the mesh, and a
+  CSG operand that an earlier shape statement spells out becomes a reference to it;
+- an object whose mesh (or an operand's) is not a primitive is skipped with the reason (mesh
+  assets arrive with language v2), as is a transform with shear, which the language cannot hold;
+- materials, lights, the camera and the world map field by field, values clamped to the
+  language's ranges (each clamp is reported); names are made valid (`Cube.001` -> `Cube_001`) and
+  unique per namespace.
+
+Numbers are rounded to 6 significant digits (Blender stores 32-bit floats), so `0.7599999904`
+prints as `0.76`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+from scenelang import ast as sl
+from scenelang.backends.importers.model import (
+    CameraData,
+    Description,
+    LightData,
+    ObjectData,
+    Report,
+)
+from scenelang.backends.importers.recognise import Fit, recognise
+from scenelang.compiler.compile import DEFAULT_MATERIAL_NAME
+
+DIGITS = 6
+"""Significant digits kept for imported numbers."""
+MIRROR_AXIS = {"torus": 1}
+"""The axis whose mirror maps a primitive's vertex set onto itself (default x)."""
+
+
+class Unsupported(Exception):
+    """An object the language cannot hold yet; the message is the reason."""
+
+
+# ---------------------------------------------------------------- numbers and names
+
+
+def clean(x: float) -> float:
+    """`x` rounded to DIGITS significant digits, tiny values snapped to 0 (never -0)."""
+    x = float(x)
+    if abs(x) < 1e-9:
+        return 0.0
+    value = float(f"{x:.{DIGITS}g}")
+    return value + 0.0
+
+
+def vec(values) -> tuple[float, float, float]:
+    out = tuple(clean(v) for v in values)
+    scale = max((abs(v) for v in out), default=0.0)
+    return tuple(0.0 if abs(v) < 1e-6 * max(scale, 1.0) else v for v in out)  # type: ignore[return-value]
+
+
+def valid_name(wanted: str, taken: set[str], fallback: str) -> str:
+    """`wanted` made a valid, unused name (invalid characters -> `_`, at most 64 characters)."""
+    name = re.sub(r"[^A-Za-z0-9_]", "_", wanted)[:60] or fallback
+    if not re.match(r"[A-Za-z_]", name):
+        name = "_" + name
+    base, n = name, 1
+    while name in taken:
+        n += 1
+        name = f"{base}_{n}"
+    taken.add(name)
+    return name
+
+
+def color(rgb) -> sl.HexColor | sl.RGB:
+    """A linear colour as `(r, g, b)` when it has at most 3 significant digits per channel (as
+    written by hand), else `#rrggbb` when it is exactly an 8-bit sRGB colour, else `(r, g, b)`."""
+    linear = [min(max(float(c), 0.0), 1.0) for c in list(rgb)[:3]]
+    short = [float(f"{c:.3g}") for c in linear]
+    if all(abs(a - b) < 2e-7 for a, b in zip(short, linear)):  # written as a plain tuple
+        return sl.RGB(r=short[0], g=short[1], b=short[2])
+    codes = [sl.linear_to_srgb(c) * 255 for c in linear]
+    if all(abs(c - round(c)) < 0.02 for c in codes):
+        hexed = sl.HexColor(hex="".join(f"{round(c):02x}" for c in codes))
+        if all(abs(a - b) < 2e-6 for a, b in zip(hexed.linear(), linear)):
+            return hexed
+    return sl.RGB(r=clean(linear[0]), g=clean(linear[1]), b=clean(linear[2]))
+
+
+# ---------------------------------------------------------------- transforms
+
+
+def euler_of(rotation: np.ndarray) -> tuple[float, float, float]:
+    """XYZ Euler angles (radians) of a rotation matrix R = Rz @ Ry @ Rx."""
+    sy = -rotation[2, 0]
+    if abs(sy) < 1 - 1e-9:
+        return (math.atan2(rotation[2, 1], rotation[2, 2]), math.asin(sy),
+                math.atan2(rotation[1, 0], rotation[0, 0]))
+    return (math.atan2(-rotation[1, 2], rotation[1, 1]), math.copysign(math.pi / 2, sy), 0.0)
+
+
+def rotation_of(euler) -> np.ndarray:
+    x, y, z = euler
+    cx, sx, cy, sy, cz, sz = math.cos(x), math.sin(x), math.cos(y), math.sin(y), math.cos(z), math.sin(z)
+    rx = np.array([[1, 0, 0], [0, cx, -sx], [0, sx, cx]])
+    ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
+    rz = np.array([[cz, -sz, 0], [sz, cz, 0], [0, 0, 1]])
+    return rz @ ry @ rx
+
+
+def decompose(matrix: np.ndarray, euler=None):
+    """(at, rotate in degrees, scale) of a 4x4 matrix, or raise Unsupported (shear, mirror)."""
+    a = matrix[:3, :3]
+    s = np.linalg.norm(a, axis=0)
+    if np.any(s <= 1e-12):
+        raise Unsupported("its transform has a zero scale")
+    r = a / s
+    if np.abs(r.T @ r - np.eye(3)).max() > 1e-4:
+        raise Unsupported("its transform has shear, which the language cannot hold")
+    if np.linalg.det(r) < 0:
+        raise Unsupported("its transform mirrors it (a negative scale)")
+    if euler is None or np.abs(rotation_of(euler) - r).max() > 1e-5:
+        euler = euler_of(r)
+    return matrix[:3, 3], tuple(math.degrees(e) for e in euler), s
+
+
+def transform_fields(matrix: np.ndarray, euler=None) -> dict:
+    """The `at`/`rotate`/`scale` of a shape expression (None where it is the identity)."""
+    at, rotate, scale = decompose(matrix, euler)
+    at, rotate, scale = vec(at), vec(rotate), vec(scale)
+    return {"at": None if at == (0, 0, 0) else at,
+            "rotate": None if rotate == (0, 0, 0) else rotate,
+            "scale": None if scale == (1, 1, 1) else (scale[0] if len(set(scale)) == 1 else scale)}
+
+
+# ---------------------------------------------------------------- shapes
+
+
+class _Expr:
+    """A shape expression under construction: a primitive fit or a CSG node, and its matrix."""
+
+    def __init__(self, fit: Fit | None, kind: str, operands: list, matrix: np.ndarray, euler=None):
+        self.fit, self.kind, self.operands, self.matrix, self.euler = fit, kind, operands, matrix, euler
+
+    def moved(self, matrix: np.ndarray, euler=None) -> _Expr:
+        same = np.allclose(self.matrix, np.eye(4))
+        return _Expr(self.fit, self.kind, self.operands, matrix @ self.matrix,
+                     euler if same else None)
+
+    def to_ast(self) -> sl.ShapeBase:
+        matrix = self.matrix
+        if self.fit is not None and np.linalg.det(matrix[:3, :3]) < 0:
+            mirror = np.eye(4)
+            mirror[MIRROR_AXIS.get(self.fit.kind, 0), MIRROR_AXIS.get(self.fit.kind, 0)] = -1
+            matrix = matrix @ mirror  # the primitive's vertex set is symmetric about this axis
+        fields = transform_fields(matrix, self.euler)
+        if self.fit is not None:
+            params = {k: (tuple(clean(x) for x in v) if isinstance(v, tuple) else
+                          v if isinstance(v, int) else clean(v)) for k, v in self.fit.params.items()}
+            return sl.PRIMITIVES[self.fit.kind](**params, **fields)
+        return sl.Csg(kind=self.kind, operands=tuple(op.to_ast() for op in self.operands), **fields)
+
+
+def _leaf(obj: ObjectData, report: Report) -> _Expr:
+    mesh = obj.mesh
+    if mesh.vertices is None:
+        raise Unsupported(f"mesh {mesh.name!r} is too large for a primitive")
+    fit = recognise(mesh.vertices, mesh.faces, triangulated=mesh.triangulated)
+    if not isinstance(fit, Fit):
+        raise Unsupported(f"mesh {mesh.name!r} is not a primitive: {fit.reason}; mesh assets "
+                          "arrive with language v2")
+    return _Expr(fit, fit.kind, [], fit.matrix)
+
+
+def _expression(obj: ObjectData, report: Report, depth: int = 0) -> _Expr:
+    """The shape of `obj` in its own frame: its mesh, then its Boolean operands in order."""
+    if depth > 8:
+        raise Unsupported("its Boolean operands nest deeper than the language allows")
+    expr = _leaf(obj, report)
+    run: list[_Expr] = []
+    run_op = None
+    for operand in obj.operands:
+        inner = _expression(operand.node, report, depth + 1).moved(operand.relative, operand.euler)
+        if operand.operation != run_op and run:
+            expr = _Expr(None, run_op, [expr, *run], np.eye(4))
+            run = []
+        run_op = operand.operation
+        run.append(inner)
+    if run:
+        expr = _Expr(None, run_op, [expr, *run], np.eye(4))
+    return expr
+
+
+# ---------------------------------------------------------------- materials, lights, camera
+
+
+def _clamped(name: str, key: str, value: float, low: float, high: float, report: Report) -> float:
+    if not math.isfinite(value):
+        value = low
+    if value < low or value > high:
+        report.notes.append(f"material {name}: {key} {value:g} clamped to {low:g}..{high:g}")
+    return clean(min(max(value, low), high))
+
+
+RANGES = {"metallic": (0, 1), "roughness": (0, 1), "ior": (1, 4), "specular": (0, 1),
+          "transmission": (0, 1), "emission_strength": (0, 1e6), "alpha": (0, 1)}
+
+
+def material_ast(name: str, params: dict, report: Report) -> sl.Principled:
+    fields: dict = {}
+    for key, value in params.items():
+        if key in ("base_color", "emission_color"):
+            fields[key] = color(value)
+        elif key in RANGES:
+            fields[key] = _clamped(name, key, float(value), *RANGES[key], report)
+    return sl.Principled(**fields)
+
+
+def _direction(matrix: np.ndarray) -> tuple[float, float, float]:
+    d = -matrix[:3, 2]
+    return vec(d / max(np.linalg.norm(d), 1e-30))
+
+
+def light_ast(light: LightData) -> sl.Node:
+    at = vec(light.matrix[:3, 3])
+    energy = clean(min(max(light.energy, 0.0), 1e4 if light.kind == "sun" else 1e7))
+    base = {"energy": energy, "color": color(light.color)}
+    if light.kind == "sun":
+        if light.angle is not None:  # unknown (glTF): the language's default
+            base["angle"] = clean(min(max(math.degrees(light.angle), 0.0), 180.0))
+        return sl.Sun(direction=_direction(light.matrix), **base)
+    if light.kind == "point":
+        return sl.Point(at=at, radius=clean(max(light.radius, 0.0)), **base)
+    if light.kind == "spot":
+        size = clean(min(max(math.degrees(light.spot_size or math.radians(45)), 1.0), 180.0))
+        return sl.Spot(at=at, direction=_direction(light.matrix), radius=clean(max(light.radius, 0.0)),
+                       spot_size=size, blend=clean(min(max(light.blend or 0.0, 0.0), 1.0)), **base)
+    # Blender scales an area light's emitter with its object's scale
+    shape = (light.shape or "square").lower()
+    sx, sy = (float(np.linalg.norm(light.matrix[:3, i])) for i in (0, 1))
+    size = (light.size or 1.0) * sx
+    size_y = (light.size_y if shape in ("rectangle", "ellipse") and light.size_y else light.size or 1.0) * sy
+    if abs(size_y - size) > 1e-6 * size:
+        shape = {"square": "rectangle", "disk": "ellipse"}.get(shape, shape)
+    wide = shape in ("rectangle", "ellipse")
+    return sl.Area(at=at, direction=_direction(light.matrix), size=clean(max(size, 1e-6)),
+                   size_y=clean(max(size_y, 1e-6)) if wide else None, shape=shape, **base)
+
+
+def camera_ast(camera: CameraData, name: str) -> sl.Camera:
+    at, rotate, _scale = decompose(_unscaled(camera.matrix), camera.euler)
+    lens = clean(min(max(camera.lens, 1e-3), 10000.0))
+    sensor = clean(min(max(camera.sensor, 1e-3), 10000.0))
+    return sl.Camera(name=name, at=vec(at), rotate=vec(rotate), lens=lens, sensor=sensor,
+                     resolution=tuple(int(min(max(v, 1), 4096)) for v in camera.resolution))
+
+
+def _unscaled(matrix: np.ndarray) -> np.ndarray:
+    out = matrix.copy()
+    out[:3, :3] = matrix[:3, :3] / np.linalg.norm(matrix[:3, :3], axis=0)
+    return out
+
+
+# ---------------------------------------------------------------- the scene
+
+
+def to_scene(description: Description) -> tuple[sl.Scene, Report]:
+    """The scene the description holds, and what was recognised, flattened and skipped."""
+    report = description.report
+    shapes: dict[sl.ShapeBase, str] = {}
+    shape_defs: list[sl.ShapeDef] = []
+    objects: list[sl.ObjectDef] = []
+    names = {"shape": set(), "material": set(), "object": set(), "light": {"world"}}
+    material_names: dict[str, str] = {}
+    used_materials: list[str] = []
+    for obj in description.objects:
+        try:
+            expr = _expression(obj, report)
+            world = obj.matrix
+            if np.linalg.det(world[:3, :3]) < 0:  # move the mirror into the shape
+                flip = np.diag([-1.0, 1.0, 1.0, 1.0])
+                world, expr = world @ flip, expr.moved(flip)
+            at, rotate, scale = decompose(world, obj.euler)
+            shape_ast = expr.to_ast()
+        except Unsupported as exc:
+            report.skipped.append(f"object {obj.name}: {exc}")
+            continue
+        if shape_ast not in shapes:
+            wanted = obj.mesh.name if obj.mesh.name else obj.name
+            earlier = dict(shapes)
+            shapes[shape_ast] = valid_name(wanted, names["shape"], "shape")
+            shape_defs.append(sl.ShapeDef(name=shapes[shape_ast], shape=_with_refs(shape_ast, earlier)))
+        material = None
+        if obj.material is not None and obj.material in description.materials:
+            params = description.materials[obj.material]
+            default_grey = (obj.material.startswith(DEFAULT_MATERIAL_NAME)
+                            and material_ast(obj.material, params, Report()) == sl.Principled())
+            if not default_grey:
+                if obj.material not in material_names:
+                    material_names[obj.material] = valid_name(obj.material, names["material"],
+                                                              "material")
+                    used_materials.append(obj.material)
+                material = material_names[obj.material]
+        scale = vec(scale)
+        name = valid_name(obj.name, names["object"], "object")
+        objects.append(sl.ObjectDef(name=name, shape=shapes[shape_ast], at=vec(at), rotate=vec(rotate),
+                                    scale=scale[0] if len(set(scale)) == 1 else scale,
+                                    material=material))
+        kinds = _kinds(shape_ast)
+        report.recognised.append(f"object {obj.name}: {kinds}")
+    materials = [sl.MaterialDef(name=material_names[m],
+                                material=material_ast(material_names[m], description.materials[m], report))
+                 for m in used_materials]
+    composition: list = []
+    if description.camera is not None:
+        try:
+            camera = camera_ast(description.camera, valid_name(description.camera.name,
+                                                               names["object"], "camera"))
+            composition.append(camera)
+            report.recognised.append(f"camera {description.camera.name}")
+        except Unsupported as exc:
+            report.skipped.append(f"camera {description.camera.name}: {exc} (the default camera "
+                                  "is used)")
+    composition += objects
+    lighting: list = []
+    if description.world is not None:
+        rgb, strength = description.world
+        lighting.append(sl.World(color=color(rgb), strength=clean(min(max(strength, 0.0), 1e4))))
+    else:
+        lighting.append(sl.World(color=sl.RGB(r=0, g=0, b=0), strength=0.0))
+        report.notes.append("the file has no world: imported as a black background")
+    for light in description.lights:
+        name = valid_name(light.name, names["light"], "light")
+        lighting.append(sl.LightDef(name=name, light=light_ast(light)))
+        report.recognised.append(f"light {light.name}: {light.kind}")
+    scene = sl.Scene(
+        comments=(f"# imported from {description.source} by scenelang import",),
+        geometry=sl.Section(name="geometry", statements=tuple(shape_defs)),
+        materials=sl.Section(name="materials", statements=tuple(materials)),
+        composition=sl.Section(name="composition", statements=tuple(composition)),
+        lighting=sl.Section(name="lighting", statements=tuple(lighting)),
+    )
+    return scene, report
+
+
+def _with_refs(node: sl.ShapeBase, earlier: dict[sl.ShapeBase, str]) -> sl.ShapeBase:
+    """`node` with every CSG operand that an earlier shape statement spells out replaced by a
+    reference to it (`difference(pawn, box(...))` rather than the pawn written out again)."""
+    if not isinstance(node, sl.Csg):
+        return node
+    operands = []
+    for operand in node.operands:
+        bare = operand.model_copy(update={"at": None, "rotate": None, "scale": None})
+        if operand in earlier:
+            operands.append(sl.Ref(name=earlier[operand]))
+        elif bare in earlier:  # the shape's own expression has no transform: the operand's stays
+            operands.append(sl.Ref(name=earlier[bare], at=operand.at, rotate=operand.rotate,
+                                   scale=operand.scale))
+        else:
+            operands.append(_with_refs(operand, earlier))
+    return node.model_copy(update={"operands": tuple(operands)})
+
+
+def _kinds(shape: sl.ShapeBase) -> str:
+    if isinstance(shape, sl.Csg):
+        return f"{shape.kind}({', '.join(_kinds(op) for op in shape.operands)})"
+    return shape.kind
