@@ -4,8 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.installed-stamp
+VSCODE_STAMP := editors/vscode/node_modules/.installed-stamp
+VSIX ?= build/scenelang-vscode.vsix
 
-.PHONY: demo lint test bench bench-batch stress gallery clean
+.PHONY: demo lint test bench bench-batch stress gallery vscode addon mutation clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (the bpy wheel needs Python 3.11 exactly)"; exit 1; }
@@ -20,6 +22,17 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
+# The VS Code extension's one runtime dependency (vscode-languageclient), pinned by its own lock
+$(VSCODE_STAMP): editors/vscode/package.json editors/vscode/package-lock.json
+	@command -v npm >/dev/null || { echo "error: npm not found (the VS Code extension needs Node.js >= 20)"; exit 1; }
+	cd editors/vscode && npm ci --no-audit --no-fund --loglevel=error --prefer-offline
+	touch $(VSCODE_STAMP)
+
+# editors/vscode -> $(VSIX) (install it with `code --install-extension $(VSIX)`; docs/lsp.md)
+vscode: $(NODE_STAMP) $(VSCODE_STAMP)
+	mkdir -p $(dir $(abspath $(VSIX)))
+	cd editors/vscode && ../../node_modules/.bin/vsce package --allow-missing-repository --out $(abspath $(VSIX))
+
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
@@ -27,7 +40,7 @@ lint: $(STAMP) $(NODE_STAMP)
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check .
 
-test: lint
+test: lint $(VSCODE_STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
@@ -43,5 +56,15 @@ gallery: $(STAMP)
 	$(BIN)/python scripts/gallery.py --readme README.md
 	$(BIN)/python scripts/clevr_gallery.py --readme README.md
 
+# mutation testing (mutmut, the `mutation` extra) of the modules where a silent bug costs most;
+# slow (see docs/testing.md), not part of `make test`; report: build/mutation/report.md
+mutation: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[mutation]'
+	nice -n 10 $(BIN)/python scripts/mutation.py $(MUTATION_ARGS)
+
+# the Blender add-on (File > Import/Export > scenelang), docs/blender-addon.md
+addon: $(STAMP)
+	$(BIN)/python scripts/build_addon.py build/scenelang_blender.zip
+
 clean:
-	rm -rf $(VENV) node_modules build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) node_modules editors/vscode/node_modules build *.egg-info .pytest_cache .hypothesis

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from scenelang import api
 from scenelang.cli.console import console
 from scenelang.cli.files import (
     EXIT_INVALID,
@@ -21,8 +22,6 @@ from scenelang.cli.files import (
     read_text,
 )
 from scenelang.errors import Diagnostic, SceneError
-from scenelang.parser import parse_scene
-from scenelang.validate import validate
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -62,8 +61,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         shown = label(name)
         try:
             source = read_text(name)
-            scene = parse_scene(source, shown)
-            diagnostics = validate(scene)
+            diagnostics = api.check(source, shown)
         except SceneError as exc:
             diagnostics = exc.diagnostics
         except InputOutputError as exc:

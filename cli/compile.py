@@ -9,13 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from scenelang import ast as A
+from scenelang import api
 from scenelang.cli.console import console
 from scenelang.cli.files import STDIO, label, read_text, write_output
-from scenelang.compiler import compile_scene
 from scenelang.errors import SceneError
-from scenelang.parser import parse_scene
-from scenelang.validate import check
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,23 +29,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_compile)
 
 
-def load_checked(path: str) -> A.Scene:
+def load_checked(path: str) -> api.Scene:
     """Parse and validate a scene file (`-`: standard input); warnings go to the console,
     errors raise SceneError, unreadable files `InputOutputError`."""
     source = read_text(path)
-    try:
-        scene = parse_scene(source, label(path))
-        warnings = check(scene)
-    except SceneError as exc:
-        exc.source = exc.source or source
-        raise
-    console.diagnostics(warnings, source)
+    scene = api.parse(source, label(path))
+    diagnostics = api.check(scene)
+    if any(d.severity == "error" for d in diagnostics):
+        raise SceneError(diagnostics, source=source)
+    console.diagnostics(diagnostics, source)
     return scene
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
     scene = load_checked(args.file)
-    text = compile_scene(scene, apply_csg=args.apply_csg, source_file=label(args.file))
+    text = api.compile(scene, apply_csg=args.apply_csg, source_file=label(args.file))
     if args.output and args.output != STDIO:
         write_output(args.output, text)
     else:

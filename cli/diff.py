@@ -9,12 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from scenelang import api
 from scenelang.cli.console import console
 from scenelang.cli.files import EXIT_INVALID, EXIT_OK, EXIT_USAGE, STDIO, label, read_text
-from scenelang.errors import SceneError
-from scenelang.parser import parse_scene
-from scenelang.patches import diff
-from scenelang.printer import print_patch
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,20 +23,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_diff)
 
 
-def load(name: str):
-    source = read_text(name)
-    try:
-        return parse_scene(source, label(name))
-    except SceneError as exc:
-        raise exc.with_source(source, label(name)) from None
+def load(name: str) -> api.Scene:
+    return api.parse(read_text(name), label(name))
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
     if args.a == STDIO and args.b == STDIO:
         console.error("only one of A and B can be - (standard input)")
         return EXIT_USAGE
-    a, b = load(args.a), load(args.b)
-    patches = diff(a, b)
-    for patch in patches:
-        sys.stdout.write(print_patch(patch))
-    return EXIT_INVALID if patches else EXIT_OK
+    text = api.diff(load(args.a), load(args.b))
+    sys.stdout.write(text)
+    return EXIT_INVALID if text else EXIT_OK

@@ -12,6 +12,7 @@ import argparse
 import difflib
 import sys
 
+from scenelang import api
 from scenelang.cli.console import console
 from scenelang.cli.files import (
     EXIT_INVALID,
@@ -26,9 +27,6 @@ from scenelang.cli.files import (
     write_output,
 )
 from scenelang.errors import SceneError
-from scenelang.parser import parse_scene
-from scenelang.printer import print_scene
-from scenelang.validate import check
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -49,13 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _canonical(name: str) -> tuple[str, str]:
     """(source, canonical text) of one input; `SceneError` when it does not parse or validate."""
     source = read_text(name)
-    try:
-        scene = parse_scene(source, label(name))
-        check(scene)
-    except SceneError as exc:
-        exc.with_source(source, label(name))
-        raise
-    return source, print_scene(scene)
+    return source, api.format(source, label(name))
 
 
 def cmd_fmt(args: argparse.Namespace) -> int:

@@ -18,7 +18,21 @@ import traceback
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 
-from scenelang.cli import batch, bench, check, diff, export, fmt, patch, reconstruct, render, report
+from scenelang.cli import (
+    batch,
+    bench,
+    check,
+    diff,
+    export,
+    fmt,
+    import_,
+    lsp,
+    patch,
+    reconstruct,
+    render,
+    report,
+    watch,
+)
 from scenelang.cli import compile as compile_  # the module (`compile` is a builtin)
 from scenelang.cli.console import console
 from scenelang.cli.files import (
@@ -30,7 +44,8 @@ from scenelang.cli.files import (
 )
 from scenelang.errors import SceneError
 
-COMMANDS = (check, fmt, patch, diff, compile_, render, export, reconstruct, report, bench, batch)
+COMMANDS = (check, fmt, patch, diff, compile_, render, watch, export, import_, reconstruct, report,
+            bench, batch, lsp)
 """The command modules, in the order `scenelang --help` lists them."""
 
 

@@ -9,12 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from scenelang import api
 from scenelang.cli.console import console
 from scenelang.cli.files import EXIT_USAGE, STDIO, label, read_text, write_output
-from scenelang.errors import SceneError
-from scenelang.parser import parse_patch, parse_scene
-from scenelang.patches import apply_patch
-from scenelang.printer import print_scene
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,19 +38,10 @@ def cmd_patch(args: argparse.Namespace) -> int:
     if args.in_place and args.scene == STDIO:
         console.error("-i cannot rewrite standard input; use -o OUT or print to stdout")
         return EXIT_USAGE
-    scene_text = read_text(args.scene)
-    try:
-        scene = parse_scene(scene_text, label(args.scene))
-    except SceneError as exc:
-        raise exc.with_source(scene_text, label(args.scene)) from None
-    patch_text = read_text(args.patch)
-    try:
-        result = apply_patch(scene, parse_patch(patch_text, label(args.patch)),
-                             section=args.section)
-    except SceneError as exc:
-        exc.with_source(patch_text, label(args.patch))
-        raise
-    text = print_scene(result)
+    scene = api.parse(read_text(args.scene), label(args.scene))
+    result = api.patch(scene, read_text(args.patch), section=args.section,
+                       patch_filename=label(args.patch))
+    text = api.format(result)
     target = args.scene if args.in_place else args.output
     if target:
         write_output(target, text)

@@ -7,8 +7,9 @@ import json
 import logging
 import signal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from scenelang import api
 from scenelang.cli.args import (
     image_side,
     non_negative_int,
@@ -20,10 +21,7 @@ from scenelang.cli.args import (
 from scenelang.cli.console import Progress, console
 from scenelang.errors import SceneError
 from scenelang.stages.engine.runfolder import RunFolder
-from scenelang.stages.proposers.base import STAGE_ORDER, ProposerUnavailable
-
-if TYPE_CHECKING:
-    from scenelang.stages.engine.loop import EngineConfig
+from scenelang.stages.proposers.base import ProposerUnavailable
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -112,12 +110,6 @@ def _setup_logging(quiet: bool, progress: Progress) -> logging.Handler:
     return handler
 
 
-def _planned_rounds(config: EngineConfig) -> int:
-    if config.mode == "direct":
-        return int(config.draft) + (config.direct_calls or config.nominal_calls())
-    return int(config.draft) + sum(config.rounds(s) for s in STAGE_ORDER)
-
-
 def _stored_proposer(run: Path) -> dict[str, Any]:
     folder = RunFolder(run)
     if not folder.exists():
@@ -130,10 +122,6 @@ def _stored_proposer(run: Path) -> dict[str, Any]:
 
 
 def cmd_reconstruct(args: argparse.Namespace) -> int:
-    # lazy: the engine and offline proposer pull scipy, scikit-image, trimesh (~1.5 s startup)
-    from scenelang.stages.engine.loop import EngineConfig, run_reconstruction
-    from scenelang.stages.proposers.registry import make_proposer  # lazy: as above
-
     run = Path(args.output)
     stored = _stored_proposer(run) if args.resume else {}
     if not args.resume and not args.image:
@@ -141,29 +129,22 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
         return 2
     kind = args.proposer or stored.get("name") or "offline"
     options: dict[str, Any] = {}
-    info: dict[str, Any] = {"name": kind}
     if kind == "vlm":
         options = {"model": args.model or stored.get("model"),
                    "base_url": args.base_url or stored.get("base_url"),
                    "api_key": args.api_key, "timeout": args.timeout}
-    try:
-        proposer = make_proposer(kind, **options)
+    try:  # the API imports the engine and proposers (scipy, scikit-image, trimesh) only now
+        prepared = api.prepare_reconstruction(
+            kind, options, mode=args.mode, budgets=args.budget, candidates=args.candidates,
+            max_repairs=args.max_repairs, draft=args.draft, verify=args.verify,
+            max_calls=args.max_calls, max_seconds=args.max_seconds, direct_calls=args.calls,
+            size=args.size, samples=args.samples, final_size=args.final_size,
+            final_samples=args.final_samples)
     except ProposerUnavailable as exc:
         console.error(str(exc))
         return 2
-    describe = getattr(proposer, "describe", None)
-    if callable(describe):
-        info = dict(describe())
-    config = EngineConfig(
-        mode=args.mode, budgets={**EngineConfig().budgets, **args.budget},
-        candidates=args.candidates, max_repairs=args.max_repairs,
-        draft=args.draft if args.draft is not None else bool(getattr(proposer, "wants_draft",
-                                                                      False)),
-        verify=args.verify, max_calls=args.max_calls, max_seconds=args.max_seconds,
-        direct_calls=args.calls, size=args.size, samples=args.samples,
-        final_size=args.final_size, final_samples=args.final_samples)
     # on a terminal a progress bar; elsewhere the per-round log lines are the progress
-    progress = console.progress(_planned_rounds(config), "reconstruct",
+    progress = console.progress(prepared.planned_rounds(), "reconstruct",
                                 quiet=args.quiet or args.json, terminal_only=True)
     handler = _setup_logging(args.quiet or args.json, progress)
     previous = signal.getsignal(signal.SIGTERM)
@@ -173,10 +154,9 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        target = Path(args.image) if args.image else run / "target.png"
         with progress:
-            result = run_reconstruction(
-                target, run, proposer, config, resume=args.resume, proposer_info=info,
+            result = prepared.run(
+                args.image, run, resume=args.resume,
                 on_round=(lambda phase, line: progress.advance(
                     f"{phase} {line}", steps=0 if phase == "final" else 1))
                 if progress.tty else None)

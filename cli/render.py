@@ -16,16 +16,17 @@ import argparse
 import math
 from pathlib import Path
 
+from scenelang import api
 from scenelang import ast as A
-from scenelang.backends.blender.runner import BlenderError, BlenderWorker, render_scene
+from scenelang.backends.blender.runner import BlenderError, BlenderWorker
 from scenelang.cli.args import image_side, non_negative_int, positive_float, positive_int, sample_count
 from scenelang.cli.compile import load_checked
 from scenelang.cli.console import console
 from scenelang.cli.files import InputOutputError, check_writable
-from scenelang.compiler.settings import RenderSettings
+from scenelang.compiler.settings import DEFAULT_SETTINGS
 from scenelang.errors import SceneError
 
-ENGINES = {"cycles": "CYCLES", "workbench": "BLENDER_WORKBENCH", "preview": "preview"}
+ENGINES = api.ENGINES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -113,58 +114,44 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def _render_preview(scenes: list[A.Scene], paths: list[Path], args: argparse.Namespace) -> int:
-    # lazy: trimesh and scipy add ~1 s to every command's startup; only this engine needs them
-    from scenelang.backends.preview import render_preview
-
     if args.blend:
         console.warning("--blend needs Blender; ignored with --engine preview")
     for option in ("samples", "seed", "denoise", "threads"):
         if getattr(args, option) not in (None, False):
             console.warning(f"--{option} is a Cycles setting; ignored with --engine preview")
     for scene, path in zip(scenes, paths):
-        try:
-            render_preview(scene, tuple(args.size) if args.size else None).save_png(path)
+        try:  # the API imports the preview (numpy, scipy, trimesh) only now
+            api.render(scene, path, engine="preview", size=tuple(args.size) if args.size else None)
         except OSError as exc:
             raise InputOutputError(f"cannot write {path}: {exc.strerror or exc}") from None
         print(path)
     return 0
 
 
-def _drop_log(result) -> None:
-    """A successful render's Blender log is noise next to the PNG (its warnings were printed);
-    a failed render keeps it, and the error names it."""
-    log = getattr(result, "log_path", None)
-    png = getattr(result, "png", None)
-    if log is not None and png is not None and Path(log).parent == Path(png).parent:
-        Path(log).unlink(missing_ok=True)
-
-
 def _render_blender(scene: A.Scene, scenes: list[A.Scene], paths: list[Path],
                     args: argparse.Namespace) -> int:
-    try:
-        settings = RenderSettings(engine=ENGINES[args.engine]).with_(
-            samples=args.samples, seed=args.seed, size=tuple(args.size) if args.size else None,
-            denoise=True if args.denoise else None, threads=args.threads)
-    except ValueError as exc:
-        raise SceneError(str(exc)) from None
-    options = dict(settings=settings, timeout=args.timeout, apply_csg=args.apply_csg,
+    options = dict(engine=args.engine, samples=args.samples, seed=args.seed,
+                   size=tuple(args.size) if args.size else None, denoise=args.denoise,
+                   threads=args.threads, timeout=args.timeout, apply_csg=args.apply_csg,
                    source_file=args.file)
+    samples = args.samples or DEFAULT_SETTINGS.samples
     try:
         if len(scenes) == 1:
-            with console.status(f"rendering {paths[0]} ({settings.engine}, {settings.samples} "
+            with console.status(f"rendering {paths[0]} ({ENGINES[args.engine]}, {samples} "
                                 f"samples)", quiet=args.quiet):
-                result = render_scene(scene, paths[0], blend=args.blend, blender=args.blender,
-                                      **options)
-            results = [result]
+                results = [api.render(scene, paths[0], blend=args.blend, blender=args.blender,
+                                      **options)]
         else:
             with BlenderWorker(blender=args.blender, timeout=args.timeout) as worker, \
                     console.progress(len(scenes), "render", quiet=args.quiet) as progress:
                 if args.blend:
-                    worker.render(scene, None, blend=args.blend, **options)
+                    api.render(scene, None, blend=args.blend, worker=worker, **options)
                 results = []
                 for s, p in zip(scenes, paths):
-                    results.append(worker.render(s, p, **options))
+                    results.append(api.render(s, p, worker=worker, **options))
                     progress.advance(str(p))
+    except ValueError as exc:  # render settings out of range (e.g. a seed of 2**31)
+        raise SceneError(str(exc)) from None
     except BlenderError as exc:
         console.error(exc.message)
         if exc.log_path:
@@ -173,7 +160,6 @@ def _render_blender(scene: A.Scene, scenes: list[A.Scene], paths: list[Path],
     for result in results:
         for warning in result.warnings:
             console.warning(warning)
-        _drop_log(result)
         print(result.png)
     if args.blend:
         print(Path(args.blend).resolve())

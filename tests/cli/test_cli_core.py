@@ -193,6 +193,6 @@ def test_patched_output_is_canonical(scene_file, tmp_path, capsys):
 
 def test_every_command_has_help():
     for command in ("check", "fmt", "patch", "diff", "compile", "render", "export",
-                    "reconstruct", "report", "bench"):
+                    "reconstruct", "report", "bench", "watch"):
         proc = run_cli(command, "--help")
         assert proc.returncode == 0 and "usage: scenelang" in proc.stdout, command
