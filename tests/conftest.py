@@ -5,16 +5,20 @@
   test that sets no count of its own.
 - `stress` (`make stress`, selected by SCENELANG_STRESS=1): 500 examples, random (a new search
   each run), no deadline, and every property test raised to 500 examples through
-  `strategies.examples` (Blender-rendering tests to their own, smaller stress counts).
+  `strategies.examples` (Blender-rendering tests included).
 
 `HYPOTHESIS_PROFILE=<name>` picks a profile explicitly (e.g. `dev`: 10 examples, for a quick
 edit-run loop). See docs/testing.md.
+
+Markers: every Hypothesis test gets `property`; a test without `blender` that starts Blender fails
+(tests/blender_guard.py); tests over SLOW_SECONDS without `slow` are listed after the run.
 """
 
 from __future__ import annotations
 
 import os
 
+import blender_guard
 import pytest
 from hypothesis import HealthCheck, is_hypothesis_test, settings
 from strategies import STRESS, STRESS_EXAMPLES
@@ -35,3 +39,37 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if is_hypothesis_test(getattr(item, "obj", None)):
             item.add_marker(pytest.mark.property)
+
+
+blender_guard.install()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test without the `blender` marker may not start Blender (tests/blender_guard.py)."""
+    blender_guard.arm(item)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    blender_guard.check(item)
+
+
+SLOW_SECONDS = 10.0
+"""A test whose call takes longer than this should carry the `slow` marker (docs/testing.md)."""
+_unmarked_slow: list[tuple[float, str]] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" and report.passed and "slow" not in report.keywords \
+            and report.duration > SLOW_SECONDS:
+        _unmarked_slow.append((report.duration, report.nodeid))
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """List tests over SLOW_SECONDS without the `slow` marker (a report, not a failure: times
+    on a loaded machine are inflated; mark the ones that are slow on an idle one)."""
+    if _unmarked_slow:
+        terminalreporter.section(f"tests over {SLOW_SECONDS:g} s without the slow marker")
+        for seconds, nodeid in sorted(_unmarked_slow, reverse=True):
+            terminalreporter.write_line(f"{seconds:7.1f} s  {nodeid}")

@@ -126,6 +126,7 @@ def test_unreadable_image_and_busy_folder_are_positioned_errors(target, tmp_path
         assert "nothing to resume" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 @pytest.mark.blender
 def test_whole_run_prints_where_the_results_are(target, tmp_path):
     run = tmp_path / "run"
@@ -148,6 +149,7 @@ def test_whole_run_prints_where_the_results_are(target, tmp_path):
             assert API_KEY.encode() not in path.read_bytes(), path
 
 
+@pytest.mark.slow
 @pytest.mark.blender
 def test_json_output_and_report(target, tmp_path):
     run = tmp_path / "run"
@@ -178,6 +180,7 @@ def wait_for_rounds(proc, run, count: int) -> None:
         time.sleep(0.02)
 
 
+@pytest.mark.slow
 @pytest.mark.blender
 def test_sigkill_then_ctrl_c_then_resume_finishes_without_redoing_rounds(target, tmp_path):
     whole, run = tmp_path / "whole", tmp_path / "run"

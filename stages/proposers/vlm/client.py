@@ -281,7 +281,9 @@ class VLMProposer:
             if attempt == s.max_attempts:
                 break
             retries += 1
-            delay = min(s.max_backoff, s.backoff * 2 ** (attempt - 1)) * (0.5 + self._rng.random())
+            # jitter before the cap, so no delay exceeds max_backoff (documented: at most 30 s)
+            delay = min(s.max_backoff,
+                        s.backoff * 2 ** (attempt - 1) * (0.5 + self._rng.random()))
             if wait_hint is not None:
                 delay = min(s.max_backoff, max(delay, wait_hint))
             left = budget.seconds_left() if budget is not None else None
