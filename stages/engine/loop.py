@@ -113,7 +113,9 @@ class Engine:
         self.proposer = proposer
         self.config = config or EngineConfig()
         self.resume = resume
-        self.proposer_info = dict(proposer_info or {"name": getattr(proposer, "name", "?")})
+        describe = getattr(proposer, "describe", None)  # name, model, base URL: what --resume needs
+        self.proposer_info = dict(proposer_info or (describe() if callable(describe)
+                                                    else {"name": getattr(proposer, "name", "?")}))
         self.budget = Budget(self.config.max_calls, self.config.max_seconds)
         self.state: LoopState | None = None
         self.renderer: LoopRenderer | None = None

@@ -67,6 +67,9 @@ def test_happy_path_through_all_stages(target, tmp_path):
     # the answers rebuild the target scene exactly; the darker lighting was reverted
     assert scene == parse_scene(TARGET_SL)
     assert len(server.requests) == 13 == result.calls == run["budget"]["total"]["proposals"]
+    # no proposer_info given: run.json still records what `--resume` needs (model, base URL)
+    assert run["proposer"]["model"] == "scripted-vlm"
+    assert run["proposer"]["base_url"] == server.base_url
     assert [stage_of(r)[0] for r in server.requests] == (
         ["geometry"] * 5 + ["materials"] * 3 + ["composition"] * 3 + ["lighting"] * 2)
     folder = RunFolder(result.root)
@@ -262,6 +265,7 @@ def test_direct_mode_spends_exactly_the_staged_call_budget(target, tmp_path):
     assert RunFolder(equal.root).finished_steps("01-direct") == [1, 2, 3, 4, 5]
 
 
+@pytest.mark.slow
 def test_interrupted_run_resumes_without_redoing_rounds(target, tmp_path):
     budgets = {"geometry": 2, "materials": 1, "composition": 1, "lighting": 2}
     with ScriptedServer(StageScript(GOOD)) as server:
