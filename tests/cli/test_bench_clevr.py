@@ -24,6 +24,7 @@ def test_missing_clevr_assets_say_where_to_get_them(tmp_path, capsys):
     assert "Traceback" not in err
 
 
+@pytest.mark.slow
 @pytest.mark.blender
 def test_tiny_clevr_run_prints_the_clevr_table_and_json(tmp_path, capsys):
     out = tmp_path / "results.json"

@@ -101,6 +101,7 @@ def test_summary_and_table():
     assert "| 1 | staged | 3 | 90% | 50% |" in table
 
 
+@pytest.mark.slow
 @pytest.mark.blender
 def test_bench_cli_tiny_run_prints_the_table_and_writes_json(tmp_path, capsys):
     out = tmp_path / "results.json"
@@ -124,6 +125,7 @@ def test_bench_cli_rejects_a_bad_tier(capsys):
     assert "tier must be 1, 2 or 3" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 @pytest.mark.blender  # renders the target and the reconstruction in Blender
 def test_bench_cli_json_on_stdout_and_plain_progress(tmp_path, capsys):
     code = cli(["bench", "--tier", "1", "--n", "1", "--mode", "direct", "--size", "96",

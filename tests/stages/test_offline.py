@@ -103,6 +103,7 @@ def _request(stage: str, scene: A.Scene, target: np.ndarray, png: Path, sections
         instructions="", budget=Budget(), render_size=(target.shape[1], target.shape[0]))
 
 
+@pytest.mark.slow
 @pytest.mark.blender
 def test_draft_finds_every_object_of_a_rendered_scene_through_its_camera(tier1):
     """Fitting alone: started from the true camera (the camera estimate has its own tests in
@@ -118,6 +119,7 @@ def test_draft_finds_every_object_of_a_rendered_scene_through_its_camera(tier1):
     assert measures["position_error"] < 0.3
 
 
+@pytest.mark.slow
 @pytest.mark.blender
 def test_stage_patches_touch_only_their_section_and_are_deterministic(tier1):
     _, png = tier1
@@ -136,6 +138,7 @@ def test_stage_patches_touch_only_their_section_and_are_deterministic(tier1):
         apply_patch(scene, parse_patch(first.patch_text), section=stage)  # valid, own section
 
 
+@pytest.mark.slow
 @pytest.mark.blender
 def test_offline_reconstruction_through_the_engine_reaches_iou(tier1, tmp_path):
     truth, png = tier1
@@ -150,6 +153,7 @@ def test_offline_reconstruction_through_the_engine_reaches_iou(tier1, tmp_path):
     assert result.final_blend.is_file()
 
 
+@pytest.mark.slow
 @pytest.mark.blender
 def test_without_a_draft_the_stages_still_build_the_scene(tier1, tmp_path):
     truth, png = tier1
