@@ -50,7 +50,9 @@ SENSOR = 36.0
 PRIOR_PITCH = 27.0
 """Prior pitch (degrees): the default camera's 26.1 and CLEVR's 27.8 are both near it."""
 PRIOR_LENS = 45.0
-"""Prior focal length (mm, 36 mm sensor): between the default 50 mm and CLEVR's 39.4 mm."""
+"""Prior focal length (mm, 36 mm sensor): near the geometric middle of the plausible 25-70 mm
+(41.8 mm) and of the own tiers' 35-60 mm (45.8 mm). The offline draft starts its camera search
+here (`offline.draft.initial_camera`) and keeps it when the silhouettes do not decide."""
 PRIOR_WEIGHT = 0.002
 """Objective units (IoU) a deviation of one octave of lens or 20 degrees of pitch costs: only
 breaks ties along directions the image does not decide."""

@@ -9,7 +9,8 @@ too round or too flat, box edges converging wrongly, spheres elongated the wrong
 
 `estimate_scene_camera` runs `vision.camera.estimate_camera` with this objective and returns the
 camera in the gauge of `vision.camera` (look-at point = origin, default azimuth, the default
-camera's distance as the scale prior) with the objects refitted under it.
+camera's distance as the scale prior) with the objects refitted under it. (`View`, `Window`
+and `outline_points`, the fast convex IoU, live in `offline.convex` and are re-exported here.)
 """
 
 from __future__ import annotations
@@ -19,15 +20,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
-from scipy.spatial import ConvexHull, QhullError
 
 from scenelang import ast as A
-from scenelang.backends.camera import (
-    backproject_to_plane,
-    camera_pose,
-    focal_length_pixels,
-    project,
-)
+from scenelang.backends.camera import backproject_to_plane, focal_length_pixels, project
+from scenelang.stages.proposers.offline.convex import View, Window, outline_points
 from scenelang.stages.proposers.offline.fit import Guess, fit_guess, masked_iou, silhouette
 from scenelang.stages.vision.camera import (
     DEFAULT_DISTANCE,
@@ -70,99 +66,6 @@ def transfer(g: Guess, old: A.Camera, new: A.Camera, size: tuple[int, int]) -> G
     z = None if g.z is None else g.z * s
     return replace(g, x=float(ground[0]), y=float(ground[1]),
                    dims=tuple(float(d * s) for d in g.dims), z=z)
-
-
-class Window:
-    """A target mask prepared for fast IoU with convex silhouettes: per-row prefix sums of
-    `mask & care` and of `care`, so that the IoU of a convex polygon is computed from its row
-    spans alone (no rasterisation). Pixel centres decide inside, as in `fit.hull_mask`."""
-
-    def __init__(self, mask: np.ndarray, care: np.ndarray):
-        h, w = mask.shape
-        self.shape = (h, w)
-        tc = (mask & care).astype(np.int32)
-        self.target = np.zeros((h, w + 1), np.int32)
-        self.target[:, 1:] = np.cumsum(tc, axis=1)
-        self.care = np.zeros((h, w + 1), np.int32)
-        self.care[:, 1:] = np.cumsum(care.astype(np.int32), axis=1)
-        self.total = int(tc.sum())
-
-    def iou(self, points: np.ndarray) -> float:
-        """Masked IoU of the convex hull of pixel points `(N, 2)` (u, v) with the target."""
-        h, w = self.shape
-        if len(points) < 3 or not np.all(np.isfinite(points)):
-            return 0.0
-        try:
-            hull = points[ConvexHull(points).vertices]
-        except QhullError:
-            return 0.0
-        a, b = hull, np.roll(hull, -1, axis=0)
-        if np.sum(a[:, 0] * b[:, 1] - b[:, 0] * a[:, 1]) < 0:  # make it counter-clockwise
-            hull = hull[::-1]
-            a, b = hull, np.roll(hull, -1, axis=0)
-        r0 = max(0, math.ceil(hull[:, 1].min() - 0.5))
-        r1 = min(h - 1, math.floor(hull[:, 1].max() - 0.5))
-        if r1 < r0:
-            return 0.0
-        rows = np.arange(r0, r1 + 1)
-        qy = rows[:, None] + 0.5
-        dx, dy = (b - a)[:, 0], (b - a)[:, 1]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            bound = a[:, 0] + dx * (qy - a[:, 1]) / dy
-        right = np.min(np.where(dy > 0, bound, np.inf), axis=1)
-        left = np.max(np.where(dy < 0, bound, -np.inf), axis=1)
-        flat_ok = np.all(np.where(dy == 0, dx * (qy - a[:, 1]) >= 0, True), axis=1)
-        jl = np.clip(np.ceil(left - 0.5), 0, w).astype(int)
-        jr = np.clip(np.floor(right - 0.5) + 1, 0, w).astype(int)
-        jr = np.where(flat_ok & (jr > jl), jr, jl)
-        inter = int(np.sum(self.target[rows, jr] - self.target[rows, jl]))
-        pred = int(np.sum(self.care[rows, jr] - self.care[rows, jl]))
-        union = pred + self.total - inter
-        return inter / union if union else 0.0
-
-
-class View:
-    """A camera's projection at `size`, computed once: `project(points) -> (N, 2)` pixels
-    (NaN behind or within 0.1 m of the camera plane)."""
-
-    def __init__(self, camera: A.Camera, size: tuple[int, int]):
-        pose = camera_pose(camera)
-        self.rot, self.origin = pose[:3, :3], pose[:3, 3]
-        self.f = focal_length_pixels(camera, size)
-        self.w, self.h = size
-
-    def project(self, points: np.ndarray) -> np.ndarray:
-        cam = (points - self.origin) @ self.rot
-        depth = -cam[:, 2]
-        if np.any(depth <= 0.1):
-            return np.full((len(points), 2), np.nan)
-        return np.stack([self.w / 2 + self.f * cam[:, 0] / depth,
-                         self.h / 2 - self.f * cam[:, 1] / depth], axis=1)
-
-
-_CIRCLE = np.stack([np.cos(np.linspace(0, 2 * np.pi, 32, endpoint=False)),
-                    np.sin(np.linspace(0, 2 * np.pi, 32, endpoint=False))], axis=1)
-
-
-def outline_points(g: Guess, view: View) -> np.ndarray:
-    """World points whose projections' convex hull is `g`'s silhouette: for a sphere the 32
-    points of the circle where the rays from the camera touch it (exact, and cheaper than its
-    mesh), else the mesh vertices."""
-    if g.kind != "sphere":
-        return g.world_vertices()
-    centre, r = np.asarray(g.at(), float), g.dims[0]
-    axis = centre - view.origin
-    d = float(np.linalg.norm(axis))
-    if d <= r * 1.001:
-        return g.world_vertices()
-    n = axis / d
-    e1 = np.cross(n, [0.0, 0.0, 1.0])
-    if np.linalg.norm(e1) < 1e-6:
-        e1 = np.cross(n, [1.0, 0.0, 0.0])
-    e1 /= np.linalg.norm(e1)
-    e2 = np.cross(n, e1)
-    ring = r * math.sqrt(1 - (r / d) ** 2)
-    return centre - n * (r * r / d) + ring * (_CIRCLE[:, :1] * e1 + _CIRCLE[:, 1:] * e2)
 
 
 class ObjectsScore:
@@ -230,6 +133,19 @@ class ObjectsScore:
         return float(np.mean(ious)) if ious else 0.0
 
 
+def start_camera(camera: A.Camera, pitch: float, lens: float, size: tuple[int, int]) -> A.Camera:
+    """The gauge camera (`vision.camera.gauge_camera`: look-at point the origin, default
+    azimuth, `DEFAULT_DISTANCE`) of `pitch` and `lens` (36 mm sensor), with `camera`'s
+    resolution and sensor (the lens converted to it)."""
+    out = gauge_camera(pitch, lens, distance=DEFAULT_DISTANCE, resolution=tuple(size),
+                       name=camera.name)
+    out = out.model_copy(update={"resolution": camera.resolution})
+    if camera.sensor != out.sensor:
+        out = out.model_copy(update={"sensor": camera.sensor,
+                                     "lens": round(lens * camera.sensor / 36.0, 2)})
+    return out
+
+
 def trusted(est: CameraEstimate) -> bool:
     """True when `est` scored at least `MIN_SCORED` cameras, beats its start by `MIN_GAIN`
     and does not sit on a bound of the search (a sign of a flat ridge, not of a measurement)."""
@@ -262,7 +178,8 @@ def estimate_scene_camera(guesses: Sequence[Guess], masks: Sequence[np.ndarray],
 
     `guesses[i]` was fitted through `camera` to `masks[i]` (IoU over `cares[i]`). `local`: a
     refinement around `camera` (small first steps, its own look-at point, azimuth and distance
-    kept) rather than a search in the gauge from `camera`'s pitch and lens. `max_evals`
+    kept) rather than a search in the gauge from `camera`'s pitch and lens (with a horizon the
+    pitch follows the lens), whose score is the estimate's `start_score`. `max_evals`
     cameras are scored, plus four for the ambiguity (`stencil`, see
     `vision.camera.estimate_camera`). Returns (estimate,
     every guess refitted under the estimated camera — the ones not used as evidence are only

@@ -3,9 +3,10 @@
 Draft (`draft_model`):
 
 1. segment the target into background, ground (with shadows) and object regions
-   (`vision_segment.segment_objects`);
-2. camera: from the current scene's camera (the engine starts from `DEFAULT_CAMERA`, at
-   (7.36, -6.93, 4.96) looking at the origin, 50 mm lens, 36 mm sensor; when a straight
+   (`vision_segment.segment_objects`); an object's dark base and the soft contact shadow joined
+   to it (`dark_base`, `contact_shadow`) become "don't care" pixels for the fits;
+2. camera: from the camera given (the proposer passes `initial_camera`, the gauge prior's
+   camera, 27 degrees and 45 mm, instead of the engine's placeholder; when a straight
    horizontal sky/ground boundary is visible it is first turned about its look-at point so the
    horizon falls on that row), the objects are fitted (step 3), then the pitch and focal length
    are estimated by render-and-compare of their silhouettes (`draft_camera`,
@@ -30,7 +31,6 @@ language with fixed names: shapes/objects/materials `ground` and `shape_N`/`obje
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -38,7 +38,11 @@ import numpy as np
 from scipy import ndimage
 
 from scenelang import ast as A
-from scenelang.stages.proposers.offline.camera_fit import estimate_scene_camera, trusted
+from scenelang.stages.proposers.offline.camera_fit import (
+    estimate_scene_camera,
+    start_camera,
+    trusted,
+)
 from scenelang.stages.proposers.offline.fit import (
     Guess,
     fit_single,
@@ -53,6 +57,8 @@ from scenelang.stages.proposers.offline.light import (
     estimate_lighting,
 )
 from scenelang.stages.vision.camera import (
+    PRIOR_LENS,
+    PRIOR_PITCH,
     SENSOR,
     camera_parameters,
     gauge_camera,
@@ -133,7 +139,7 @@ def analyse(target: np.ndarray) -> Analysis:
         else:
             masks.append(r.mask)
     for mask in masks:
-        dark = dark_base(mask, seg, linear)
+        dark = dark_base(mask, seg, linear) | contact_shadow(mask, seg, linear)
         rest = largest_component(mask & ~dark)
         if rest.sum() >= 12:
             regions.append(rest)
@@ -188,6 +194,54 @@ def dark_base(mask: np.ndarray, seg: Segmentation, linear: np.ndarray) -> np.nda
     if dark.sum() > 0.4 * mask.sum():
         return np.zeros_like(mask)
     return dark
+
+
+CONTACT_BAND = 0.35
+"""`contact_shadow` looks at the lowest this share of a region's rows."""
+
+
+def contact_shadow(mask: np.ndarray, seg: Segmentation, linear: np.ndarray) -> np.ndarray:
+    """The darkened ground under an object that the segmentation joined to it (the soft contact
+    shadow right below an object, often tinted by light bounced off the object): pixels of
+    `mask` in its lowest `CONTACT_BAND` of rows, darker than the ground model there (linear
+    ratio below 0.85) and whose chromaticity lies nearer the ground's than the object's own
+    (the median of the region's upper, lit part), connected to the region's outline. Empty
+    when the object's colour is too close to the ground's to tell them apart (a grey object) or
+    when the result would be more than a third of the region. Such pixels are made "don't care"
+    for the fits (`analyse`), not claimed for the ground, so a metal object's dim lower rim
+    lost to this rule costs little."""
+    none = np.zeros_like(mask)
+    if mask.sum() < 30:
+        return none
+    rows = np.nonzero(mask)[0]
+    top, bottom = int(rows.min()), int(rows.max())
+    band = np.arange(mask.shape[0])[:, None] >= bottom - CONTACT_BAND * (bottom - top + 1)
+    upper = mask & (np.arange(mask.shape[0])[:, None] < (top + bottom) / 2)
+    if upper.sum() < 10:
+        return none
+    ground = np.maximum(srgb_to_linear(seg.ground_model), 1e-4)
+    chroma, ground_chroma = _chroma(linear), _chroma(ground)
+    lum = linear.mean(axis=2)
+    lit = upper & (lum >= np.percentile(lum[upper], 50))
+    own = np.median(chroma[lit], axis=0)
+    ground_here = np.median(ground_chroma[mask], axis=0)
+    axis = own - ground_here
+    span = float(np.linalg.norm(axis))
+    if span < 0.04:  # a grey object on a grey ground: the colours cannot tell
+        return none
+    t = ((chroma - ground_here) @ axis) / span ** 2
+    darker = (linear / ground).mean(axis=2) < 0.85
+    candidate = mask & band & darker & (t < 0.5)
+    # only what reaches the outline: dim grey pixels inside (a metal object's reflections) stay
+    labels, count = ndimage.label(candidate, structure=np.ones((3, 3), bool))
+    if not count:
+        return none
+    edge = mask & ~ndimage.binary_erosion(mask, structure=np.ones((3, 3), bool))
+    keep = np.unique(labels[edge & candidate])
+    out = np.isin(labels, keep[keep > 0])
+    if out.sum() > mask.sum() / 3:
+        return none
+    return out
 
 
 @dataclass
@@ -250,11 +304,9 @@ def camera_from_horizon(camera: A.Camera, row: float | None, size: tuple[int, in
                                   "lens": round(params.lens * camera.sensor / SENSOR, 2)})
 
 
-CAMERA_SECONDS = 10.0
-"""Wall-time cap (s) of the draft's camera search."""
-CAMERA_SECONDS_LATE = 4.0
-"""Wall-time the camera search still gets (s) when the fits before it used up the proposer's
-deadline: the camera decides where every object lands, so the draft may overrun by this much."""
+CAMERA_EVALS = 30
+"""Cameras the draft's camera search scores (plus four for the ambiguity stencil): a fixed
+budget, so that the estimate does not depend on the machine's speed or load."""
 
 
 def draft_camera(analysis: Analysis, camera: A.Camera, guesses: list[Guess], index: list[int],
@@ -264,27 +316,37 @@ def draft_camera(analysis: Analysis, camera: A.Camera, guesses: list[Guess], ind
     the gauge of `vision.camera` (look-at point = origin, default azimuth, the default camera's
     distance as the scale prior), and `guesses` (fitted through `camera` to the regions
     `index`) refitted under it. Unchanged when there is no usable evidence or the estimate is
-    not `trusted` (too few cameras scored, or too small a gain over `camera`). At most
-    `CAMERA_SECONDS`, and `CAMERA_SECONDS_LATE` (a shorter search) when `deadline` has already
-    passed. Returns (camera, guesses, silhouettes computed)."""
+    not `trusted` (too few cameras scored, or too small a gain over `camera`).
+
+    Deterministic: exactly `CAMERA_EVALS` cameras (+ the stencil's four) are scored, each with
+    a fixed number of refit evaluations. `deadline` is only a safety net (the proposer's
+    per-call cap, see `offline.proposer`): when it fires the search stops with the cameras
+    scored so far, and an estimate from fewer than `MIN_SCORED` cameras is not trusted.
+    Returns (camera, guesses, silhouettes computed)."""
     if not guesses:
         return camera, guesses, 0
     everything = analysis.objects_mask
     masks = [analysis.regions[i] for i in index]
     cares = [~(everything & ~m) & analysis.care for m in masks]
-    t0 = time.monotonic()
-    late = deadline()
-    cap = CAMERA_SECONDS_LATE if late else CAMERA_SECONDS
     found = estimate_scene_camera(
         guesses, masks, cares, camera, analysis.size, horizon_row=horizon_row(analysis.seg),
-        max_evals=14 if late else 30, stencil=None if late else (2.0, 0.1),
-        deadline=lambda: (deadline() and not late) or time.monotonic() - t0 > cap)
+        max_evals=CAMERA_EVALS, stencil=(2.0, 0.1), deadline=deadline)
     if found is None:
         return camera, guesses, 0
     estimate, refitted, evals = found
     if not trusted(estimate):
         return camera, guesses, evals
     return estimate.camera, refitted, evals
+
+
+def initial_camera(camera: A.Camera) -> A.Camera:
+    """The camera a draft starts from when the scene's camera is only the engine's placeholder
+    (`engine.loop.starting_scene`: `DEFAULT_CAMERA` with the target's resolution): the camera
+    of `vision.camera`'s prior (`PRIOR_PITCH`, `PRIOR_LENS`, in the gauge: looking at the
+    origin from the default azimuth and distance), with `camera`'s resolution and sensor. When
+    the silhouettes do not decide the camera (`draft_camera` keeps its start), the prior's
+    camera is the answer rather than the placeholder's."""
+    return start_camera(camera, PRIOR_PITCH, PRIOR_LENS, tuple(camera.resolution))
 
 
 # ------------------------------------------------------------------------------ draft

@@ -33,6 +33,7 @@ from scenelang.backends.camera import (
     world_to_camera,
 )
 from scenelang.backends.meshes import cone_mesh, torus_mesh, uv_sphere_mesh
+from scenelang.stages.proposers.offline.convex import View, Window, outline_points
 
 KINDS = ("box", "sphere", "cylinder", "cone", "torus")
 """Primitive kinds the offline proposer fits."""
@@ -350,13 +351,21 @@ def fit_guess(g: Guess, objective: Callable[[Guess], float], *, max_evals: int =
 
 def fit_single(kind: str, mask: np.ndarray, care: np.ndarray, camera: A.Camera,
                size: tuple[int, int], max_evals: int = 120) -> tuple[Guess, float] | None:
-    """Fit a `kind` primitive to one object's `mask` (IoU over `care` pixels)."""
+    """Fit a `kind` primitive to one object's `mask` (IoU over `care` pixels; convex kinds by
+    `offline.convex`'s row-span IoU, the torus by rasterising). `max_evals` objective evaluations
+    (a third for the torus; three yaw starts of that many for a box)."""
     g = initial_guess(kind, mask, camera, size)
     if g is None:
         return None
 
-    def objective(c: Guess) -> float:
-        return masked_iou(silhouette(c, camera, size), mask, care)
+    if kind == "torus":
+        def objective(c: Guess) -> float:
+            return masked_iou(silhouette(c, camera, size), mask, care)
+    else:  # convex: the row-span IoU of `offline.convex`, equal to the rasterised one
+        view, window = View(camera, size), Window(mask, care)
+
+        def objective(c: Guess) -> float:
+            return window.iou(view.project(outline_points(c, view)))
 
     evals = max_evals if kind != "torus" else max(30, max_evals // 3)
     if kind != "box":

@@ -8,7 +8,8 @@ with scene-language patches built by `scenelang.patches.diff`; it never runs any
 Per stage (`request.stage`):
 
 - `draft` (whole scene): segmentation, camera, primitive fits, lights and colours
-  (`offline_draft.draft_model`);
+  (`offline_draft.draft_model`), starting from the prior's camera (`draft.initial_camera`: the
+  scene's camera is only the engine's placeholder);
 - `geometry`, `materials`, `composition`, `lighting`: the refinements of `offline_refine`,
   each returning a patch of its own section. When the scene lacks that section's content (the
   run began without a draft), the section is taken from the draft instead, so that a run
@@ -17,8 +18,12 @@ Per stage (`request.stage`):
 
 When a refinement finds nothing to change, the answer is an empty patch (the engine then keeps
 the scene without rendering it again). Deterministic: no randomness is used, the same target and
-scene give the same patch. Each call stops refining at `seconds_per_call` (default 20 s) or when
-the run's budget has less than twice that left. `Usage.renders` counts the silhouettes and
+scene give the same patch: every search has a fixed evaluation budget (the draft's camera search
+`draft.CAMERA_EVALS` cameras, the composition stage's `refine.CAMERA_REFINE_EVALS`, the fits
+their `max_evals`), so the result does not depend on the machine's speed or load.
+`seconds_per_call` (default 120 s) is only a safety net: when a call runs that long (or the
+run's budget has less than twice that left) its searches stop with what they have, and only
+then can a result differ from an idle machine's. `Usage.renders` counts the silhouettes and
 preview renders computed.
 
 `wants_draft = True` tells the CLI/bench that this proposer works best with the engine's draft
@@ -51,6 +56,7 @@ from scenelang.stages.proposers.offline.draft import (
     analyse,
     build_scene,
     draft_model,
+    initial_camera,
     model_from_scene,
 )
 from scenelang.stages.proposers.offline.refine import (
@@ -61,8 +67,9 @@ from scenelang.stages.proposers.offline.refine import (
     refine_materials,
 )
 
-DEFAULT_SECONDS_PER_CALL = 20.0
-"""Wall-time cap (s) of one call's inner optimisation."""
+DEFAULT_SECONDS_PER_CALL = 120.0
+"""Safety-net wall-time cap (s) of one call's inner optimisation (normally never reached: the
+searches have fixed evaluation budgets)."""
 
 
 class OfflineProposer:
@@ -130,7 +137,8 @@ class OfflineProposer:
                deadline: Callable[[], bool]) -> tuple[Model, int]:
         k = (key, camera)
         if k not in self._drafts:
-            self._drafts[k] = draft_model(analysis, camera, deadline=deadline)
+            # the scene's camera is the engine's placeholder: start from the prior's camera
+            self._drafts[k] = draft_model(analysis, initial_camera(camera), deadline=deadline)
             return self._drafts[k]
         return self._drafts[k][0], 0
 

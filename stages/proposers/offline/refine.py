@@ -23,7 +23,6 @@ stage's section and the engine accepts it only if the Cycles render scores bette
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -217,8 +216,8 @@ def refine_composition(model: Model, analysis: Analysis, round_: int, deadline: 
     return model, evals + n
 
 
-CAMERA_REFINE_SECONDS = 8.0
-"""Wall-time cap (s) of the composition stage's camera refinement."""
+CAMERA_REFINE_EVALS = 16
+"""Cameras the composition stage's camera refinement scores: a fixed budget (deterministic)."""
 
 
 def refine_camera(model: Model, analysis: Analysis, deadline: Deadline) -> tuple[Model, int]:
@@ -227,18 +226,17 @@ def refine_camera(model: Model, analysis: Analysis, deadline: Deadline) -> tuple
     matched object is refitted under each candidate camera
     (`offline_camera_fit.estimate_scene_camera`); the new camera and the refitted objects are
     kept when the estimate is `trusted` (enough cameras scored, mean-IoU gain at least
-    `MIN_GAIN`)."""
+    `MIN_GAIN`). Deterministic: `CAMERA_REFINE_EVALS` cameras; `deadline` is only the
+    proposer's safety net."""
     pairs = [(k, r) for k, r in enumerate(model.region_of) if r is not None]
     if not pairs:
         return model, 0
     everything = analysis.objects_mask
     masks = [analysis.regions[r] for _, r in pairs]
     cares = [~(everything & ~m) & analysis.care for m in masks]
-    t0 = time.monotonic()
     found = estimate_scene_camera(
         [model.guesses[k] for k, _ in pairs], masks, cares, model.camera, analysis.size,
-        local=True, max_evals=16, stencil=None,
-        deadline=lambda: deadline() or time.monotonic() - t0 > CAMERA_REFINE_SECONDS)
+        local=True, max_evals=CAMERA_REFINE_EVALS, stencil=None, deadline=deadline)
     if found is None:
         return model, 0
     estimate, refitted, evals = found
