@@ -32,8 +32,10 @@ from functools import lru_cache
 import numpy as np
 import trimesh
 
-from scenelang.ast import Csg, ObjectDef, Principled, Ref, Scene, Section, ShapeBase, ShapeDef
+from scenelang.ast import Csg, MeshAsset, ObjectDef, Principled, Ref, Scene, Section, ShapeBase, ShapeDef
+from scenelang.backends.assets import asset_mesh
 from scenelang.backends.camera import euler_xyz_matrix
+from scenelang.backends.slots import face_slots
 from scenelang.compiler.runtime.primitives import PRIMITIVES as BUILDERS
 from scenelang.errors import SceneError
 from scenelang.resolve import (
@@ -69,7 +71,19 @@ class ObjectMesh:
     `object_matrix(definition)`); shared with the cache and with the other objects of the same
     shape: read-only."""
     definition: ObjectDef | None = field(default=None, compare=False, repr=False)
-    """The `object` statement (its `at`, `rotate`, `scale`)."""
+    """The `object` statement (its `at`, `rotate`, `scale`; for a member of a group or a copy,
+    its transform relative to its parent)."""
+    chain: tuple = field(default=(), compare=False, repr=False)
+    """The transforms above the object (groups, instances, array steps), outermost first, and
+    their names: `ResolvedObject.chain` and `.chain_names`."""
+    chain_names: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    slot_materials: tuple[Principled, ...] = field(default=(), compare=False, repr=False)
+    """Per-operand materials (`material` clauses in the shape): slot 0 is `material`, slot k the
+    k-th material the shape names; empty when the shape names none."""
+    face_slots: np.ndarray | None = field(default=None, compare=False, repr=False)
+    """The material slot of each face of `mesh` (None when the shape names no material)."""
+    slot_names: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    """The names of the materials of slots 1.. (`slot_materials[1:]`)."""
 
 
 # ---------------------------------------------------------------- primitives
@@ -211,6 +225,9 @@ def transform_matrix(at=None, rotate=None, scale=None) -> np.ndarray | None:
 
 
 def _primitive(expr: ShapeBase) -> _Part:
+    if isinstance(expr, MeshAsset):  # read from its file; a closed mesh is a volume
+        mesh = asset_mesh(expr)
+        return _Part(mesh, _empty()) if len(mesh.faces) and mesh.is_watertight else _Part(_empty(), mesh)
     params = {k: v for k, v in expr.params().items() if k not in ShapeBase.TRANSFORMS}
     vertices, faces = primitive_polygons(expr.kind, **params)  # type: ignore[attr-defined]
     mesh = _mesh(vertices, _fan(faces))
@@ -278,6 +295,42 @@ def _local_part(shape: ShapeDef, dependencies: tuple[ShapeDef, ...]) -> _Part:
     return part
 
 
+def _material_parts(expr: ShapeBase, env: Mapping[str, ShapeDef], names: list[str], slot: int,
+                    outer: np.ndarray | None) -> list[tuple[np.ndarray, int]]:
+    """`(triangles, slot)` of every primitive of `expr` in the shape's space, in source order;
+    `names` collects the materials named so far (slot k is `names[k - 1]`)."""
+    own = transform_matrix(expr.at, expr.rotate, expr.scale)
+    matrix = own if outer is None else (outer if own is None else outer @ own)
+    if expr.material is not None:
+        if expr.material not in names:
+            names.append(expr.material)
+        slot = names.index(expr.material) + 1
+    if isinstance(expr, Ref):
+        return _material_parts(env[expr.name].shape, env, names, slot, matrix)
+    if isinstance(expr, Csg):
+        return [p for op in expr.operands for p in _material_parts(op, env, names, slot, matrix)]
+    mesh = _primitive(expr).merged()
+    tris = np.asarray(mesh.vertices)[np.asarray(mesh.faces)]
+    if matrix is not None:
+        tris = tris @ matrix[:3, :3].T + matrix[:3, 3]
+    return [(tris, slot)]
+
+
+@lru_cache(maxsize=MESH_CACHE_SIZE)
+def _local_slots(shape: ShapeDef, dependencies: tuple[ShapeDef, ...]) -> tuple[tuple[str, ...], np.ndarray | None]:
+    """The materials a shape's `material` clauses name and the slot of each face of its local
+    mesh (`scenelang.backends.slots`); `((), None)` when it names none."""
+    env = {d.name: d for d in dependencies}
+    names: list[str] = []
+    parts = _material_parts(shape.shape, env, names, 0, None)
+    if not names:
+        return (), None
+    local = _local_part(shape, dependencies).merged()
+    slots = face_slots(local.vertices, local.faces, parts)
+    slots.flags.writeable = False
+    return tuple(names), slots
+
+
 def shape_mesh(shape: ShapeDef, earlier: Mapping[str, ShapeDef] | None = None) -> trimesh.Trimesh:
     """The mesh of one shape definition in its own space; `earlier` holds the definitions its
     references may name.
@@ -301,6 +354,7 @@ def _shape_part(scene: ResolvedScene, name: str) -> _Part:
 def clear_cache() -> None:
     """Forget every cached shape mesh."""
     _local_part.cache_clear()
+    _local_slots.cache_clear()
 
 
 # ---------------------------------------------------------------- scene
@@ -310,6 +364,17 @@ def object_matrix(obj: ObjectDef) -> np.ndarray:
     """An object's 4x4 world matrix: translate `at` @ rotate (Euler XYZ) @ scale."""
     m = transform_matrix(obj.at, obj.rotate, obj.scale)
     return m if m is not None else np.eye(4)
+
+
+def world_matrix(obj) -> np.ndarray:
+    """A resolved object's world matrix: its groups', instances' and array steps' transforms
+    (`ResolvedObject.chain`, outermost first) times its own, as Blender's parenting composes them."""
+    m = object_matrix(obj.definition)
+    for at, rotate, scale in reversed(obj.chain):
+        outer = transform_matrix(at, rotate, scale)
+        if outer is not None:
+            m = outer @ m
+    return m
 
 
 def scene_meshes(scene: SceneLike) -> list[ObjectMesh]:
@@ -327,17 +392,26 @@ def scene_meshes(scene: SceneLike) -> list[ObjectMesh]:
         part = _shape_part(bound, obj.shape.name)
         local = part.merged()
         definition = obj.definition
+        names, slots = _local_slots(bound.shapes[obj.shape.name].definition,
+                                    bound.dependencies(obj.shape.name))
+        slot_materials = (obj.material, *(bound.materials[n].material for n in names
+                                          if n in bound.materials)) if names else ()
         result.append(
             ObjectMesh(
-                name=definition.name,
+                name=obj.name,
                 shape_name=definition.shape,
                 material_name=definition.material,
                 color=tuple(float(c) for c in obj.material.base_color.linear()),
-                mesh=_transform(local, object_matrix(definition)) if not local.is_empty else _empty(),
+                mesh=_transform(local, world_matrix(obj)) if not local.is_empty else _empty(),
                 material=obj.material,
                 is_surface=part.is_surface,
                 local=local,
                 definition=definition,
+                chain=obj.chain,
+                chain_names=obj.chain_names,
+                slot_materials=slot_materials if len(slot_materials) == len(names) + 1 else (),
+                face_slots=slots if len(slot_materials) == len(names) + 1 else None,
+                slot_names=names if len(slot_materials) == len(names) + 1 else (),
             )
         )
     return result

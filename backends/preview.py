@@ -135,7 +135,7 @@ def render_preview(
     color = np.empty((h * w, 3), dtype=np.float32)
     color[:] = _to_display(_background(scene))
     normals = _face_normals(tris)[face]
-    color[hit] = _to_display(_shade(scene, meshes, normals, owner[face], points, rays))
+    color[hit] = _to_display(_shade(scene, meshes, normals, owner[face], points, rays, face))
     return Preview(
         silhouette=hit.reshape(h, w),
         depth=depth.reshape(h, w).astype(np.float32),
@@ -308,10 +308,32 @@ def _background(scene: Scene) -> np.ndarray:
     return np.asarray(world.color.linear()) * world.strength
 
 
+def _face_colours(meshes: Sequence[ObjectMesh]) -> tuple[np.ndarray, np.ndarray]:
+    """Base colour and emission `(T, 3)` of every triangle (in `_triangles` order), from each
+    face's material slot (per-operand materials) or the object's material."""
+    base, emission = [], []
+    for m in meshes:
+        if not len(m.mesh.faces):
+            continue
+        materials = m.slot_materials or (m.material,)
+        slots = m.face_slots if m.face_slots is not None else np.zeros(len(m.mesh.faces), np.int32)
+        colours = np.array([mat.base_color.linear() for mat in materials])
+        if not m.slot_materials:
+            colours[0] = m.color
+        glow = np.array([np.asarray(mat.emission_color.linear()) * mat.emission_strength
+                         for mat in materials])
+        base.append(colours[slots])
+        emission.append(glow[slots])
+    if not base:
+        return np.zeros((0, 3)), np.zeros((0, 3))
+    return np.concatenate(base), np.concatenate(emission)
+
+
 def _shade(scene: Scene, meshes: Sequence[ObjectMesh], normal: np.ndarray, owner: np.ndarray,
-           points: np.ndarray, rays: np.ndarray) -> np.ndarray:
-    """Linear RGB radiance at surface `points` (unit face `normal`, object index `owner`) seen
-    along `rays`: flat Lambert shading with per-point light directions and falloff."""
+           points: np.ndarray, rays: np.ndarray, face: np.ndarray | None = None) -> np.ndarray:
+    """Linear RGB radiance at surface `points` (unit face `normal`, object index `owner`, triangle
+    index `face`) seen along `rays`: flat Lambert shading with per-point light directions and
+    falloff. Objects with per-operand materials are coloured per face."""
     if not len(points):
         return np.zeros((0, 3))
     # light the side that faces the camera (surfaces are two-sided)
@@ -324,6 +346,9 @@ def _shade(scene: Scene, meshes: Sequence[ObjectMesh], normal: np.ndarray, owner
     for light in lights:
         irradiance += _light_irradiance(light, normal, points)
 
+    if face is not None and any(m.face_slots is not None for m in meshes):
+        base, emission = (a[face] for a in _face_colours(meshes))
+        return base * irradiance + emission
     base = np.array([m.color for m in meshes])[owner]
     emission = np.array(
         [np.asarray(m.material.emission_color.linear()) * m.material.emission_strength for m in meshes]

@@ -33,7 +33,9 @@ from typing import Any
 import jinja2
 
 from scenelang import ast as sl
+from scenelang.assets import asset_path
 from scenelang.compiler import runtime
+from scenelang.compiler.composition import lower_composition
 from scenelang.compiler.filters import FILTERS, Emitted, check_name, finalize
 from scenelang.compiler.runtime.primitives import PRIMITIVES
 from scenelang.compiler.script_check import check_script
@@ -56,6 +58,8 @@ class PrimitiveCall:
     kind: str
     params: dict[str, Any]
     matrix: list[Transform]
+    slot: int = 0
+    """The material slot of its faces: 0 the object's material, k > 0 `ShapePlan.slots[k - 1]`."""
 
 
 @dataclass
@@ -83,6 +87,10 @@ class ShapePlan:
     comment: str
     mesh: MeshPlan
     operands: list[OperandPlan] = field(default_factory=list)
+    slots: list[str] = field(default_factory=list)
+    """Materials named by `material` clauses inside the shape (slots 1.. of its objects)."""
+    bevel: float | None = None
+    """The width of the Bevel modifier on every object of the shape (after its Booleans)."""
 
 
 def _comment(node: sl.Node, label: str, what: str) -> str:
@@ -113,6 +121,16 @@ class _ShapeLowering:
         self.taken = taken  # mesh names in use (an operand mesh must not reuse a shape's name)
         self.plan = ShapePlan(name=shape.name, comment="", mesh=MeshPlan(shape.name))
         self._owners: list[str] = [shape.name]  # the definition each nested reference is in
+        self._slot = 0  # the material slot of the part being lowered (`material` clauses)
+
+    def _enter(self, node: sl.ShapeBase) -> int:
+        """Switch to `node`'s material slot (if it names one); returns the slot to restore."""
+        before = self._slot
+        if node.material is not None:
+            if node.material not in self.plan.slots:
+                self.plan.slots.append(node.material)
+            self._slot = self.plan.slots.index(node.material) + 1
+        return before
 
     def _follow(self, ref: sl.Ref) -> sl.ShapeBase:
         """The expression `ref` names (a later shape is fine; unknown or cyclic raise)."""
@@ -123,6 +141,7 @@ class _ShapeLowering:
     def fill(self, mesh: MeshPlan, owner: str | None, node: sl.ShapeBase, outer: list[Transform]):
         """Add `node` (with its own transform, inside `outer`) to `mesh`, the base of `owner`."""
         chain = [*outer, _transform(node)]
+        before = self._enter(node)
         if isinstance(node, sl.Ref):
             inner = self._follow(node)
             self.fill(mesh, owner, inner, chain)
@@ -133,7 +152,10 @@ class _ShapeLowering:
             if node.kind not in PRIMITIVES:
                 raise SceneError(f"no mesh builder for primitive {node.kind!r}", node.span)
             params = {k: v for k, v in node.params().items() if k not in sl.ShapeBase.TRANSFORMS}
-            mesh.primitives.append(PrimitiveCall(node.kind, params, chain))
+            if isinstance(node, sl.MeshAsset):  # only a checked absolute path reaches the script
+                params = {"path": str(asset_path(node.path.value, node.path.span or node.span))}
+            mesh.primitives.append(PrimitiveCall(node.kind, params, chain, self._slot))
+        self._slot = before
 
     def csg_body(self, mesh: MeshPlan, owner: str | None, node: sl.Csg, chain: list[Transform]):
         """The first operand goes into `mesh`; each further operand becomes a helper of owner."""
@@ -143,11 +165,13 @@ class _ShapeLowering:
             self.operand(owner, operand, chain, BOOLEAN_OPERATIONS[node.kind])
 
     def operand(self, parent: str | None, node: sl.ShapeBase, outer: list[Transform], op: str):
-        pushed = 0
+        pushed, before = 0, self._slot
         while isinstance(node, sl.Ref):
             outer = [*outer, _transform(node)]
+            self._enter(node)
             node = self._follow(node)
             pushed += 1
+        self._enter(node)
         suffix = f"op{len(self.plan.operands) + 1}"
         mesh = MeshPlan(_unique_name(f"{self.plan.name}__{suffix}", self.taken))
         self.taken.add(mesh.name)
@@ -158,6 +182,7 @@ class _ShapeLowering:
         else:
             self.fill(mesh, suffix, node.model_copy(update={"at": None, "rotate": None, "scale": None}), [])
         del self._owners[len(self._owners) - pushed :]
+        self._slot = before
 
 
 def lower_shape(scene: SceneLike, shape: sl.ShapeDef, label: str,
@@ -167,6 +192,7 @@ def lower_shape(scene: SceneLike, shape: sl.ShapeDef, label: str,
     lowering = _ShapeLowering(bound, shape, set(bound.shapes) if taken is None else taken)
     lowering.fill(lowering.plan.mesh, None, shape.shape, [])
     lowering.plan.comment = _comment(shape, label, f"shape {shape.name}")
+    lowering.plan.bevel = shape.shape.bevel
     return lowering.plan
 
 
@@ -211,6 +237,8 @@ def build_plan(scene: SceneLike, *, apply_csg: bool, source_file: str | None,
         default_material = _unique_name(DEFAULT_MATERIAL_NAME, all_names)
 
     camera, world = bound.camera, bound.world
+    object_rows, part_functions = lower_composition(
+        bound.parts, lambda st: _comment(st, label, f"{st.stmt} {st.name}"))
     return {
         "source": label,
         "version": scene.version,
@@ -220,12 +248,8 @@ def build_plan(scene: SceneLike, *, apply_csg: bool, source_file: str | None,
         "shapes": used_shapes,
         "materials": [_material_plan(m, label) for m in scene.materials.statements],
         "default_material": default_material,
-        "objects": [
-            {"name": o.name, "shape": o.shape, "material": o.material, "at": o.at,
-             "rotate": o.rotate, "scale": _scale3(o.scale),
-             "comment": _comment(o, label, f"object {o.name}")}
-            for o in (obj.definition for obj in bound.objects)
-        ],
+        "object_rows": object_rows,
+        "part_functions": part_functions,
         "camera": {"name": camera.name, "at": camera.at, "look_at": camera.target(),
                    "rotate": camera.rotate, "lens": camera.lens if camera.fov is None else None,
                    "fov": camera.fov, "sensor": camera.sensor,

@@ -15,8 +15,9 @@ value fails at compile time instead of producing an unescaped script.
 - `py_color`: a `HexColor` or `RGB` (or a 3-tuple) as linear RGB `(r, g, b)`.
 - `py_bool`: True/False.
 - `py_comment`: text for a `#` comment; non-printable characters (newlines included) become `?`.
-- `py_value`: a parameter value by its type: bool, int, float or a vector (through the filters
-  above).
+- `py_points`: a list of vectors (a profile) as `[(x, y), ...]`.
+- `py_value`: a parameter value by its type: bool, int, float, a vector or a list of vectors
+  (through the filters above).
 - `py_params`: a dict of parameters as `{'name': value, ...}` (keys through `py_name`, values
   through `py_value`), e.g. a primitive's parameters.
 """
@@ -113,6 +114,20 @@ def py_vec(value: Iterable[Any]) -> Emitted:
     return Emitted("(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")")
 
 
+MAX_POINTS = 4096
+
+
+def py_points(value: Iterable[Any]) -> Emitted:
+    """A list of vectors (a profile) as `[(x, y), ...]`, each through `py_vec`; 1..4096 items."""
+    value = defined(value)
+    if isinstance(value, (str, bytes)):
+        raise FilterError(f"expected a list of points, got a string {value!r:.40}")
+    items = [py_vec(v) for v in value]
+    if not 1 <= len(items) <= MAX_POINTS:
+        raise FilterError(f"expected 1..{MAX_POINTS} points, got {len(items)}")
+    return Emitted("[" + ", ".join(items) + "]")
+
+
 def py_color(value: Any) -> Emitted:
     value = defined(value)
     rgb = value.linear() if hasattr(value, "linear") else tuple(value)
@@ -137,6 +152,10 @@ def py_value(value: Any) -> Emitted:
         return py_int(value)
     if isinstance(value, numbers.Real):
         return py_float(value)
+    if isinstance(value, str):
+        return py_str(value)  # a checked absolute asset path
+    if isinstance(value, (tuple, list)) and value and isinstance(value[0], (tuple, list)):
+        return py_points(value)
     if isinstance(value, (tuple, list)):
         return py_vec(value)
     raise FilterError(f"expected a number, bool or vector, got {type(value).__name__} {value!r:.40}")
@@ -158,6 +177,7 @@ FILTERS = {
     "py_str": py_str,
     "py_bool": py_bool,
     "py_vec": py_vec,
+    "py_points": py_points,
     "py_color": py_color,
     "py_comment": py_comment,
     "py_value": py_value,
@@ -193,3 +213,19 @@ def py_matrix(chain: Iterable[tuple[Any, Any, Any]]) -> Emitted:
 
 
 FILTERS["py_matrix"] = py_matrix
+
+
+def py_row_name(row: Any) -> Emitted:
+    """The name of a composition row (`compiler/composition.py`): a literal name, or inside an
+    array element `name + 'suffix'` (`name` alone for the element's root)."""
+    row = defined(row)
+    if not row.prefixed:
+        return py_name(row.name)
+    if row.name == "":
+        return Emitted("name")
+    suffix = row.name[1:] if row.name.startswith("_") else ""
+    check_name(suffix)  # the suffix is `_` and names joined by `_`: itself a valid name
+    return Emitted("name + " + py_str(row.name))
+
+
+FILTERS["py_row_name"] = py_row_name

@@ -60,7 +60,11 @@ ALLOWED_MODULE_CALLS = frozenset({
     "bpy.data.objects.new",
     "bpy.data.objects.remove",
     "bpy.data.worlds.new",
+    "bpy.ops.import_scene.gltf",
     "bpy.ops.render.render",
+    "bpy.ops.wm.obj_import",
+    "bpy.ops.wm.ply_import",
+    "bpy.ops.wm.stl_import",
     "bpy.ops.wm.read_factory_settings",
     "bpy.ops.wm.save_as_mainfile",
     "Euler",
@@ -73,9 +77,10 @@ ALLOWED_MODULE_CALLS = frozenset({
     "sys.exit",
 })
 # dotted module paths usable as values (prefixes)
-ALLOWED_MODULE_VALUES = ("bpy.context.scene", "math.pi", "sys.argv")
+ALLOWED_MODULE_VALUES = ("bpy.context.scene", "bpy.data.objects", "math.pi", "sys.argv")
 
 ALLOWED_METHODS = frozenset({
+    "endswith", "ensure_lookup_table", "lower",  # mesh assets
     "add_argument", "append", "calc_face_angle", "clear", "copy", "decompose", "dot",
     "evaluated_get", "free", "from_mesh", "index", "inverted_safe", "items", "link", "new",
     "normal_update", "parse_args", "setdefault", "to_3x3", "to_euler", "to_mesh",
@@ -106,7 +111,7 @@ ALLOWED_ATTRIBUTES = frozenset({
     "evaluated_depsgraph_get", "evaluated_get", "exit", "exposure", "faces", "file_format",
     "filepath", "film_transparent", "free", "from_mesh", "gamma", "hide_render", "image_settings",
     "index", "inputs", "inverted_safe", "is_manifold", "items", "length", "lens", "light",
-    "lights", "link", "links", "location", "look", "material", "material_slots", "materials",
+    "lights", "link", "links", "location", "look", "material", "material_index", "material_slots", "materials",
     "matrix_basis", "matrix_world", "meshes", "metallic", "modifiers", "name", "new",
     "new_from_object", "node_tree", "nodes", "normal_update", "object", "objects", "operation",
     "ops", "outputs", "parent", "parse_args", "pi", "polygons", "radians",
@@ -118,6 +123,10 @@ ALLOWED_ATTRIBUTES = frozenset({
     "to_track_quat", "transform", "translation", "use_denoising", "use_fake_user", "use_smooth",
     "users", "values", "vertices", "verts", "view_settings", "view_transform", "wm", "world",
     "worlds",
+    # language v2: the Bevel modifier, mesh assets
+    "angle_limit", "limit_method", "segments", "use_clamp_overlap", "width",
+    "endswith", "ensure_lookup_table", "gltf", "import_scene", "lower", "obj_import",
+    "ply_import", "stl_import", "type",
 })
 
 

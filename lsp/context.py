@@ -24,7 +24,7 @@ from scenelang import ast as A
 STATEMENTS_OF = {
     "geometry": ("shape",),
     "materials": ("material",),
-    "composition": ("object", "camera"),
+    "composition": ("object", "group", "camera"),
     "lighting": ("light", "world"),
 }
 """Statement keywords of each section."""

@@ -36,7 +36,15 @@ KEYWORDS = {
     "shape": "`shape NAME = EXPR [at V] [rotate V] [scale S]` (geometry): a primitive, a CSG "
              "operation or an earlier shape's name.",
     "material": "`material NAME = principled(PARAM=VALUE, ...)` (materials).",
-    "object": "`object NAME = SHAPE [at V] [rotate V] [scale S] [material M]` (composition).",
+    "object": "`object NAME = SHAPE [at V] [rotate V] [scale S] [material M]` (composition); "
+              "also `object NAME = instance SOURCE ...` and `object NAME = array(SOURCE, count=N, "
+              "offset=V | around=P) ...`.",
+    "group": "`group NAME [at V] [rotate V] [scale S] { object ... group ... }` (composition): "
+             "members placed together, moved by the group's transform (an Empty in Blender).",
+    "instance": "`object NAME = instance SOURCE [at V] [rotate V] [scale S] [material M]`: a copy "
+                "of an object, group or shape; clauses not written are the source's.",
+    "array": "`object NAME = array(SOURCE, count=N, offset=(dx, dy, dz) | around=(x, y, z) "
+             "[, angle=A]) [at V] ...`: N copies in a row or around a vertical axis.",
     "camera": "`camera NAME at V [look_at V | rotate V] [lens L | fov A] [sensor S] "
               "[resolution (W, H)]` (composition; at most one).",
     "light": "`light NAME = sun(...) | point(...) | spot(...) | area(...)` (lighting).",

@@ -9,6 +9,7 @@ problem of a file; `FAILED` marks a subtree that had errors.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,8 @@ from scenelang import ast as A
 from scenelang.coerce import build_node, suggest
 from scenelang.errors import Diagnostic, SceneError, Span
 from scenelang.literals import LiteralError, color_node, ident_node, quantity, vector_items
+
+_ESCAPE = re.compile(r"\\(.)")  # the grammar allows only \" and \\
 
 
 class _Failed:
@@ -172,6 +175,22 @@ class AstBuilder:
             return self._error(f"a vector has at most 4 components, got {len(items)}", span)
         return A.Vector(items=tuple(items), span=span)
 
+    @_collecting
+    def list_value(self, children):
+        opening, *items, closing = [c for c in children if c is not None]
+        if any(i is FAILED for i in items):
+            return FAILED
+        return A.ListValue(items=tuple(items), span=self._join(self._tok(opening), self._tok(closing)))
+
+    @_collecting
+    def string(self, children):
+        tok = children[0]
+        span = _token_span(tok, self.file)
+        text = _ESCAPE.sub(r"\1", str(tok)[1:-1])
+        if len(text) > 1024:
+            return self._error(f"string is too long ({len(text)} characters; the limit is 1024)", span)
+        return A.String(value=text, span=span)
+
     # calls and clauses ----------------------------------------------------
     @_collecting
     def kwarg(self, children):
@@ -287,6 +306,12 @@ class AstBuilder:
                                             **{field: node}))
 
     @_collecting
+    def texture_stmt(self, children):
+        keyword, _name, _call = children
+        return self._error("texture statements are not supported yet", self._tok(keyword),
+                           hint="give the material a plain colour: principled(base_color=#rrggbb)")
+
+    @_collecting
     def material_stmt(self, children):
         keyword, name, call = children
         return self._typed_call(keyword, name, call, A.MATERIAL_KINDS, A.MaterialDef, "material", "material")
@@ -306,6 +331,81 @@ class AstBuilder:
         allowed = [p for p in A.param_names(A.ObjectDef) if p != "shape"]
         return self._guard(build_node, A.ObjectDef, params, span,
                            fixed={"name": str(name), "shape": str(shape)}, allowed=allowed, what="object")
+
+    @_collecting
+    def instance_stmt(self, children):
+        keyword, name, _instance, source, *clauses = children
+        params = self._clause_params(clauses)
+        if params is FAILED:
+            return FAILED
+        span = self._stmt_span(keyword, clauses[-1].value if clauses else source)
+        allowed = ["at", "rotate", "scale", "material"]
+        return self._guard(build_node, A.InstanceDef, params, span,
+                           fixed={"name": str(name), "source": str(source)}, allowed=allowed,
+                           what="instance")
+
+    @_collecting
+    def array_stmt(self, children):
+        keyword, name, call, *clauses = children
+        params = self._clause_params(clauses)
+        if params is FAILED or call is FAILED:
+            return FAILED
+        if call.name != "array":
+            hint = (f"a shape is defined in geometry (`shape {name} = {call.name}(...)`) and "
+                    f"placed by name (`object {name} = SHAPE`)" if call.name in A.PRIMITIVES
+                    else "objects are `object NAME = SHAPE`, `object NAME = instance SOURCE` or "
+                         "`object NAME = array(SOURCE, count=N, offset=V)`")
+            return self._error(f"an object places a shape by name; '{call.name}(...)' is not "
+                               f"allowed here{suggest(call.name, ['array'])}", call.name_span,
+                               hint=hint)
+        if len(call.positional) != 1 or not isinstance(call.positional[0], A.Ref) or any(
+                getattr(call.positional[0], t) is not None for t in A.ShapeBase.TRANSFORMS):
+            return self._error("array() takes the name of what it repeats first, e.g. "
+                               "array(chair, count=4, offset=(1, 0, 0))", call.span)
+        for kw_name, kw_span, _ in call.kwargs:
+            if kw_name not in A.ArrayDef.CALL_PARAMS:
+                return self._error(f"unknown parameter '{kw_name}' for array"
+                                   f"{suggest(kw_name, A.ArrayDef.CALL_PARAMS)}", kw_span,
+                                   hint="array takes: count, offset, around, angle")
+        kinds = [k for k, _, _ in call.kwargs if k in ("offset", "around")]
+        if len(kinds) != 1:
+            return self._error("an array takes exactly one of offset= (a row) or around= (a circle)",
+                               call.span, hint="array(SOURCE, count=N, offset=(dx, dy, dz)) or "
+                                               "array(SOURCE, count=N, around=(x, y, z))")
+        for c_name, c_span, _ in params:
+            if c_name in A.ArrayDef.CALL_PARAMS:
+                return self._error(f"'{c_name}' goes inside array(...), not after it", c_span)
+        span = self._stmt_span(keyword, clauses[-1].value if clauses else call.span)
+        return self._guard(build_node, A.ArrayDef, [*call.kwargs, *params], span,
+                           fixed={"name": str(name), "source": call.positional[0].name},
+                           allowed=[p for p in A.param_names(A.ArrayDef) if p != "source"],
+                           what="array")
+
+    @_collecting
+    def group_stmt(self, children):
+        keyword, name, *rest = children
+        closing = rest.pop()
+        clauses = [c for c in rest if isinstance(c, _Clause)]  # a failed clause counts as a member
+        members = [m for m in rest if not isinstance(m, _Clause)]
+        params = self._clause_params(clauses)
+        if params is FAILED:
+            return FAILED
+        good = []
+        for member in members:
+            if member is FAILED:
+                continue
+            if member.stmt not in A.PLACEMENT_STMTS:
+                self._error(f"a {member.stmt} statement cannot stand in a group: groups hold "
+                            f"objects, instances, arrays and groups", member.span,
+                            hint=f"write it in the {A.SECTION_OF[member.stmt]} section")
+                continue
+            good.append(member)
+        if any(m is FAILED for m in members):
+            return FAILED
+        span = self._stmt_span(keyword, closing)
+        return self._guard(build_node, A.GroupDef, params, span,
+                           fixed={"name": str(name), "members": tuple(good)},
+                           allowed=["at", "rotate", "scale"], what="group")
 
     @_collecting
     def camera_stmt(self, children):

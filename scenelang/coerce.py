@@ -61,8 +61,10 @@ def describe(tp: Any, meta: tuple = ()) -> str:
     if origin is Literal:
         return "one of " + ", ".join(str(a) for a in get_args(tp))
     if origin is tuple:
-        n = len(get_args(tp))
-        return f"a {n}-vector"
+        args = get_args(tp)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return f"a list [...] of {describe(args[0], meta)}s"
+        return f"a {len(args)}-vector"
     unit = _unit(meta)
     if tp is float:
         return {"deg": "an angle", "mm": "a length in mm"}.get(unit or "", "a number")
@@ -119,6 +121,10 @@ def coerce(value: A.Node, tp: Any, meta: tuple = ()) -> Any:
         raise CoerceError(f"expected one of {', '.join(choices)}, got {got}{hint}")
     if origin is tuple:
         args = get_args(tp)
+        if len(args) == 2 and args[1] is Ellipsis:  # a list: `[item, item, ...]`
+            if not isinstance(value, A.ListValue):
+                raise KindMismatch(f"expected a list like [(0, 0), (1, 0)], got {_show(value)}")
+            return tuple(_item(item, args[0], meta) for item in value.items)
         if not isinstance(value, A.Vector):
             raise KindMismatch(f"expected a {len(args)}-vector like ({', '.join('0' * len(args))}),"
                               f" got {_show(value)}")
@@ -141,6 +147,10 @@ def coerce(value: A.Node, tp: Any, meta: tuple = ()) -> Any:
         if isinstance(value, A.Ident):
             return value.name
         raise KindMismatch(f"expected a name, got {_show(value)}")
+    if tp is A.String:
+        if isinstance(value, A.String):
+            return A.String(value=value.value, span=value.span)
+        raise KindMismatch(f'expected a quoted string like "assets/chair.glb", got {_show(value)}')
     if tp is A.HexColor:
         if isinstance(value, A.HexColor):
             return A.HexColor(hex=value.hex, span=value.span)
@@ -159,6 +169,14 @@ def coerce(value: A.Node, tp: Any, meta: tuple = ()) -> Any:
             return A.RGB(r=comps[0], g=comps[1], b=comps[2], span=value.span)
         raise KindMismatch(f"expected a colour (#rrggbb or (r, g, b)), got {_show(value)}")
     raise CoerceError(f"cannot use {_show(value)} here")  # pragma: no cover - unknown field type
+
+
+def _item(value: A.Node, tp: Any, meta: tuple) -> Any:
+    """One list item, its errors prefixed with where it is (lists report the first bad item)."""
+    try:
+        return coerce(value, tp, meta)
+    except CoerceError as exc:
+        raise type(exc)(f"list item {_show(value)}: {exc}") from None
 
 
 def _number(value: A.Node, unit: str | None) -> float:

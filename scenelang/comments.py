@@ -63,7 +63,7 @@ def attach_comments(scene: A.Scene, comments: list[Token]) -> A.Scene:
             if sp is None:
                 continue
             if line <= sp.end_line:
-                slot["lead"].setdefault(index, []).append(_text(tok))
+                slot["lead"].setdefault(index, []).append(tok)
                 placed = True
                 break
         if not placed:
@@ -74,9 +74,11 @@ def attach_comments(scene: A.Scene, comments: list[Token]) -> A.Scene:
         statements = []
         for index, st in enumerate(section.statements):
             lead, trail = slot["lead"].get(index), slot["trail"].get(index)
+            if lead and isinstance(st, A.GroupDef):
+                st, lead = _into_group(st, lead)
             if lead or trail:
                 st = st.model_copy(update={
-                    "comments": tuple(lead or ()),
+                    "comments": tuple(_text(t) for t in lead or ()),
                     "trailing_comment": trail,
                 })
             statements.append(st)
@@ -87,6 +89,40 @@ def attach_comments(scene: A.Scene, comments: list[Token]) -> A.Scene:
         })
     return scene.model_copy(update={
         **updates, "comments": tuple(scene_leading), "end_comments": tuple(scene_end)})
+
+
+def _into_group(group: A.GroupDef, tokens: list[Token]) -> tuple[A.GroupDef, list[Token]]:
+    """Comments inside a group's braces go to its members, as in a section (trailing on a
+    member's last line, else before the next member); `(group, comments left for the group
+    itself)`: those before it and those after its last member (moved before the group)."""
+    span = group.span
+    if span is None:
+        return group, tokens
+    own = [t for t in tokens if t.line <= span.line]
+    members = list(group.members)
+    lead: dict[int, list[Token]] = {}
+    trail: dict[int, str] = {}
+    for tok in (t for t in tokens if t.line > span.line):
+        index = next((i for i, m in enumerate(members) if m.span is not None
+                      and m.span.end_line == tok.line and tok.column >= m.span.end_column
+                      and i not in trail), None)
+        if index is not None:
+            trail[index] = _text(tok)
+            continue
+        index = next((i for i, m in enumerate(members)
+                      if m.span is not None and tok.line <= m.span.end_line), None)
+        if index is None:
+            own.append(tok)
+        else:
+            lead.setdefault(index, []).append(tok)
+    for index, member in enumerate(members):
+        before = lead.get(index, [])
+        if before and isinstance(member, A.GroupDef):
+            member, before = _into_group(member, before)
+        if before or index in trail:
+            members[index] = member.model_copy(update={
+                "comments": tuple(_text(t) for t in before), "trailing_comment": trail.get(index)})
+    return group.model_copy(update={"members": tuple(members)}), own
 
 
 def attach_patch_comments(patch_file: A.PatchFile, comments: list[Token]) -> A.PatchFile:

@@ -41,7 +41,7 @@ class Fallback(Exception):
 _NONE = type(None)
 _PLAIN_ENDS = frozenset("0123456789.")  # the last character of a number written without a unit
 _LETTER = re.compile("[A-DF-Za-df-z]")  # any letter but the exponent's e/E
-_STATEMENT_KEYWORDS = ("shape", "material", "object", "camera", "light", "world")
+_STATEMENT_KEYWORDS = ("shape", "material", "object", "camera", "light", "world", "group")
 
 
 class _Lexicon:
@@ -248,6 +248,10 @@ def _model(cls: type[A.Node], role: str = "") -> _Model:
             allowed = [p for p in A.param_names(cls) if p != "shape"]
         elif role == "transforms":
             allowed = list(A.ShapeBase.TRANSFORMS)
+        elif role in ("instance", "group"):
+            allowed = ["at", "rotate", "scale"] + (["material"] if role == "instance" else [])
+        elif role == "array":
+            allowed = [p for p in A.param_names(cls) if p != "source"]
         else:
             allowed = None
         model = _MODELS[(cls, role)] = _Model(cls, allowed)
@@ -461,6 +465,14 @@ class _Parser:
         if keyword == "object":
             name = self.name()
             self.expect("=")
+            if self.texts[self.pos] == "instance" and self.kinds[self.pos] == "N":
+                self.pos += 1
+                source = self.name()
+                params = self.clauses()
+                return self.build(_model(A.InstanceDef, "instance"), params, self.stmt_span(start),
+                                  {"name": name, "source": source})
+            if self.kinds[self.pos + 1] == "(":
+                return self.array(start, name)
             shape = self.name()
             params = self.clauses()
             return self.build(_model(A.ObjectDef, "object"), params, self.stmt_span(start),
@@ -488,7 +500,35 @@ class _Parser:
         if keyword == "world":
             params = self.clauses()
             return self.build(_model(A.World), params, self.stmt_span(start))
+        if keyword == "group":
+            name = self.name()
+            params = self.clauses()
+            self.expect("{")
+            members = []
+            while self.kinds[self.pos] != "}":
+                member = self.statement()
+                if member.stmt not in A.PLACEMENT_STMTS:
+                    raise Fallback
+                members.append(member)
+            self.pos += 1
+            return self.build(_model(A.GroupDef, "group"), params, self.stmt_span(start),
+                              {"name": name, "members": tuple(members)})
         raise Fallback
+
+    def array(self, start: int, name: str) -> A.Node:
+        """`object NAME = array(SOURCE, count=N, ...) clauses` (Lark's `array_stmt`)."""
+        call_name, kwargs, positional, _ = self.call()
+        if call_name != "array" or len(positional) != 1 or not isinstance(positional[0], A.Ref):
+            raise Fallback
+        source = positional[0]
+        if any(getattr(source, t) is not None for t in A.ShapeBase.TRANSFORMS):
+            raise Fallback
+        clauses = self.clauses()
+        if any(k not in A.ArrayDef.CALL_PARAMS for k, _ in kwargs) or any(
+                c in A.ArrayDef.CALL_PARAMS for c, _ in clauses):
+            raise Fallback
+        return self.build(_model(A.ArrayDef, "array"), [*kwargs, *clauses], self.stmt_span(start),
+                          {"name": name, "source": source.name})
 
     def stmt_span(self, start: int) -> Span:
         """From the token at `start` to the last token read."""

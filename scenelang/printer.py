@@ -32,11 +32,15 @@ from pydantic import BaseModel
 from scenelang.ast import (
     LANGUAGE_VERSION,
     RGB,
+    ArrayDef,
     Camera,
     Csg,
+    GroupDef,
     HexColor,
     Ident,
+    InstanceDef,
     LightDef,
+    ListValue,
     MaterialDef,
     Node,
     Number,
@@ -51,6 +55,7 @@ from scenelang.ast import (
     SetOp,
     ShapeBase,
     ShapeDef,
+    String,
     Unit,
     Vector,
     World,
@@ -89,6 +94,11 @@ def format_quantity(x: float | int, unit: str | None) -> str:
     return text + unit if unit and text != "0" else text
 
 
+def format_string(text: str) -> str:
+    """`text` double-quoted, with `\\` and `"` escaped (the only escapes the language has)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def format_value(v: Any, unit: str | None = None) -> str:
     """Any value the language can write.
 
@@ -106,8 +116,14 @@ def format_value(v: Any, unit: str | None = None) -> str:
         return f"({format_number(v.r)}, {format_number(v.g)}, {format_number(v.b)})"
     if isinstance(v, Ident):
         return v.name
+    if isinstance(v, String):
+        return format_string(v.value)
+    if isinstance(v, ListValue):
+        return "[" + ", ".join(format_value(item) for item in v.items) + "]"
     if isinstance(v, str):
         return v
+    if isinstance(v, (tuple, list)) and v and isinstance(v[0], (tuple, list)):
+        return "[" + ", ".join(format_value(item, unit) for item in v) + "]"  # a list of points
     if isinstance(v, (tuple, list)):
         return "(" + ", ".join(format_value(item, unit) for item in v) + ")"
     if isinstance(v, (int, float)) and not isinstance(v, bool):
@@ -159,6 +175,8 @@ def _shown_params(node: Node) -> list[tuple[str, Any]]:
 
 
 def _field_text(node: Node, name: str, value: Any) -> str:
+    if value == ():
+        return "[]"  # an empty list (a profile without points; the validator reports it)
     return format_value(value, field_unit(type(node), name))
 
 
@@ -206,6 +224,16 @@ def statement_line(st: Node) -> str:
         return f"light {st.name} = {_call(st.light)}"
     if isinstance(st, ObjectDef):
         return f"object {st.name} = {st.shape}{_clauses(st, skip=('shape',))}"
+    if isinstance(st, InstanceDef):
+        return f"object {st.name} = instance {st.source}{_clauses(st, skip=('source',))}"
+    if isinstance(st, ArrayDef):
+        args = "".join(f", {name}={_field_text(st, name, value)}" for name, value in _shown_params(st)
+                       if name in ArrayDef.CALL_PARAMS)
+        rest = _clauses(st, skip=("source", *ArrayDef.CALL_PARAMS))
+        return f"object {st.name} = array({st.source}{args}){rest}"
+    if isinstance(st, GroupDef):
+        body = "".join(f" {statement_line(m)}" for m in st.members)
+        return f"group {st.name}{_clauses(st)} {{{body} }}"
     if isinstance(st, Camera):
         return f"camera {st.name}{_clauses(st)}"
     if isinstance(st, World):
@@ -225,7 +253,13 @@ def _comment_lines(comments: Iterable[str], indent: str) -> list[str]:
 
 def _statement_lines(st: Node, indent: str) -> list[str]:
     lines = _comment_lines(st.comments, indent)  # type: ignore[attr-defined]
-    line = indent + statement_line(st)
+    if isinstance(st, GroupDef):  # a block: members one per line, one indent deeper
+        lines.append(f"{indent}group {st.name}{_clauses(st)} {{")
+        for member in st.members:
+            lines.extend(_statement_lines(member, indent + INDENT))
+        line = indent + "}"
+    else:
+        line = indent + statement_line(st)
     trailing = st.trailing_comment  # type: ignore[attr-defined]
     if trailing is not None:
         line += TRAILING_GAP + _check_comment(trailing)

@@ -49,6 +49,7 @@ LIMIT_DESCRIPTIONS = {
     "max_samples": "render samples",
     "max_triangles": "triangles of all objects' meshes (estimated from segments/rings/vertices)",
     "max_name_length": "characters of a name",
+    "max_expanded_objects": "objects after expanding groups, instances and arrays",
 }
 _UNIT_IN_TEXT = re.compile(r"\s*\((m|mm|W|W/m\^2)\)")
 
@@ -100,6 +101,8 @@ def _type_names(tp: Any, unit: str | None) -> tuple[str, str]:
         return "one of " + ", ".join(choices), "|".join(choices)
     if origin is tuple:
         args = get_args(tp)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return "list [(a, b), ...] of 2D points", "[(a, b), ...]"
         if _leaf(args[0]) is int:
             return f"({', '.join('n' * len(args))}) integers", "(int, int)"
         item = {"deg": "angles", "mm": "millimetres"}.get(unit or "", "numbers")
@@ -108,6 +111,8 @@ def _type_names(tp: Any, unit: str | None) -> tuple[str, str]:
         return "integer", "int"
     if tp is str:
         return "name", "name"
+    if tp is A.String:
+        return 'string "..."', "string"
     if tp is float:
         return {"deg": ("angle", "angle"), "mm": ("length", "mm")}.get(unit or "",
                                                                         ("number", "number"))
@@ -244,6 +249,11 @@ def _markdown() -> str:
     out.extend(["", "### Object clauses (composition)", "",
                 _summary(A.ObjectDef, whole=True), ""])
     out.extend(_table([p for p in model_params(A.ObjectDef) if p.name != "shape"], "clause"))
+    for cls, title in ((A.GroupDef, "Group clauses (composition)"),
+                       (A.InstanceDef, "Instance clauses (composition)"),
+                       (A.ArrayDef, "Array parameters and clauses (composition)")):
+        out.extend(["", f"### {title}", "", _summary(cls, whole=True), ""])
+        out.extend(_table([p for p in model_params(cls) if p.name != "source"], "parameter"))
     out.extend(["", "### Camera clauses (composition)", "",
                 _summary(A.Camera, whole=True), ""])
     out.extend(_table(model_params(A.Camera), "clause"))
@@ -296,7 +306,11 @@ def _compact() -> str:
         "geometry: shape NAME = EXPR, where EXPR is a primitive call, "
         "union|difference|intersection(EXPR, EXPR, ...), or the NAME of an earlier shape; any "
         "EXPR may be followed by [at (x, y, z)] [rotate (x, y, z)] [scale s|(x, y, z)] "
-        "(applied scale, rotate Euler XYZ, then at). difference(a, b, c) = a minus b minus c.",
+        "(applied scale, rotate Euler XYZ, then at) and [material NAME] (that part's faces keep "
+        "it: difference(box(size=(1, 1, 1)) material wood, sphere(radius=0.6) material steel)); "
+        "a whole shape may end with [bevel W] (rounded edges). "
+        "difference(a, b, c) = a minus b minus c. revolve turns (r, z) points around z (vase: "
+        "[(0, 0), (0.3, 0), (0.2, 0.5), (0, 0.9)]); extrude pulls a polygon along z.",
     ]
     for kind, cls in A.PRIMITIVES.items():
         lines.append(f"  {kind}({', '.join(_compact_param(p) for p in model_params(cls))})")
@@ -305,6 +319,18 @@ def _compact() -> str:
                      f"{', '.join(_compact_param(p) for p in model_params(cls))})")
     lines.append("composition:")
     lines.append(f"  object NAME = SHAPE {_compact_clauses(A.ObjectDef, skip=('shape',))}")
+    lines.append(f"  group NAME {_compact_clauses(A.GroupDef)} {{ object ... group ... }}  (members "
+                 "placed relative to the group; moving the group moves them all)")
+    lines.append(f"  object NAME = instance SOURCE {_compact_clauses(A.InstanceDef, skip=('source',))}"
+                 "  (a copy of an object, group or shape; clauses not written are the source's)")
+    lines.append("  object NAME = array(SOURCE, count=N, offset=(dx, dy, dz) | around=(x, y, z) "
+                 f"[, angle=A]) {_compact_clauses(A.ArrayDef, skip=('source', *A.ArrayDef.CALL_PARAMS))}"
+                 "  (N copies: at/rotate/scale place the first, then each is moved by offset, or "
+                 "turned by angle/N degrees about the vertical axis through `around`)")
+    lines.append("  e.g. group lamp at (1, 0, 0.75) { object base_1 = lamp_base material brass  "
+                 "object shade_1 = shade at (0, 0, 0.3) material green }; "
+                 "object chair_2 = instance chair_1 at (0, 1, 0) rotate (0, 0, 180deg); "
+                 "object legs = array(leg, count=4, around=(0, 0, 0)) at (0.5, 0.5, 0.36)")
     lines.append(f"  camera NAME {_compact_clauses(A.Camera)}  (at most one camera; look_at or "
                  "rotate, not both; lens or fov, not both; neither aim: looks at the origin)")
     lines.append("lighting:")

@@ -25,10 +25,12 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 from scenelang import ast as A
 from scenelang.errors import Diagnostic, SceneError
+from scenelang.placement import Part, Transform, expand, flatten
 
 DEFAULT_MATERIAL = A.Principled()
 """The material of an object without one: Principled defaults, base colour linear grey 0.8."""
@@ -81,10 +83,21 @@ class ResolvedObject:
     material_def: A.MaterialDef | None
     errors: tuple[Diagnostic, ...] = ()
     """Positioned errors: an unknown shape, an unknown material."""
+    chain: tuple[Transform, ...] = ()
+    """The transforms of the groups, instances and array steps above the object, outermost
+    first (empty for a top-level object); its world matrix is their product times its own."""
+    parent: str | None = None
+    """The name of the group or array (an Empty in Blender) the object hangs from."""
+    chain_names: tuple[str, ...] = ()
+    """A name per `chain` link: the group, instance or array, or `ELEMENT#step` for an array's
+    step (Blender folds a step into the element's own transform)."""
+    full_name: str | None = None
+    """The object's name when it is a copy (`definition` is then shared by all copies of one
+    member and its `name` is not the object's)."""
 
     @property
     def name(self) -> str:
-        return self.definition.name
+        return self.full_name if self.full_name is not None else self.definition.name
 
 
 def walk_shape(shape: A.ShapeBase) -> Iterator[A.ShapeBase]:
@@ -113,6 +126,23 @@ class ResolvedScene:
     world_def: A.World | None
     lights: tuple[A.LightDef, ...]
     ref_problems: dict[tuple[str, A.Ref], RefProblem] = field(repr=False)
+    expanded: tuple[Part, ...] | None = field(default=None, repr=False)
+    """The composition tree when it has groups, instances or arrays (else built on first use of
+    `parts`, so plain scenes pay nothing for it)."""
+    placement_errors: tuple[Diagnostic, ...] = ()
+    """Instances and arrays whose source is unknown or contains them."""
+
+    @property
+    def has_placements(self) -> bool:
+        """True when the composition has a group, an instance or an array."""
+        return self.expanded is not None
+
+    @cached_property
+    def parts(self) -> tuple[Part, ...]:
+        """The composition as a tree (`scenelang.placement`): objects, groups, instances, arrays."""
+        if self.expanded is not None:
+            return self.expanded
+        return expand(self.scene.composition.statements, self.shapes)[0]
 
     # -------------------------------------------------------------- shapes
 
@@ -161,8 +191,17 @@ class ResolvedScene:
     # -------------------------------------------------------------- objects
 
     def object_errors(self) -> list[Diagnostic]:
-        """Every object's unknown shape and material, in source order."""
-        return [d for obj in self.objects for d in obj.errors]
+        """Every object's unknown shape and material (each once), then the instances' and
+        arrays' unknown or cyclic sources."""
+        seen: set[tuple] = set()
+        out = []
+        for obj in self.objects:
+            for d in obj.errors:
+                key = (d.message, d.span)
+                if key not in seen:
+                    seen.add(key)
+                    out.append(d)
+        return out + list(self.placement_errors)
 
     def check_objects(self) -> None:
         """Raise `SceneError` (all object errors at once) when an object names something unknown."""
@@ -227,6 +266,29 @@ def _object(obj: A.ObjectDef, shapes: dict[str, ShapeEntry],
                           material_def, tuple(errors))
 
 
+def _leaf_objects(leaves, shapes, materials) -> Iterator[ResolvedObject]:
+    """Resolved objects of the flattened composition: the copies of one part (an array's
+    element, an instance's member) share one definition, relative to their parent."""
+    bound: dict[int, ResolvedObject] = {}
+    for leaf in leaves:
+        part = leaf.part
+        st = part.statement
+        if not leaf.chain and isinstance(st, A.ObjectDef) and st.name == leaf.name:
+            yield _object(st, shapes, materials)  # a plain top-level object
+            continue
+        obj = bound.get(id(part))
+        if obj is None:
+            at, rotate, scale = part.transform
+            definition = A.ObjectDef.model_construct(
+                name=leaf.name, shape=part.shape, at=at, rotate=rotate,
+                scale=scale[0] if scale[0] == scale[1] == scale[2] else scale,
+                material=part.material, span=st.span, comments=(), trailing_comment=None,
+                stmt="object")
+            obj = bound[id(part)] = _object(definition, shapes, materials)
+        yield ResolvedObject(obj.definition, obj.shape, obj.material, obj.material_def, obj.errors,
+                             leaf.chain, leaf.parent, leaf.chain_names, leaf.name)
+
+
 def resolve(scene: A.Scene) -> ResolvedScene:
     """Bind every name of `scene` once (never raises; see the module docstring)."""
     shapes: dict[str, ShapeEntry] = {}
@@ -238,16 +300,25 @@ def resolve(scene: A.Scene) -> ResolvedScene:
         if isinstance(st, A.MaterialDef):
             materials.setdefault(st.name, st)
     world = scene.world()
+    statements = scene.composition.statements
+    expanded, placement_errors = None, []
+    if not any(isinstance(st, (A.GroupDef, A.InstanceDef, A.ArrayDef)) for st in statements):
+        objects = tuple(_object(o, shapes, materials) for o in scene.objects())  # the fast case
+    else:
+        expanded, placement_errors = expand(statements, shapes)
+        objects = tuple(_leaf_objects(flatten(expanded), shapes, materials))
     return ResolvedScene(
         scene=scene,
         shapes=shapes,
         materials=materials,
-        objects=tuple(_object(o, shapes, materials) for o in scene.objects()),
+        objects=objects,
         camera=scene.camera(),
         world=world if world is not None else A.World(),
         world_def=world,
         lights=tuple(scene.lights()),
         ref_problems=_resolve_refs(shapes),
+        expanded=expanded,
+        placement_errors=tuple(placement_errors),
     )
 
 

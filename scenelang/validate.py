@@ -30,7 +30,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from scenelang import ast as A
+from scenelang.assets import asset_path
 from scenelang.errors import Diagnostic, SceneError, Span
+from scenelang.placement import names as placed_names
 from scenelang.resolve import ResolvedScene, SceneLike, resolved, shape_refs, walk_shape
 
 
@@ -44,7 +46,9 @@ class Limits:
     (sphere segments and rings, cylinder and cone vertices, torus segments), 4096 pixels per side
     of the camera resolution, 4096 render samples, 2,000,000 triangles (all objects' meshes,
     estimated from the primitives' mesh-detail fields; bounds the preview and export too), names
-    of at most 64 characters.
+    of at most 64 characters, 10,000 objects after expanding groups, instances and arrays; mesh
+    asset files of at most 50 MB and 1,000,000 triangles (the triangles are counted when the
+    file is read, by the preview, export and compiler).
     """
 
     max_statements: int = 5000
@@ -59,6 +63,10 @@ class Limits:
     max_samples: int = 4096
     max_triangles: int = 2_000_000
     max_name_length: int = 64
+    max_asset_bytes: int = 50 * 1024 * 1024
+    max_asset_triangles: int = 1_000_000
+    max_expanded_objects: int = 10_000
+    """Objects after expanding groups, instances and arrays."""
 
 
 DEFAULT_LIMITS = Limits()
@@ -119,6 +127,9 @@ def primitive_triangles(node: A.ShapeBase) -> int:
     """An upper bound on the triangles of one primitive's mesh, from its mesh-detail fields:
     12 without any (a box), 4n with one (n around a circle: sides and caps), 2ab with two (a
     grid of a x b quads, e.g. sphere segments x rings)."""
+    bound = node.triangle_bound()
+    if bound is not None:
+        return bound
     values = [int(getattr(node, f)) for f in A.detail_fields(type(node))]
     if not values:
         return 12
@@ -176,6 +187,7 @@ class _Checker:
         for section in self.scene.sections():
             self.section = section.name
             seen: dict[str, A.Node] = {}
+            self.seen = seen
             for index, st in enumerate(section.statements):
                 for key in ("statement", st.stmt):
                     if key in counts:
@@ -187,6 +199,7 @@ class _Checker:
                 self.check_name(st, seen)
                 getattr(self, f"check_{st.stmt}")(st, index)
         self.section = None
+        self.check_placement()
         self.check_primitive_total()
         self.check_usage()
         return self.findings
@@ -236,6 +249,25 @@ class _Checker:
             elif isinstance(node, A.Csg) and len(node.operands) > self.limits.max_csg_operands:
                 self.report(f"shape '{st.name}': {node.kind} has {len(node.operands)} operands; "
                             f"the limit is {self.limits.max_csg_operands}", node, statement=st)
+            for message, hint in node.problems():  # profiles: too few points, crossings, ...
+                self.report(f"shape '{st.name}': {message}", node, statement=st, hint=hint)
+            if isinstance(node, A.MeshAsset):  # the file: confined to the scene's folder, size
+                try:
+                    asset_path(node.path.value, node.path.span or node.span or st.span,
+                               self.limits.max_asset_bytes)
+                except SceneError as exc:
+                    for d in exc.diagnostics:
+                        self.report(f"shape '{st.name}': {d.message}", d, node, statement=st,
+                                    hint=d.hint)
+            if node.bevel is not None and node is not st.shape:
+                self.report(f"shape '{st.name}': bevel applies to a whole shape, not to a part",
+                            node, statement=st, hint="write `bevel W` after the outermost shape "
+                            "expression, or define the part as its own shape")
+            if node.material is not None and node.material not in self.resolved.materials:
+                self.report(f"shape '{st.name}' uses material '{node.material}', which is not "
+                            f"defined{close_names(node.material, self.resolved.materials)}", node,
+                            statement=st, missing=("material", node.material),
+                            hint="define it in the materials section: material NAME = principled(...)")
             for field in A.detail_fields(type(node)):
                 value = getattr(node, field)
                 if value > self.limits.max_segments:
@@ -319,6 +351,57 @@ class _Checker:
                         f"{close_names(st.material, materials)}",
                         statement=st, missing=("material", st.material))
 
+    def _check_material_name(self, st: A.Statement) -> None:
+        materials = self.resolved.materials
+        material = st.material  # type: ignore[attr-defined]
+        if material is not None and material not in materials:
+            self.report(f"{describe(st)} uses material '{material}', which is not defined"
+                        f"{close_names(material, materials)}",
+                        statement=st, missing=("material", material))
+
+    def check_instance(self, st: A.InstanceDef, index: int) -> None:
+        self._check_material_name(st)
+
+    def check_array(self, st: A.ArrayDef, index: int) -> None:
+        self._check_material_name(st)
+
+    def check_group(self, st: A.GroupDef, index: int) -> None:
+        """Members share the composition's namespace (names unique across groups)."""
+        for member in st.members:
+            self.check_name(member, self.seen)
+            getattr(self, f"check_{member.stmt}")(member, index)
+
+    def check_placement(self) -> None:
+        """Unknown or cyclic instance/array sources; the objects after expansion against
+        `Limits.max_expanded_objects`; names the copies make that clash."""
+        scene = self.resolved
+        if not scene.has_placements:
+            return  # plain objects: nothing is expanded
+        self.section = "composition"
+        for d in scene.placement_errors:
+            self.findings.append(Finding(d, "composition", None))
+        limit, total = self.limits.max_expanded_objects, 0
+        for part in scene.parts:
+            total += part.size()
+            if total > limit:
+                self.report(f"the composition makes {total:,} objects up to {describe(part.statement)}"
+                            f" (groups, instances and arrays expanded); the limit is {limit:,}",
+                            statement=part.statement, hint="lower an array's count")
+                self.section = None
+                return
+        if total != len(scene.parts) or any(p.kind != "object" for p in scene.parts):
+            seen: dict[str, object] = {}
+            for name, part in placed_names(scene.parts):
+                first = seen.setdefault(name, part)
+                written = first.statement.name == name and part.statement.name == name
+                if first is not part and not written:  # written twice: check_name reports it
+                    self.report(f"two things are named '{name}' once groups, instances and arrays "
+                                f"are expanded (a copy's members are named COPY_MEMBER, an "
+                                f"array's copies ARRAY_1, ARRAY_2, ...)", part.statement,
+                                statement=part.statement, hint="rename one of them")
+                    break
+        self.section = None
+
     def check_camera(self, st: A.Camera, index: int) -> None:
         if self.first_camera is None:
             self.first_camera = st
@@ -370,12 +453,13 @@ class _Checker:
     def check_primitive_total(self) -> None:
         total = 0
         self.section = "composition"
-        for st in self.scene.objects():
+        for obj in self.resolved.objects:
+            st = obj.definition
             if st.shape in self.too_deep or st.shape in self.too_big:
                 continue
             total += self.primitives.get(st.shape, 0)
             if total > self.limits.max_primitives:
-                self.report(f"the objects up to '{st.name}' build {total} primitives (counting "
+                self.report(f"the objects up to '{obj.name}' build {total} primitives (counting "
                             f"CSG operands); the limit is {self.limits.max_primitives}",
                             statement=st)
                 break
@@ -387,16 +471,17 @@ class _Checker:
         `Limits.max_triangles`; reported once, on the object that crosses the limit, with the
         whole scene's total."""
         limit = self.limits.max_triangles
-        total, first = 0, None
-        for st in self.scene.objects():
+        total, first, first_name = 0, None, ""
+        for obj in self.resolved.objects:
+            st = obj.definition
             if st.shape in self.too_deep or st.shape in self.too_big:
                 continue
             total += self.triangles.get(st.shape, 0)
             if first is None and total > limit:
-                first = st
+                first, first_name = st, obj.name
         if first is not None:
             self.report(f"the scene's meshes have about {total:,} triangles (objects from "
-                        f"'{first.name}' on exceed the budget); the limit is {limit:,}: lower "
+                        f"'{first_name}' on exceed the budget); the limit is {limit:,}: lower "
                         f"segments/rings/vertices or use fewer objects", statement=first)
 
     def check_usage(self) -> None:
@@ -429,6 +514,8 @@ class _Checker:
                 self.report(f"shape '{st.name}' is not used by any object", statement=st,
                             severity="warning")
         used_materials = {o.material for o in objects}
+        used_materials.update(node.material for st in self.scene.geometry.statements
+                              if st.name in used for node in walk_shape(st.shape))
         self.section = "materials"
         for st in self.scene.materials.statements:
             if st.name not in used_materials:

@@ -42,16 +42,19 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from hypothesis import assume
 from hypothesis import strategies as st
 
 from scenelang import ast as A
+from scenelang.validate import validate
 
 RESERVED = frozenset(
     {
         "scenelang", "geometry", "materials", "composition", "lighting", "shape", "material",
         "object", "camera", "light", "world", "patch", "replace", "set", "remove",
         "box", "sphere", "cylinder", "cone", "torus", "plane", "union", "difference",
-        "intersection", "principled", "sun", "point", "spot", "area",
+        "intersection", "principled", "sun", "point", "spot", "area", "revolve", "extrude",
+        "texture", "profile", "group", "instance", "array",
         "at", "rotate", "scale", "look_at", "lens", "fov", "sensor", "resolution", "color",
         "strength", "deg", "rad", "mm", "true", "false", "none",
     }
@@ -113,6 +116,48 @@ def _far_from(point: tuple[float, float, float]) -> st.SearchStrategy[tuple]:
 
 # ---------------------------------------------------------------- parameter strategies
 
+
+asset_paths = st.text(
+    alphabet=st.characters(codec="ascii", exclude_characters="\n\r", exclude_categories=("Cc",)),
+    min_size=1, max_size=40).map(lambda s: s + ".glb")
+"""Any one-line path text (quotes and backslashes included), as `mesh(path=...)` may hold; the
+file need not exist (for round trips; the validator checks files)."""
+
+
+@st.composite
+def mesh_assets(draw) -> A.MeshAsset:
+    """A `mesh(path="...")` shape with an arbitrary one-line path and optional transforms."""
+    shape = A.MeshAsset(path=A.String(value=draw(asset_paths)))
+    return _draw_transforms(draw, shape)
+
+
+@st.composite
+def revolve_profiles(draw) -> tuple[tuple[float, float], ...]:
+    """A lathe profile: 2..6 points (r, z) going up in z, r in 0..1.5, the inner points off the
+    axis (so at least one r > 0)."""
+    count = draw(st.integers(2, 6))
+    zs = sorted(draw(st.lists(numbers(-1, 1.5), min_size=count, max_size=count, unique=True)))
+    points = []
+    for i, z in enumerate(zs):
+        lo = 0.0 if i in (0, count - 1) and count > 2 else 0.05
+        points.append((draw(numbers(lo, 1.5)), z))
+    return tuple(points)
+
+
+@st.composite
+def extrude_profiles(draw) -> tuple[tuple[float, float], ...]:
+    """A simple (never self-crossing) polygon: 3..8 corners at strictly increasing angles
+    around the origin (a star-shaped outline, possibly concave), radius 0.1..1.5."""
+    count = draw(st.integers(3, 8))
+    step = 2 * math.pi / count
+    points = []
+    for k in range(count):
+        angle = step * k + draw(numbers(0, 0.6)) * step
+        radius = draw(numbers(0.1, 1.5))
+        points.append((round(radius * math.cos(angle), 4), round(radius * math.sin(angle), 4)))
+    return tuple(points)
+
+
 _LEN = numbers(0.05, 4)
 PARAMS: dict[type, dict[str, st.SearchStrategy]] = {
     A.Box: {"size": st.tuples(_LEN, _LEN, _LEN)},
@@ -124,6 +169,8 @@ PARAMS: dict[type, dict[str, st.SearchStrategy]] = {
     A.Torus: {"major_radius": numbers(0.6, 2), "minor_radius": numbers(0.02, 0.5),
               "major_segments": st.integers(3, 48), "minor_segments": st.integers(3, 24)},
     A.Plane: {"size": numbers(0.5, 20)},
+    A.Revolve: {"profile": revolve_profiles(), "segments": st.integers(3, 48)},
+    A.Extrude: {"profile": extrude_profiles(), "depth": _LEN},
     A.Principled: {"base_color": colors, "metallic": fractions, "roughness": fractions,
                    "ior": numbers(1, 4), "specular": fractions, "transmission": fractions,
                    "emission_color": colors, "emission_strength": numbers(0, 50),
@@ -178,8 +225,10 @@ _OPERAND_COUNT = st.integers(2, 3)
 _TRAILING = st.none() | comments
 _COMMENT_LINES = comment_lists()
 _LIGHT_CLASSES = st.sampled_from([A.Sun, A.Point, A.Spot, A.Area])
-_PRIMITIVE_CLASSES = st.sampled_from(list(A.PRIMITIVES.values()))
-_SOLID_CLASSES = st.sampled_from([c for c in A.PRIMITIVES.values() if c is not A.Plane])
+# mesh assets need a file next to the scene: drawn by `mesh_assets()` only, never at random here
+_PRIMITIVE_CLASSES = st.sampled_from([c for c in A.PRIMITIVES.values() if c is not A.MeshAsset])
+_SOLID_CLASSES = st.sampled_from([c for c in A.PRIMITIVES.values()
+                                  if c not in (A.Plane, A.MeshAsset)])
 
 # The _draw_* helpers draw directly (strategies built per draw are slow in hypothesis); the
 # public strategies below wrap them.
@@ -271,6 +320,16 @@ def _draw_shape(draw, refs: Mapping[str, A.ShapeBase], max_depth: int, in_csg: b
     return _draw_transforms(draw, A.Csg(kind=draw(_CSG_KIND), operands=operands))
 
 
+def _with_operand_materials(draw, shape: A.ShapeDef, materials: Sequence[str]) -> A.ShapeDef:
+    """`shape` with a `material` clause on each operand of its top-level CSG about a third of
+    the time (names from `materials`)."""
+    if not isinstance(shape.shape, A.Csg):
+        return shape
+    operands = tuple(op.model_copy(update={"material": draw(st.sampled_from(materials))})
+                     if draw(st.integers(0, 2)) == 0 else op for op in shape.shape.operands)
+    return shape.model_copy(update={"shape": shape.shape.model_copy(update={"operands": operands})})
+
+
 @st.composite
 def shape_exprs(draw, refs: Mapping[str, A.ShapeBase] | None = None,
                 max_depth: int = MAX_CSG_DEPTH, in_csg: bool = False) -> A.ShapeBase:
@@ -338,6 +397,8 @@ def scenes(draw, comments: bool = True, min_shapes: int = 1,
     geometry: list[A.ShapeDef] = []
     for name in pool[: draw(st.integers(min_shapes, MAX_SHAPES))]:
         expr = _draw_shape(draw, {s.name: s.shape for s in geometry}, MAX_CSG_DEPTH)
+        if draw(st.integers(0, 4)) == 0:  # `bevel W` on a whole shape (language v2)
+            expr = expr.model_copy(update={"bevel": draw(numbers(0.001, 0.1))})
         geometry.append(_draw_comments(draw, A.ShapeDef(name=name, shape=expr), comments))
     materials = [
         _draw_comments(draw, A.MaterialDef(name=n, material=_draw_params(draw, A.Principled)),
@@ -346,6 +407,8 @@ def scenes(draw, comments: bool = True, min_shapes: int = 1,
     ]
     shape_names = [s.name for s in geometry]
     mat_names = [m.name for m in materials]
+    if mat_names:  # per-operand materials (language v2): `material NAME` on some CSG operands
+        geometry = [_with_operand_materials(draw, s, mat_names) for s in geometry]
     composition: list = []
     if shape_names:
         for n in pool[7 : 7 + draw(st.integers(0, MAX_OBJECTS))]:
@@ -398,6 +461,8 @@ def to_raw(value: Any, unit: str | None = None) -> A.Node:
         return to_raw((value.r, value.g, value.b))
     if isinstance(value, str):
         return A.Ident(name=value)
+    if isinstance(value, tuple) and value and isinstance(value[0], tuple):
+        return A.ListValue(items=tuple(to_raw(v, unit) for v in value))
     if isinstance(value, tuple):
         return A.Vector(items=tuple(to_raw(v, unit) for v in value))
     return A.Number(value=float(value), unit=unit if unit == "mm" or (unit and value) else None)
@@ -410,12 +475,15 @@ SECTION_STATEMENT_LIMITS = {"geometry": MAX_SHAPES, "materials": MAX_MATERIALS,
 
 
 def _used(scene: A.Scene) -> set[str]:
-    """Names referenced by other statements (shapes by refs and objects, materials by objects)."""
+    """Names referenced by other statements (shapes by refs and objects, materials by objects
+    and by `material` clauses in shapes)."""
     used: set[str] = set()
 
     def walk(shape):
         if isinstance(shape, A.Ref):
             used.add(shape.name)
+        if shape.material is not None:  # per-operand materials
+            used.add(shape.material)
         for op in getattr(shape, "operands", ()):
             walk(op)
 
@@ -603,7 +671,8 @@ STRESS_EXAMPLES = 500
 
 def examples(ci: int, stress: int = STRESS_EXAMPLES) -> int:
     """`max_examples` for a property test: `ci` normally, under `make stress` the larger of `ci`
-    and `stress` (pass a smaller `stress` for a test that renders in Blender per example).
+    and `stress` (500; tests/test_testing_docs.py refuses a smaller `stress`, Blender-rendering
+    properties included, so `make stress` runs every property test with at least 500 examples).
 
     An explicit `@settings(max_examples=...)` overrides the loaded profile, so every property test
     that sets its own count goes through this function; one that sets none takes the profile's."""
@@ -613,7 +682,7 @@ def examples(ci: int, stress: int = STRESS_EXAMPLES) -> int:
 # ---------------------------------------------------------------- non-canonical text (issue 15)
 
 _TOKEN = __import__("re").compile(
-    r"#[0-9a-f]{6}(?![0-9A-Za-z_])|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[A-Za-z_]\w*|\S")
+    r'"(?:[^"\\]|\\.)*"|' r"#[0-9a-f]{6}(?![0-9A-Za-z_])|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[A-Za-z_]\w*|\S")
 
 
 def _respell_number(draw, tok: str) -> str:
@@ -720,3 +789,47 @@ def out_of_range_values(draw) -> tuple[type, str, float | int]:
         return cls, name, float(bound)
     step = draw(st.sampled_from([1e-6 * max(1.0, abs(bound)), 0.5, 1.0]))
     return cls, name, float(bound) + (step if op == "le" else -step)
+
+
+# ---------------------------------------------------------------- groups, instances, arrays (issue 12)
+
+
+def _placement_transform(draw) -> dict[str, Any]:
+    return {"at": draw(vec3(-3.0, 3.0)), "rotate": draw(vec3(-180.0, 180.0)),
+            "scale": draw(st.one_of(numbers(0.5, 2.0), vec3(0.5, 2.0)))}
+
+
+@st.composite
+def placement_scenes(draw, comments: bool = False) -> A.Scene:
+    """A valid scene (`scenes`) whose composition also holds a group (with a nested group), an
+    instance of it or of an object, and a linear or radial array of a shape or of the group.
+    The new statements are named `g_main`, `g_inner`, `m_one`, `m_inner`, `i_copy`, `a_row`;
+    a draw whose names clash with the scene's (or whose expanded copies' names clash) is
+    rejected with `assume`."""
+    scene = draw(scenes(comments=comments, min_shapes=1))
+    shapes = [s_.name for s_ in scene.geometry.statements]
+    materials = [m.name for m in scene.materials.statements]
+    inner_member = _draw_object(draw, "m_inner", shapes, materials)
+    inner = A.GroupDef(name="g_inner", members=(inner_member,), **_placement_transform(draw))
+    members = [_draw_object(draw, "m_one", shapes, materials)]
+    if draw(_BOOL):
+        members.append(inner)
+    group = A.GroupDef(name="g_main", members=tuple(members), **_placement_transform(draw))
+    source = draw(st.sampled_from(["g_main", "m_one"]))
+    given = {k: v for k, v in _placement_transform(draw).items() if draw(_BOOL)}
+    instance = A.InstanceDef(name="i_copy", source=source,
+                             material=draw(st.sampled_from([None, *materials])), **given)
+    radial = draw(_BOOL)
+    array = A.ArrayDef(
+        name="a_row", source=draw(st.sampled_from([*shapes, "g_main"])),
+        count=draw(st.integers(1, 5)),
+        offset=None if radial else draw(vec3(-1.0, 1.0)),
+        around=draw(vec3(-2.0, 2.0)) if radial else None,
+        angle=draw(st.sampled_from([360.0, 90.0, -45.0])) if radial else 360.0,
+        **_placement_transform(draw))
+    extra = [group, instance, array]
+    composition = scene.composition.model_copy(update={
+        "statements": (*scene.composition.statements, *extra)})
+    result = scene.with_section(composition)
+    assume(not any(d.severity == "error" for d in validate(result)))
+    return result

@@ -12,6 +12,7 @@ from scenelang.backends.meshes import scene_meshes
 from scenelang.backends.preview import render_preview
 from scenelang.parser import load_scene, parse_scene
 from scenelang.printer import field_default, print_scene
+from scenelang.resolve import resolve
 from scenelang.validate import validate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +34,7 @@ def test_example_is_valid_canonical_and_documented(path: Path):
     assert validate(scene) == []  # no errors and no warnings
     assert print_scene(scene) == text
     assert text.startswith("# ") and scene.comments, "each example starts by saying what it shows"
-    assert 1 <= len(scene.objects()) <= 12
+    assert 1 <= len(resolve(scene).objects) <= 48  # groups, instances and arrays expanded
     assert scene.lights(), "every example is lit by at least one light"
 
 

@@ -82,6 +82,7 @@ def test_every_invalid_case_is_refused_by_patch_as_a_patch_target(tmp_path, caps
         assert "Traceback" not in err and "internal error" not in err, err
 
 
+@pytest.mark.slow
 def test_export_cases_are_refused_with_a_clear_error(tmp_path):
     for path in (p for p in SCENES if EXPECTED[p.name].get("export_exit")):
         for suffix in (".glb", ".stl"):

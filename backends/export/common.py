@@ -19,5 +19,11 @@ def material_name(obj: ObjectMesh) -> str:
 
 
 def materials(meshes: list[ObjectMesh]) -> dict[str, Principled]:
-    """Exported material name -> material, in order of first use."""
-    return {material_name(m): m.material for m in meshes}
+    """Exported material name -> material, in order of first use (per-operand materials, the
+    `material` clauses inside shapes, after their object's)."""
+    out: dict[str, Principled] = {}
+    for m in meshes:
+        out.setdefault(material_name(m), m.material)
+        for name, material in zip(m.slot_names, m.slot_materials[1:]):
+            out.setdefault(name, material)
+    return out

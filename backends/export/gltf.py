@@ -69,8 +69,9 @@ class _Buffer:
         self.accessors.append({"bufferView": len(self.views) - 1, **accessor})
         return len(self.accessors) - 1
 
-    def add_shape(self, local_vertices: np.ndarray, faces: np.ndarray) -> tuple[int, int]:
-        """`(positions, indices)` accessors of a shape's mesh, vertices turned to Y-up."""
+    def add_shape(self, local_vertices: np.ndarray, faces: np.ndarray | None) -> tuple[int, int]:
+        """`(positions, indices)` accessors of a shape's mesh, vertices turned to Y-up (indices
+        -1 when `faces` is None)."""
         vertices = (np.asarray(local_vertices, dtype=np.float64) @ Z_UP_TO_Y_UP[:3, :3].T)
         vertices = vertices.astype("<f4")
         positions = self.add(vertices, ARRAY_BUFFER, {
@@ -78,14 +79,35 @@ class _Buffer:
             "min": [float(v) for v in vertices.min(axis=0)],
             "max": [float(v) for v in vertices.max(axis=0)],
         })
+        if faces is None:  # per-operand materials: indices per material slot, added by the caller
+            return positions, -1
+        return positions, self.add_indices(faces, len(vertices))
+
+    def add_indices(self, faces: np.ndarray, vertex_count: int) -> int:
+        """The index accessor of triangles `faces` over `vertex_count` vertices."""
         # 16-bit indices when they fit (65535 is the primitive-restart value, never an index)
-        small = len(vertices) < 0xFFFF
+        small = vertex_count < 0xFFFF
         indices = np.asarray(faces).reshape(-1).astype("<u2" if small else "<u4")
-        index = self.add(indices, ELEMENT_ARRAY_BUFFER, {
+        return self.add(indices, ELEMENT_ARRAY_BUFFER, {
             "componentType": UNSIGNED_SHORT if small else UNSIGNED_INT, "count": len(indices),
             "type": "SCALAR",
         })
-        return positions, index
+
+
+def _parent_node(nodes: list[dict], group_nodes: dict, chain: tuple, names: tuple[str, ...]) -> int | None:
+    """The node of the innermost group (or array step) above an object, made on first use with
+    its local transform; None for a top-level object. Groups become parent nodes, so the glTF
+    keeps the hierarchy as the .blend does."""
+    parent = None
+    for depth, ((at, rotate, scale), name) in enumerate(zip(chain, names, strict=True)):
+        key = names[: depth + 1]
+        if key not in group_nodes:
+            group_nodes[key] = len(nodes)
+            nodes.append({"name": name, **object_trs(at, rotate, scale)})
+            if parent is not None:
+                nodes[parent].setdefault("children", []).append(group_nodes[key])
+        parent = group_nodes[key]
+    return parent
 
 
 def gltf_document(scene: ResolvedScene, meshes: list[ObjectMesh]) -> tuple[dict, bytes, list[str]]:
@@ -97,36 +119,58 @@ def gltf_document(scene: ResolvedScene, meshes: list[ObjectMesh]) -> tuple[dict,
     mesh_index: dict[tuple[str, str], int] = {}
     gltf_meshes: list[dict] = []
     nodes: list[dict] = []
+    roots: list[int] = []
+    placed: list[tuple[int, ObjectMesh]] = []
     for obj in meshes:
         local, d = obj.local, obj.definition
         if local is None or d is None:
             raise ValueError(f"object {obj.name!r}: glTF export needs the meshes of scene_meshes "
                              "(with the shape's own mesh and the object statement)")
         if obj.shape_name not in shape_accessors:
-            shape_accessors[obj.shape_name] = buffer.add_shape(local.vertices, local.faces)
-        key = (obj.shape_name, material_name(obj))
+            shape_accessors[obj.shape_name] = buffer.add_shape(
+                local.vertices, local.faces if obj.face_slots is None else None)
+        key = (obj.shape_name, material_name(obj), *obj.slot_names)
         if key not in mesh_index:
             positions, indices = shape_accessors[obj.shape_name]
             mesh_index[key] = len(gltf_meshes)
-            gltf_meshes.append({"name": obj.shape_name, "primitives": [{
-                "attributes": {"POSITION": positions}, "indices": indices,
-                "material": material_index[key[1]], "mode": TRIANGLES}]})
+            if obj.face_slots is None:
+                primitives = [{"attributes": {"POSITION": positions}, "indices": indices,
+                               "material": material_index[key[1]], "mode": TRIANGLES}]
+            else:  # per-operand materials: one primitive per material slot, shared positions
+                primitives = [{"attributes": {"POSITION": positions},
+                               "indices": buffer.add_indices(local.faces[obj.face_slots == slot],
+                                                             len(local.vertices)),
+                               "material": material_index[key[1 + int(slot)]], "mode": TRIANGLES}
+                              for slot in np.unique(obj.face_slots)]
+            gltf_meshes.append({"name": obj.shape_name, "primitives": primitives})
+        placed.append((len(nodes), obj))
         nodes.append({"name": obj.name, "mesh": mesh_index[key], **object_trs(d.at, d.rotate, d.scale)})
 
     camera, camera_node = gltf_camera(scene.camera)
+    roots.append(len(nodes))
     nodes.append({**camera_node, "camera": 0})
     lights, warnings = [], []
     for light_def in scene.lights:
         light, node, warning = gltf_light(light_def)
+        roots.append(len(nodes))
         nodes.append({**node, "extensions": {LIGHTS_EXTENSION: {"light": len(lights)}}})
         lights.append(light)
         if warning:
             warnings.append(warning)
 
+    # groups, arrays and array steps: parent nodes after the objects, camera and lights
+    group_nodes: dict[tuple[str, ...], int] = {}
+    for index, obj in placed:
+        parent = _parent_node(nodes, group_nodes, obj.chain, obj.chain_names)
+        if parent is None:
+            roots.append(index)
+        else:
+            nodes[parent].setdefault("children", []).append(index)
+    roots.extend(index for key, index in group_nodes.items() if len(key) == 1)
     doc: dict = {
         "asset": {"version": "2.0", "generator": GENERATOR},
         "scene": 0,
-        "scenes": [{"name": "scene", "nodes": list(range(len(nodes))),
+        "scenes": [{"name": "scene", "nodes": sorted(roots),
                     "extras": world_extras(scene.world)}],
         "nodes": nodes,
         "cameras": [camera],

@@ -36,10 +36,18 @@ def _scene(meshes: list[ObjectMesh], transform: np.ndarray) -> trimesh.Scene:
     out = trimesh.Scene()
     pbr = {name: _pbr(name, material) for name, material in materials(meshes).items()}
     for obj in meshes:
-        mesh = trimesh.Trimesh(obj.mesh.vertices.copy(), obj.mesh.faces.copy(), process=False)
-        mesh.apply_transform(transform)
-        mesh.visual = TextureVisuals(material=pbr[material_name(obj)])
-        out.add_geometry(mesh, node_name=obj.name, geom_name=obj.name)
+        if obj.face_slots is None:
+            parts = [(obj.name, material_name(obj), obj.mesh.faces)]
+        else:  # per-operand materials: one object per material slot, `NAME__MATERIAL`
+            names = [material_name(obj), *obj.slot_names]
+            parts = [(obj.name if slot == 0 else f"{obj.name}__{names[slot]}", names[slot],
+                      obj.mesh.faces[obj.face_slots == slot]) for slot in np.unique(obj.face_slots)]
+        for name, material, faces in parts:
+            mesh = trimesh.Trimesh(obj.mesh.vertices.copy(), faces.copy(), process=False)
+            mesh.remove_unreferenced_vertices()
+            mesh.apply_transform(transform)
+            mesh.visual = TextureVisuals(material=pbr[material])
+            out.add_geometry(mesh, node_name=name, geom_name=name)
     return out
 
 

@@ -71,13 +71,16 @@ def apply_csg(ctx):
             results.append((obj, mesh))
     for obj, mesh in results:
         name = obj.data.name
-        material = obj.material_slots[0].material
+        materials = [slot.material for slot in obj.material_slots]
         obj.modifiers.clear()
         obj.data = mesh
         mesh.name = name
-        if len(obj.material_slots) == 0:
+        while len(obj.material_slots) < max(1, len(materials)):
             mesh.materials.append(None)
-        set_material(obj, material)
+        set_material(obj, materials[0] if materials else None)
+        for index in range(1, len(materials)):  # per-operand materials (slots 1..)
+            obj.material_slots[index].link = 'OBJECT'
+            obj.material_slots[index].material = materials[index]
     for helpers in ctx['operands_of'].values():
         for helper in helpers:
             data = helper.data

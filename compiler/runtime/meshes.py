@@ -23,13 +23,76 @@ def trs(at=(0.0, 0.0, 0.0), rotate=(0.0, 0.0, 0.0), scale=(1.0, 1.0, 1.0)):
     return Matrix.LocRotScale(Vector(at), euler, Vector(scale))
 
 
-def add_primitive(bm, kind, params, matrix=IDENTITY):
-    """Add primitive `kind` (a key of PRIMITIVES) built from `params`, transformed by `matrix`."""
+def add_primitive(bm, kind, params, matrix=IDENTITY, slot=0):
+    """Add primitive `kind` (a key of PRIMITIVES) built from `params`, transformed by `matrix`;
+    its faces use material slot `slot` (0: the object's material; see `link_materials`)."""
+    if kind == 'mesh':
+        add_asset(bm, params['path'], matrix, slot)
+        return
     build = PRIMITIVES[kind]
     vertices, faces = build(**params)
     verts = [bm.verts.new(matrix @ Vector(co)) for co in vertices]
     for face in faces:
-        bm.faces.new([verts[i] for i in face])
+        polygon = bm.faces.new([verts[i] for i in face])
+        polygon.material_index = slot
+
+
+BEVEL_SEGMENTS = 3
+BEVEL_ANGLE = math.radians(30.0)
+
+
+def add_bevel(obj, width):
+    """A live Bevel modifier (after the object's Booleans): `width` metres, 3 segments, only
+    edges sharper than 30 degrees, clamped so it cannot overlap itself."""
+    modifier = obj.modifiers.new('bevel', 'BEVEL')
+    modifier.width = width
+    modifier.segments = BEVEL_SEGMENTS
+    modifier.limit_method = 'ANGLE'
+    modifier.angle_limit = BEVEL_ANGLE
+    modifier.use_clamp_overlap = True
+    return modifier
+
+
+def add_asset(bm, path, matrix, slot):
+    """Add the meshes of a checked asset file with Blender's own importer (glTF and OBJ turned
+    Z-up by it), each in its file's placement, transformed by `matrix`; the imported objects
+    (and any cameras or lights in the file) are removed again."""
+    before = [obj.name for obj in bpy.data.objects]
+    lower = path.lower()
+    if lower.endswith(('.glb', '.gltf')):
+        bpy.ops.import_scene.gltf(filepath=path)
+    elif lower.endswith('.obj'):
+        bpy.ops.wm.obj_import(filepath=path)
+    elif lower.endswith('.stl'):
+        bpy.ops.wm.stl_import(filepath=path)
+    else:
+        bpy.ops.wm.ply_import(filepath=path)
+    imported = [obj for obj in bpy.data.objects if obj.name not in before]
+    for obj in imported:
+        if obj.type == 'MESH':
+            mesh = obj.data.copy()
+            mesh.transform(matrix @ obj.matrix_world)
+            first = len(bm.faces)
+            bm.from_mesh(mesh)
+            bm.faces.ensure_lookup_table()
+            for index in range(first, len(bm.faces)):
+                bm.faces[index].material_index = slot
+            bpy.data.meshes.remove(mesh)
+    for obj in imported:
+        data = obj.data if obj.type == 'MESH' else None
+        bpy.data.objects.remove(obj)
+        if data is not None and data.users == 0:
+            bpy.data.meshes.remove(data)
+
+
+def link_materials(ctx, obj, names):
+    """Slots 1.. of `obj` hold the materials its shape's `material` clauses name (slot 0 is the
+    object's own material); linked to the object like slot 0. A Boolean modifier keeps the
+    operand faces' slot indices, so cut faces show the operand's material."""
+    for index, name in enumerate(names):
+        slot = obj.material_slots[index + 1]
+        slot.link = 'OBJECT'
+        slot.material = ctx['materials'][name]
 
 
 SMOOTH_ANGLE = math.radians(40.0)
@@ -52,8 +115,9 @@ def shade_flat(mesh):
         polygon.use_smooth = False
 
 
-def shared_mesh(ctx, name, build):
-    """The mesh `name`, built once by `build(bm)` and shared by every object of its shape."""
+def shared_mesh(ctx, name, build, slots=1):
+    """The mesh `name`, built once by `build(bm)` and shared by every object of its shape, with
+    `slots` empty material slots (materials are linked per object)."""
     meshes = ctx['meshes']
     if name not in meshes:
         bm = bmesh.new()
@@ -62,7 +126,8 @@ def shared_mesh(ctx, name, build):
         mesh = bpy.data.meshes.new(name)
         bm.to_mesh(mesh)
         bm.free()
-        mesh.materials.append(None)
+        for _ in range(slots):
+            mesh.materials.append(None)
         meshes[name] = mesh
     return meshes[name]
 

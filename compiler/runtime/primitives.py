@@ -110,6 +110,111 @@ def plane(size):
     return [(-h, -h, 0.0), (h, -h, 0.0), (-h, h, 0.0), (h, h, 0.0)], [(0, 1, 3, 2)]
 
 
+def profile_area(points):
+    """Signed area of a closed 2D polygon (shoelace): positive when counter-clockwise."""
+    n = len(points)
+    return 0.5 * sum(points[i][0] * points[(i + 1) % n][1] - points[(i + 1) % n][0] * points[i][1]
+                     for i in range(n))
+
+
+def revolve(profile, segments):
+    """A lathe: each profile point `(r, z)` becomes a ring of `segments` vertices (a single
+    vertex on the axis when r = 0), consecutive rings are joined by quads (triangles at the
+    axis), and an end with r > 0 is capped with an n-gon. Faces face outwards whichever way the
+    profile runs (its direction is read from the area it closes with the axis)."""
+    n = segments
+    points = []
+    for p in profile:
+        if not points or (p[0], p[1]) != points[-1]:
+            points.append((p[0], p[1]))
+    vertices, rings = [], []
+    for r, z in points:
+        if r > 0.0:
+            rings.append(list(range(len(vertices), len(vertices) + n)))
+            vertices += circle(n, r, z)
+        else:
+            rings.append([len(vertices)] * n)
+            vertices.append((0.0, 0.0, z))
+    faces = []
+    for i in range(len(points) - 1):
+        a, b = rings[i], rings[i + 1]
+        if points[i][0] <= 0.0 and points[i + 1][0] <= 0.0:
+            continue
+        for k in range(n):
+            m = (k + 1) % n
+            quad = (a[k], b[k], b[m], a[m])
+            face = tuple(v for j, v in enumerate(quad) if v != quad[j - 1])
+            faces.append(face)
+    if points and points[0][0] > 0.0:
+        faces.append(tuple(rings[0]))
+    if len(points) > 1 and points[-1][0] > 0.0:
+        faces.append(tuple(rings[-1][::-1]))
+    closed = points + [(0.0, points[-1][1]), (0.0, points[0][1])] if points else []
+    if profile_area(closed) < 0.0:
+        faces = [tuple(f[::-1]) for f in faces]
+    return vertices, faces
+
+
+def cross2(o, a, b):
+    """z of the cross product (a - o) x (b - o) of 2D points: > 0 when o, a, b turn left."""
+    return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+
+def in_triangle(p, a, b, c):
+    """Whether 2D point `p` lies in the counter-clockwise triangle abc (edges included)."""
+    return cross2(a, b, p) >= 0.0 and cross2(b, c, p) >= 0.0 and cross2(c, a, p) >= 0.0
+
+
+def triangulate_polygon(points):
+    """Ear clipping of a simple counter-clockwise polygon: triangles as index triples.
+
+    O(n^3) in the worst case, which is fine for the profile sizes the language allows."""
+    index = list(range(len(points)))
+    triangles = []
+    while len(index) > 3:
+        count, ear = len(index), -1
+        for j in range(count):
+            i0, i1, i2 = index[j - 1], index[j], index[(j + 1) % count]
+            a, b, c = points[i0], points[i1], points[i2]
+            if cross2(a, b, c) <= 0.0:
+                continue
+            if any(in_triangle(points[q], a, b, c) for q in index
+                   if q not in (i0, i1, i2) and points[q] not in (a, b, c)):
+                continue
+            triangles.append((i0, i1, i2))
+            ear = j
+            break
+        if ear < 0:
+            break  # no ear (a degenerate polygon): fan the rest
+        index = index[:ear] + index[ear + 1:]
+    for j in range(1, len(index) - 1):
+        triangles.append((index[0], index[j], index[j + 1]))
+    return triangles
+
+
+def extrude(profile, depth):
+    """A prism: the polygon `profile` (x, y) at z = -depth/2 and z = depth/2, joined by one quad
+    per edge. Caps are triangulated by ear clipping (concave outlines allowed); the polygon is
+    turned counter-clockwise first, so every face points outwards."""
+    points = [(p[0], p[1]) for p in profile]
+    if profile_area(points) < 0.0:
+        points = points[::-1]
+    n, half = len(points), depth / 2.0
+    vertices = [(x, y, -half) for x, y in points] + [(x, y, half) for x, y in points]
+    faces = [(i, (i + 1) % n, n + (i + 1) % n, n + i) for i in range(n)]
+    for a, b, c in triangulate_polygon(points):
+        faces.append((n + a, n + b, n + c))
+        faces.append((c, b, a))
+    return vertices, faces
+
+
+def mesh(path):
+    """Mesh assets are read from their file, not built here: `add_primitive` hands them to
+    Blender's importers (`add_asset`) and the preview reads them with trimesh
+    (`scenelang.backends.assets`). This entry registers the kind and its parameter."""
+    return [], []
+
+
 # The registry: one entry per primitive kind (`scenelang.ast.PRIMITIVES` holds the models).
 PRIMITIVES = {
     'box': box,
@@ -118,4 +223,7 @@ PRIMITIVES = {
     'cone': cone,
     'torus': torus,
     'plane': plane,
+    'revolve': revolve,
+    'extrude': extrude,
+    'mesh': mesh,
 }

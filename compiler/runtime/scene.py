@@ -6,7 +6,7 @@ Inlined into every compiled bpy script (see `scenelang.compiler.runtime`); runs 
 import math
 
 from scenelang.compiler.runtime.generated import Vector, bpy
-from scenelang.compiler.runtime.meshes import new_object
+from scenelang.compiler.runtime.meshes import new_object, trs
 
 
 def rgba(color, alpha=1.0):
@@ -19,6 +19,37 @@ def place(obj, at, rotate, scale):
     obj.rotation_mode = 'XYZ'
     obj.rotation_euler = (math.radians(rotate[0]), math.radians(rotate[1]), math.radians(rotate[2]))
     obj.scale = scale
+
+
+def attach(obj, parent, matrix=None):
+    """Parent `obj` to the Empty `parent` (a group or array), keeping `obj`'s transform relative
+    to it; `matrix` (an array element's step times its transform) becomes that transform."""
+    if parent is not None:
+        obj.parent = parent  # the parent inverse stays identity: the transform is local
+    if matrix is not None:
+        obj.matrix_basis = matrix
+
+
+def array_step(index, count, offset, around, angle, at, rotate, scale):
+    """Element `index` (from 0) of an array: its transform `at`/`rotate`/`scale` (degrees), then
+    moved by index * offset, or turned by index * angle / count degrees about the z axis through
+    `around` (scenelang.placement.array_step computes the same for the preview)."""
+    if offset is not None:
+        moved = (at[0] + index * offset[0], at[1] + index * offset[1], at[2] + index * offset[2])
+        return trs(at=moved, rotate=rotate, scale=scale)
+    theta = index * angle / count
+    c = math.cos(math.radians(theta))
+    s = math.sin(math.radians(theta))
+    px, py = at[0] - around[0], at[1] - around[1]
+    turned = (around[0] + c * px - s * py, around[1] + s * px + c * py, at[2])
+    return trs(at=turned, rotate=(rotate[0], rotate[1], rotate[2] + theta), scale=scale)
+
+
+def repeat(ctx, name, parent, count, offset, around, angle, at, rotate, scale, build):
+    """`count` elements `name_1` .. `name_N`, each built by `build(ctx, name, parent, step)`."""
+    for index in range(count):
+        step = array_step(index, count, offset, around, angle, at, rotate, scale)
+        build(ctx, name + '_' + str(index + 1), parent, step)
 
 
 def set_material(obj, material):

@@ -67,7 +67,7 @@ class Node(BaseModel):
 
 
 NON_PARAM_FIELDS = frozenset(
-    {"span", "kind", "stmt", "name", "comments", "trailing_comment", "shape_kind"}
+    {"span", "kind", "stmt", "name", "comments", "trailing_comment", "shape_kind", "members"}
 )
 
 
@@ -145,4 +145,18 @@ class Ident(Node):
     name: Name
 
 
-Value = Annotated[Number | Vector | HexColor | Ident, Field(discriminator="kind")]
+class String(Node):
+    """A double-quoted string `"..."` (a file path): one line, escapes `\\"` and `\\\\` only."""
+
+    kind: Literal["string"] = "string"
+    value: Annotated[str, Field(max_length=1024)]
+
+
+class ListValue(Node):
+    """A literal list `[a, b, ...]` of values (a profile: `[(r, z), (r, z), ...]`)."""
+
+    kind: Literal["list"] = "list"
+    items: tuple[Number | Vector | HexColor | Ident | String, ...] = Field(max_length=4096)
+
+
+Value = Annotated[Number | Vector | HexColor | Ident | String | ListValue, Field(discriminator="kind")]

@@ -11,6 +11,7 @@ from pydantic import Field, model_validator
 from scenelang.ast.base import (
     RGB,
     SECTION_NAMES,
+    Angle,
     AngleVec3,
     Color,
     Millimetres,
@@ -64,6 +65,79 @@ class ObjectDef(Statement):
     material: Name | None = Field(None, description="name of a material (default: grey)")
 
 
+class InstanceDef(Statement):
+    """`object NAME = instance SOURCE [at V] [rotate V] [scale S] [material M]` (composition).
+
+    A copy of the object or group named SOURCE (or, when no object or group has that name, of
+    the shape SOURCE). Clauses left out are taken from the source: an instance of an object keeps
+    its transform and material unless written; an instance of a group replaces the group's own
+    transform by the one written here, and `material` overrides every member's material.
+    """
+
+    stmt: Literal["instance"] = "instance"
+    source: Name = Field(description="name of an object, group or shape to copy")
+    at: Vec3 | None = Field(None, description="position (m), default the source's")
+    rotate: AngleVec3 | None = Field(None, description="Euler XYZ rotation, default the source's")
+    scale: Positive | PositiveVec3 | None = Field(
+        None, description="uniform or per-axis scale, default the source's")
+    material: Name | None = Field(None, description="material for the copy (default: the source's)")
+
+
+Count = Annotated[int, Field(ge=1, le=1_000_000)]
+
+
+class ArrayDef(Statement):
+    """`object NAME = array(SOURCE, count=N, offset=V | around=P [, angle=A]) [at V] [rotate V]
+    [scale S] [material M]` (composition).
+
+    `count` copies of the object, group or shape SOURCE. The array's `at`/`rotate`/`scale` place
+    the first copy (as an instance's would; the source's own transform applies inside them).
+    Linear: copy i (from 0) is then moved by `i * offset`. Radial: copy i is turned by
+    `i * angle / count` degrees about the vertical (z) axis through the point `around`
+    (`angle` defaults to 360, a full circle). `offset` and `around` are in the frame the array is
+    written in. Copies are named `NAME_1` .. `NAME_N` and share the source's mesh.
+    """
+
+    stmt: Literal["array"] = "array"
+    source: Name = Field(description="name of an object, group or shape to repeat")
+    count: Count = Field(description="number of copies")
+    offset: Vec3 | None = Field(None, description="step between copies (m), linear arrays")
+    around: Vec3 | None = Field(None, description="centre of a radial array (m), about +z")
+    angle: Angle = Field(360.0, description="total angle of a radial array")
+    at: Vec3 = Field((0.0, 0.0, 0.0), description="position of the first copy (m)")
+    rotate: AngleVec3 = Field((0.0, 0.0, 0.0), description="Euler XYZ rotation of each copy")
+    scale: Positive | PositiveVec3 = Field(1.0, description="scale of each copy")
+    material: Name | None = Field(None, description="material for every copy (default: the source's)")
+
+    CALL_PARAMS: ClassVar[tuple[str, ...]] = ("count", "offset", "around", "angle")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ArrayDef:
+        if (self.offset is None) == (self.around is None):
+            raise ValueError("an array takes exactly one of offset= (a row) or around= (a circle)")
+        return self
+
+
+class GroupDef(Statement):
+    """`group NAME [at V] [rotate V] [scale S] { object ... group ... }` (composition).
+
+    Objects, instances, arrays and groups placed together: the members' transforms are relative
+    to the group, whose own transform (scale, rotate, then `at`) moves them all. Compiled to an
+    Empty with the members parented to it.
+    """
+
+    stmt: Literal["group"] = "group"
+    at: Vec3 = Field((0.0, 0.0, 0.0), description="position (m)")
+    rotate: AngleVec3 = Field((0.0, 0.0, 0.0), description="Euler XYZ rotation")
+    scale: Positive | PositiveVec3 = Field(1.0, description="uniform or per-axis scale")
+    members: tuple[Member, ...] = Field((), description="the statements inside the braces")
+
+
+Member = Annotated[ObjectDef | InstanceDef | ArrayDef | GroupDef, Field(discriminator="stmt")]
+GroupDef.model_rebuild()
+PLACEMENT_STMTS = ("object", "instance", "array", "group")
+
+
 class Camera(Statement):
     """`camera NAME at V [look_at V | rotate V] [lens L | fov A] [sensor S] [resolution (W, H)]`.
 
@@ -115,12 +189,16 @@ class LightDef(Statement):
 
 
 StatementType = Annotated[
-    ShapeDef | MaterialDef | ObjectDef | Camera | World | LightDef, Field(discriminator="stmt")
+    ShapeDef | MaterialDef | ObjectDef | InstanceDef | ArrayDef | GroupDef | Camera | World | LightDef,
+    Field(discriminator="stmt"),
 ]
 SECTION_OF: dict[str, str] = {
     "shape": "geometry",
     "material": "materials",
     "object": "composition",
+    "instance": "composition",
+    "array": "composition",
+    "group": "composition",
     "camera": "composition",
     "world": "lighting",
     "light": "lighting",

@@ -224,7 +224,7 @@ def test_curved_primitives_shade_smooth_and_csg_flat(worker, tmp_path):
     assert info["cut_1__op1"]["smooth_faces"][0] == 0
 
 
-@settings(max_examples=examples(5, stress=40), deadline=None,
+@settings(max_examples=examples(5), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(scene=scenes(comments=False))
 def test_generated_scenes_execute_in_blender(scene, worker, tmp_path_factory):

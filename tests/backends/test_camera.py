@@ -124,7 +124,7 @@ def test_projection_matches_blender(blender, case, size):
 
 
 @pytest.mark.blender
-@settings(max_examples=examples(40, stress=100), deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(
     at=vec3,
     aim=st.one_of(vec3.map(lambda v: ("look_at", v)), angles.map(lambda v: ("rotate", v))),

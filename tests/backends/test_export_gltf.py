@@ -168,7 +168,11 @@ def test_camera_lights_nodes_and_instances_are_in_the_file(exported, name):
     assert text_doc == doc
     meshes = [m for m in scene_meshes(bound) if not m.mesh.is_empty]
     nodes = doc["nodes"]
-    assert doc["scenes"][doc["scene"]]["nodes"] == list(range(len(nodes)))
+    children = {c for n in nodes for c in n.get("children", [])}
+    assert doc["scenes"][doc["scene"]]["nodes"] == [i for i in range(len(nodes)) if i not in children]
+    flat = len(meshes) + 1 + len(bound.lights)  # groups and arrays: parent nodes after these
+    assert all("mesh" not in n and "camera" not in n and n.get("children") for n in nodes[flat:])
+    nodes = nodes[:flat]
     # one node per object (local transform, mesh in the shape's space), then camera, then lights
     assert [n["name"] for n in nodes] == ([m.name for m in meshes] + [bound.camera.name]
                                           + [light.name for light in bound.lights])
@@ -185,11 +189,16 @@ def test_camera_lights_nodes_and_instances_are_in_the_file(exported, name):
     assert len(doc.get("meshes", [])) == len(by_key)
     positions = {m.shape_name: doc["meshes"][node["mesh"]]["primitives"][0]["attributes"]["POSITION"]
                  for m, node in zip(meshes, nodes)}
-    assert len(doc.get("accessors", [])) == 2 * len(positions)  # POSITION + indices per shape
+    indices = {p["indices"] for mesh in doc.get("meshes", []) for p in mesh["primitives"]}
+    # POSITION per shape, indices per shape (per material slot for per-operand materials)
+    assert len(doc.get("accessors", [])) == len(positions) + len(indices)
     for m, node in zip(meshes, nodes):
         primitive = doc["meshes"][node["mesh"]]["primitives"][0]
         assert primitive["attributes"]["POSITION"] == positions[m.shape_name]
-        assert doc["materials"][primitive["material"]]["name"] == (m.material_name or "default-grey")
+        slots = [0] if m.face_slots is None else np.unique(m.face_slots)
+        names = [m.material_name or "default-grey", *m.slot_names]
+        assert [doc["materials"][p["material"]]["name"] for p in doc["meshes"][node["mesh"]]["primitives"]
+                ] == [names[s] for s in slots]
         assert doc["accessors"][primitive["attributes"]["POSITION"]]["count"] == len(m.local.vertices)
     # the camera
     camera_node = nodes[len(meshes)]
@@ -327,8 +336,9 @@ def test_glb_round_trip_has_the_world_space_geometry(exported, name):
     """trimesh applies the node transforms: the same world vertices as the meshes, Y-up."""
     scene, glb, _ = exported[name]
     loaded = trimesh.load(glb, force="scene", process=False)
-    world = {m.name: m.mesh for m in scene_meshes(scene) if not m.mesh.is_empty}
-    assert sorted(loaded.graph.nodes_geometry) == sorted(world)
+    # (trimesh splits a mesh of several primitives, per-operand materials, into one per primitive)
+    world = {m.name: m.mesh for m in scene_meshes(scene) if not m.mesh.is_empty and m.face_slots is None}
+    assert set(world) <= set(loaded.graph.nodes_geometry)
     for node_name, mesh in world.items():
         transform, geometry = loaded.graph[node_name]
         vertices = trimesh.transform_points(loaded.geometry[geometry].vertices, transform)

@@ -41,7 +41,9 @@ def param_sets(kind: str) -> list[tuple[str, dict[str, Any]]]:
     required: dict[str, Any] = {}
     for i, name in enumerate(n for n in names if n not in details):
         info = cls.model_fields[name]
-        if get_origin(info.annotation) is tuple:
+        if info.examples:  # fields whose values need a shape (profiles) give an example
+            value = info.examples[0]
+        elif get_origin(info.annotation) is tuple:
             value: Any = (0.4, 0.9, 1.3)
         else:
             value = round(1.2 / (i + 1), 3)
@@ -82,6 +84,8 @@ def test_every_primitive_model_has_one_builder_with_its_parameters():
 
 @pytest.mark.parametrize("kind,label,params", CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
 def test_builders_return_valid_polygons(kind, label, params):
+    if kind == "mesh":
+        pytest.skip("mesh assets are read from their file (tests/backends/test_language_v2_shapes.py)")
     shape = A.PRIMITIVES[kind](**params)
     own = {k: v for k, v in shape.params().items() if k not in A.ShapeBase.TRANSFORMS}
     vertices, faces = BUILDERS[kind](**own)

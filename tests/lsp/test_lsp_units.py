@@ -79,11 +79,14 @@ def test_colours_and_comments_are_told_apart():
 @pytest.mark.parametrize(("text", "expected"), [
     ("", ["scenelang 1"]),
     ("scenelang 1\ngeometry {\n  shape a = ", ["box", "sphere", "cylinder", "cone", "torus",
-                                              "plane", "union", "difference", "intersection"]),
+                                              "plane", "revolve", "extrude", "mesh", "union",
+                                              "difference", "intersection"]),
     ("scenelang 1\ngeometry {\n  shape a = box(size=(1, 1, 1))\n  shape b = union(", None),
-    ("scenelang 1\ngeometry {\n  shape a = box(size=(1, 1, 1)) ", ["at", "rotate", "scale", "shape"]),
-    ("scenelang 1\ngeometry {\n  shape b = union(a at (1, 0, 0) ", ["rotate", "scale"]),
-    ("scenelang 1\ngeometry {\n  shape b = union(a at (1, 0, 0), a ", ["at", "rotate", "scale"]),
+    ("scenelang 1\ngeometry {\n  shape a = box(size=(1, 1, 1)) ", ["at", "rotate", "scale", "material", "bevel",
+                                                                  "shape"]),
+    ("scenelang 1\ngeometry {\n  shape b = union(a at (1, 0, 0) ", ["rotate", "scale", "material", "bevel"]),
+    ("scenelang 1\ngeometry {\n  shape b = union(a at (1, 0, 0), a ", ["at", "rotate", "scale", "material",
+                                                                  "bevel"]),
     ("scenelang 1\nmaterials {\n  material m = ", ["principled"]),
     ("scenelang 1\nmaterials {\n  material m = principled(metallic=1, ", None),
     ("scenelang 1\nlighting {\n  light l = ", ["sun", "point", "spot", "area"]),
@@ -102,7 +105,7 @@ def test_completion_in_half_written_text(text, expected):
     elif "metallic" in text:
         assert "metallic" not in labels and labels[0] == "base_color" and "alpha" in labels
     else:  # the camera: its clauses not given yet, then the section's statements
-        assert labels == ["rotate", "lens", "fov", "sensor", "resolution", "object", "camera"]
+        assert labels == ["rotate", "lens", "fov", "sensor", "resolution", "object", "group", "camera"]
 
 
 def test_completion_of_a_word_being_typed_keeps_its_context():
