@@ -1,7 +1,8 @@
 """`scenelang import FILE.blend|FILE.glb|FILE.gltf -o scene.sl`: a scene from Blender or glTF.
 
 Primitives are recognised from the mesh data, live Boolean modifiers become CSG, linked
-duplicates share one shape; parenting is flattened and what the language cannot hold yet is
+duplicates share one shape, other meshes become mesh assets in `<SCENE stem>_assets/` beside
+the output; parenting is flattened and what the language cannot hold yet is
 reported as skipped, with the reason (docs/import.md). The result is validated before it is
 written. Exit codes: 0 ok, 1 the file is corrupt or gives no valid scene, 3 a missing input or an
 unwritable output (`scenelang.cli.files`).
@@ -56,7 +57,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.output != "-":
         check_writable(args.output, make_parents=True)
     try:
-        result = import_file(source, timeout=args.timeout, blender=args.blender)
+        result = import_file(source, timeout=args.timeout, blender=args.blender,
+                             output=args.output)
     except ImportFailure as exc:
         console.error(f"{args.file}: {exc}")
         return EXIT_INVALID

@@ -17,7 +17,7 @@ from lark import Token
 
 from scenelang import ast as A
 from scenelang.coerce import build_node, suggest
-from scenelang.errors import Diagnostic, SceneError, Span
+from scenelang.errors import Diagnostic, SceneError, Span, with_article
 from scenelang.literals import LiteralError, color_node, ident_node, quantity, vector_items
 
 _ESCAPE = re.compile(r"\\(.)")  # the grammar allows only \" and \\
@@ -437,7 +437,7 @@ class AstBuilder:
                 continue
             home = A.SECTION_OF[st.stmt]
             if home != section:
-                self._error(f"a {st.stmt} statement belongs in the {home} section, not {section}", st.span)
+                self._error(f"{with_article(st.stmt)} statement belongs in the {home} section, not {section}", st.span)
                 continue
             good.append(st)
         return good
@@ -510,7 +510,7 @@ class AstBuilder:
                 continue
             if isinstance(op, A.Statement):
                 if A.SECTION_OF[op.stmt] != name:
-                    self._error(f"a {op.stmt} statement belongs in the {A.SECTION_OF[op.stmt]} "
+                    self._error(f"{with_article(op.stmt)} statement belongs in the {A.SECTION_OF[op.stmt]} "
                                 f"section; this patch edits {name}", op.span)
                     continue
                 op = A.PutOp(statement=op, span=op.span)

@@ -136,3 +136,8 @@ def span_from_meta(meta, file: str | None) -> Span | None:
         end_column=getattr(meta, "end_column", None) or meta.column + 1,
         file=file,
     )
+
+
+def with_article(word: str) -> str:
+    """`word` with its indefinite article: "a shape", "an object"."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"

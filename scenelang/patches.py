@@ -34,7 +34,7 @@ from pydantic import ValidationError
 
 from scenelang import ast as A
 from scenelang.coerce import with_param
-from scenelang.errors import Diagnostic, SceneError, Span
+from scenelang.errors import Diagnostic, SceneError, Span, with_article
 from scenelang.validate import Finding, Limits, close_names, describe, findings
 
 # statement kinds other statements refer to by name (`Finding.missing` kinds)
@@ -131,7 +131,7 @@ class _Applier:
         st = op.statement
         home = A.SECTION_OF[st.stmt]
         if home != patch.section:
-            self.error(f"a {st.stmt} statement belongs in the {home} section; this patch edits "
+            self.error(f"{with_article(st.stmt)} statement belongs in the {home} section; this patch edits "
                        f"{patch.section}", op.span or st.span or patch.span)
             return None
         if st.span is None and (op.span or patch.span) is not None:

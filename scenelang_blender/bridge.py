@@ -63,8 +63,8 @@ def export_open_file(path: str) -> Report:
     target = Path(path).resolve()
     name = bpy.data.filepath and Path(bpy.data.filepath).name or "the open file"
     entry = {"file": name, "ok": True, **scan.describe()}
-    result = import_scanned(entry, name)
+    result = import_scanned(entry, name, output=target)  # meshes that are no primitive: assets beside it
     text = print_scene(result.scene)
-    check(parse_scene(text, target.name))
+    check(parse_scene(text, str(target)))
     target.write_text(text, encoding="utf-8")
     return result.report

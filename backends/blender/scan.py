@@ -8,9 +8,10 @@ Blender subprocess with a clean environment and a timeout), never generated from
 
 For each .blend it writes one entry `{"file", "ok", "error" | scene}` to OUT.json. A scene is
 plain data, nothing interpreted here: objects (type, matrices, local transform, parent,
-visibility, material, modifiers), meshes (vertex coordinates and polygons, up to
-`MAX_VERTICES` vertices), materials (the Principled BSDF's inputs, or what stands in for it),
-lights, the camera, the world and the render size. Units are Blender's: metres, radians, mm.
+visibility, material and every slot's material, modifiers), meshes (vertex coordinates,
+polygons and the material indices they use, up to `MAX_VERTICES` vertices), materials (the
+Principled BSDF's inputs, or what stands in for it), lights, the camera, the world and the
+render size. Units are Blender's: metres, radians, mm.
 The importer (`scenelang.backends.importers`) turns it into a scene, outside Blender.
 """
 
@@ -20,7 +21,8 @@ import sys
 import bpy
 
 MAX_VERTICES = 70000
-"""Meshes with more vertices are described without their vertices (no primitive is that big)."""
+"""Meshes with more vertices are described without their vertices (no primitive is that big,
+and a mesh asset that large is skipped by the importer)."""
 
 PRINCIPLED_INPUTS = {
     'base_color': 'Base Color', 'metallic': 'Metallic', 'roughness': 'Roughness', 'ior': 'IOR',
@@ -78,6 +80,7 @@ def mesh_entry(mesh):
     if len(mesh.vertices) <= MAX_VERTICES:
         entry['vertices'] = [list(v.co) for v in mesh.vertices]
         entry['faces'] = [list(p.vertices) for p in mesh.polygons]
+        entry['material_indices'] = sorted({p.material_index for p in mesh.polygons})
     return entry
 
 
@@ -89,6 +92,11 @@ def modifier_entry(modifier):
         entry['object'] = modifier.object.name if modifier.object else None
         collection = modifier.collection
         entry['collection'] = [o.name for o in collection.all_objects] if collection else []
+    if modifier.type == 'BEVEL':
+        entry.update(width=modifier.width, segments=modifier.segments,
+                     limit_method=modifier.limit_method, angle_limit=modifier.angle_limit,
+                     offset_type=modifier.offset_type, affect=modifier.affect,
+                     use_clamp_overlap=modifier.use_clamp_overlap)
     return entry
 
 
@@ -121,6 +129,7 @@ def object_entry(obj, rendered):
         'renders': obj.name in rendered,
         'modifiers': [modifier_entry(m) for m in obj.modifiers],
         'material': None, 'material_slots': len(obj.material_slots),
+        'slot_materials': [s.material.name if s.material else None for s in obj.material_slots],
     }
     if obj.type == 'EMPTY' and obj.instance_type == 'COLLECTION' and obj.instance_collection:
         entry['instances'] = obj.instance_collection.name

@@ -3,8 +3,9 @@
 A reader fills a `Description` (`model.py`): `blend.py` through Blender (the fixed scan script
 `backends/blender/scan.py` in a subprocess), `gltf.py` without Blender (json + numpy). Then
 `tosl.py` turns the description into a scene AST, recognising primitives from the mesh data
-(`recognise.py`). What the language cannot hold yet (mesh assets, groups, instances) is reported,
-never dropped silently: see docs/import.md.
+(`recognise.py`); a mesh that is no primitive is written as a mesh asset beside the output
+(`asset_folder`). What the language cannot hold yet (groups, instances) is reported, never
+dropped silently: see docs/import.md.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from scenelang import ast as sl
 from scenelang.backends.importers.blend import ImportFailure, describe_blend, scan_blends
 from scenelang.backends.importers.gltf import describe_gltf
 from scenelang.backends.importers.model import Description, Report
-from scenelang.backends.importers.tosl import to_scene
+from scenelang.backends.importers.tosl import AssetFolder, to_scene
 
 SUFFIXES = (".blend", ".glb", ".gltf")
 
@@ -32,10 +33,21 @@ class ImportResult:
     report: Report
 
 
+def asset_folder(output: str | Path | None) -> AssetFolder | None:
+    """Where the mesh assets of a scene written to `output` go: `<output stem>_assets/` beside
+    it (None for no output file: meshes that are no primitive are then skipped)."""
+    if output is None or str(output) == "-":
+        return None
+    output = Path(output).resolve()
+    return AssetFolder(output.parent / f"{output.stem}_assets")
+
+
 def import_file(path: str | Path, *, timeout: float | None = None,
-                blender: str | None = None) -> ImportResult:
+                blender: str | None = None, output: str | Path | None = None) -> ImportResult:
     """Read a .blend, .glb or .gltf file into a scene.
 
+    output: the .sl file the scene will be written to; meshes that are no primitive are written
+    as mesh assets beside it (`asset_folder`). None: they are skipped.
     timeout: seconds Blender may take for a .blend (default `blend.SCAN_TIMEOUT` + 5 s);
     blender: an external Blender executable (default `$SCENELANG_BLENDER`, else the bpy wheel).
     Raises ImportFailure (one line) for an unsupported extension, a missing or corrupt file.
@@ -50,14 +62,15 @@ def import_file(path: str | Path, *, timeout: float | None = None,
     if suffix == ".blend":
         _check_blend_header(path)
         entry = scan_blends([path], timeout=timeout, blender=blender)[0]
-        return import_scanned(entry, path.name)
-    scene, report = to_scene(describe_gltf(path))
+        return import_scanned(entry, path.name, output=output)
+    scene, report = to_scene(describe_gltf(path), asset_folder(output))
     return ImportResult(scene, report)
 
 
-def import_scanned(entry: dict, source: str) -> ImportResult:
-    """The scene of one `scan_blends` entry (a batch of files scanned by one Blender run)."""
-    scene, report = to_scene(describe_blend(entry, source))
+def import_scanned(entry: dict, source: str, *, output: str | Path | None = None) -> ImportResult:
+    """The scene of one `scan_blends` entry (a batch of files scanned by one Blender run);
+    output: as for `import_file`."""
+    scene, report = to_scene(describe_blend(entry, source), asset_folder(output))
     return ImportResult(scene, report)
 
 

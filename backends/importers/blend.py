@@ -12,6 +12,7 @@ inputs, the lights, the scene camera and the world's Background colour.
 from __future__ import annotations
 
 import json
+import math
 import tempfile
 from pathlib import Path
 
@@ -32,6 +33,9 @@ SCAN_SCRIPT = Path(__file__).resolve().parent.parent / "blender" / "scan.py"
 SCAN_TIMEOUT = 120.0
 """Seconds Blender may take to open and describe the files (plus a few per file)."""
 OPERATIONS = {"UNION": "union", "DIFFERENCE": "difference", "INTERSECT": "intersection"}
+BEVEL_SEGMENTS = 3
+BEVEL_ANGLE = math.radians(30.0)
+"""The Bevel modifier `bevel W` compiles to (`compiler/runtime/meshes.add_bevel`)."""
 LIGHT_KINDS = {"POINT": "point", "SUN": "sun", "SPOT": "spot", "AREA": "area"}
 
 
@@ -87,6 +91,16 @@ def _material(entry: dict, report: Report) -> dict:
             "roughness": entry["roughness"], "alpha": entry["diffuse_color"][3]}
 
 
+def _is_language_bevel(modifier: dict) -> bool:
+    """A Bevel modifier as the compiler makes `bevel W` (3 segments, 30 degree angle limit,
+    clamped, width offset on edges), on in renders."""
+    return (modifier.get("show_render") and modifier.get("segments") == BEVEL_SEGMENTS
+            and modifier.get("limit_method") == "ANGLE" and modifier.get("offset_type") == "OFFSET"
+            and modifier.get("affect") == "EDGES" and bool(modifier.get("use_clamp_overlap"))
+            and abs(modifier.get("angle_limit", 0.0) - BEVEL_ANGLE) < 1e-5
+            and modifier.get("width", 0.0) > 0)
+
+
 def describe_blend(entry: dict, source: str) -> Description:
     """The Description of one scan entry (see module docstring)."""
     if not entry.get("ok"):
@@ -106,16 +120,26 @@ def describe_blend(entry: dict, source: str) -> Description:
         if name not in mesh_cache:
             data = meshes[name]
             vertices = np.asarray(data["vertices"], dtype=float) if "vertices" in data else None
-            mesh_cache[name] = MeshData(name, vertices, data.get("faces"))
+            indices = data.get("material_indices", [])
+            mesh_cache[name] = MeshData(name, vertices, data.get("faces"),
+                                        material_index=indices[0] if len(indices) == 1 else 0)
         return mesh_cache[name]
 
-    def object_data(obj: dict, seen: tuple[str, ...]) -> ObjectData:
+    def object_data(obj: dict, seen: tuple[str, ...], slots: list | None = None) -> ObjectData:
+        slots = obj.get("slot_materials", []) if slots is None else slots  # the owner's slots
         data = ObjectData(obj["name"], mesh_of(obj), _matrix(obj["matrix_world"]),
                           _euler(obj) if obj["parent"] is None else None, obj["material"])
+        index = data.mesh.material_index
+        if 0 < index < len(slots):  # a Boolean keeps operand faces' slots on the owner
+            data.part_material = slots[index]
         for modifier in obj["modifiers"]:
             what = f"object {obj['name']}: modifier {modifier['name']} ({modifier['type']})"
+            if modifier["type"] == "BEVEL" and _is_language_bevel(modifier) and not seen[1:]:
+                data.bevel = modifier["width"]
+                continue
             if modifier["type"] != "BOOLEAN":
-                report.notes.append(f"{what} ignored: the language has no such modifier")
+                report.notes.append(f"{what} ignored: the language has no such modifier (or "
+                                    "settings `bevel W` does not make)")
                 continue
             if not modifier["show_render"]:
                 report.notes.append(f"{what} ignored: it is off in renders")
@@ -127,7 +151,7 @@ def describe_blend(entry: dict, source: str) -> Description:
                 if other is None or other["type"] != "MESH" or name in seen:
                     report.notes.append(f"{what} ignored: no usable mesh operand")
                     continue
-                operand = object_data(other, (*seen, name))
+                operand = object_data(other, (*seen, name), slots)
                 relative = np.linalg.pinv(data.matrix) @ operand.matrix  # a zero scale is refused later
                 euler = None
                 if (other["parent"] == obj["name"]

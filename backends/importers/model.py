@@ -24,6 +24,8 @@ class MeshData:
     vertices: np.ndarray | None
     faces: list[list[int]] | None
     triangulated: bool = False
+    material_index: int = 0
+    """The material slot all its faces use (0: the object's own material, or mixed)."""
 
 
 @dataclass
@@ -41,7 +43,10 @@ class Operand:
 
 @dataclass
 class ObjectData:
-    """A mesh object: its world matrix, mesh, material and Boolean operands (in order)."""
+    """A mesh object: its world matrix, mesh, material and Boolean operands (in order).
+
+    part_material: the material of this part's own faces when it differs from the object's
+    (a CSG operand's or base's `material NAME` clause: a material slot of the owner), else None."""
 
     name: str
     mesh: MeshData
@@ -49,6 +54,9 @@ class ObjectData:
     euler: tuple[float, float, float] | None = None
     material: str | None = None
     operands: list[Operand] = field(default_factory=list)
+    part_material: str | None = None
+    bevel: float | None = None
+    """Width (m) of a live Bevel modifier made the way the compiler makes `bevel W`, else None."""
 
 
 @dataclass

@@ -9,8 +9,11 @@
   each operand placed relative to its owner; objects whose shape expressions are equal (linked
   duplicates, or two equal primitives) share one `shape` statement, named after the mesh, and a
   CSG operand that an earlier shape statement spells out becomes a reference to it;
-- an object whose mesh (or an operand's) is not a primitive is skipped with the reason (mesh
-  assets arrive with language v2), as is a transform with shear, which the language cannot hold;
+- a mesh (or an operand's) that is not a primitive (a revolve, an extrude, a mesh asset, a sculpt)
+  becomes a mesh asset: its vertices, in the mesh's own frame, are written once per distinct mesh
+  as a PLY file into `assets` (an `AssetFolder`, beside the output .sl) and the shape is
+  `mesh(path="<folder>/<mesh>.ply")`; without a folder (output to stdout) or without vertex data
+  (too large) the object is skipped with the reason, as is a transform with shear;
 - materials, lights, the camera and the world map field by field, values clamped to the
   language's ranges (each clamp is reported); names are made valid (`Cube.001` -> `Cube_001`) and
   unique per namespace.
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 
 import numpy as np
 
@@ -31,6 +35,7 @@ from scenelang.backends.importers.model import (
     CameraData,
     Description,
     LightData,
+    MeshData,
     ObjectData,
     Report,
 )
@@ -145,13 +150,15 @@ def transform_fields(matrix: np.ndarray, euler=None) -> dict:
 class _Expr:
     """A shape expression under construction: a primitive fit or a CSG node, and its matrix."""
 
-    def __init__(self, fit: Fit | None, kind: str, operands: list, matrix: np.ndarray, euler=None):
+    def __init__(self, fit: Fit | None, kind: str, operands: list, matrix: np.ndarray, euler=None,
+                 material: str | None = None):
         self.fit, self.kind, self.operands, self.matrix, self.euler = fit, kind, operands, matrix, euler
+        self.material = material
 
     def moved(self, matrix: np.ndarray, euler=None) -> _Expr:
         same = np.allclose(self.matrix, np.eye(4))
         return _Expr(self.fit, self.kind, self.operands, matrix @ self.matrix,
-                     euler if same else None)
+                     euler if same else None, self.material)
 
     def to_ast(self) -> sl.ShapeBase:
         matrix = self.matrix
@@ -160,33 +167,86 @@ class _Expr:
             mirror[MIRROR_AXIS.get(self.fit.kind, 0), MIRROR_AXIS.get(self.fit.kind, 0)] = -1
             matrix = matrix @ mirror  # the primitive's vertex set is symmetric about this axis
         fields = transform_fields(matrix, self.euler)
+        fields["material"] = self.material
         if self.fit is not None:
             params = {k: (tuple(clean(x) for x in v) if isinstance(v, tuple) else
                           v if isinstance(v, int) else clean(v)) for k, v in self.fit.params.items()}
             return sl.PRIMITIVES[self.fit.kind](**params, **fields)
+        if self.kind == "mesh":
+            return sl.MeshAsset(path=sl.String(value=self.operands[0]), **fields)
         return sl.Csg(kind=self.kind, operands=tuple(op.to_ast() for op in self.operands), **fields)
 
 
-def _leaf(obj: ObjectData, report: Report) -> _Expr:
+class AssetFolder:
+    """Where mesh assets go: `folder` (absolute, created when the first asset is written), written
+    in the scene as `folder.name/<file>` (so it must sit beside the output .sl). One PLY file
+    per distinct mesh (same vertices and faces: one file)."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.names: set[str] = set()
+        self.paths: dict[tuple, str] = {}
+        self.written: list[Path] = []
+
+    def path_of(self, mesh: MeshData) -> str:
+        """The scene path of `mesh`'s asset file, writing the file on first use."""
+        vertices = np.asarray(mesh.vertices, dtype="<f4")  # Blender's own precision: exact
+        faces = [tuple(int(i) for i in face) for face in mesh.faces or []]
+        key = (vertices.tobytes(), tuple(faces))
+        if key not in self.paths:
+            name = valid_name(mesh.name or "mesh", self.names, "mesh")
+            self.folder.mkdir(parents=True, exist_ok=True)
+            target = self.folder / f"{name}.ply"
+            target.write_bytes(ply_bytes(vertices, faces))
+            self.written.append(target)
+            self.paths[key] = f"{self.folder.name}/{target.name}"
+        return self.paths[key]
+
+
+def ply_bytes(vertices: np.ndarray, faces: list[tuple[int, ...]]) -> bytes:
+    """An ASCII PLY file: x, y, z as float32 values written exactly (shortest repr, so both
+    Blender's PLY importer and trimesh read back the same float32) and polygon faces as they are
+    (n-gons kept, so a concave outline is not triangulated wrongly); z up."""
+    header = ("ply\nformat ascii 1.0\ncomment written by scenelang import\n"
+              f"element vertex {len(vertices)}\nproperty float x\nproperty float y\n"
+              f"property float z\nelement face {len(faces)}\n"
+              "property list uchar int vertex_indices\nend_header\n")
+    lines = [" ".join(repr(float(c)) for c in row) for row in np.asarray(vertices, dtype="<f4")]
+    lines += [" ".join(str(i) for i in (len(face), *face)) for face in faces]
+    return (header + "\n".join(lines) + "\n").encode("ascii")
+
+
+def _leaf(obj: ObjectData, report: Report, assets: AssetFolder | None, material) -> _Expr:
+    """The object's own mesh as a primitive or a mesh asset; `material(name)` gives the scene's
+    name of its part material (None: the object's)."""
+    part = material(obj.part_material) if obj.part_material else None
     mesh = obj.mesh
     if mesh.vertices is None:
-        raise Unsupported(f"mesh {mesh.name!r} is too large for a primitive")
+        raise Unsupported(f"mesh {mesh.name!r} is too large to be imported")
     fit = recognise(mesh.vertices, mesh.faces, triangulated=mesh.triangulated)
-    if not isinstance(fit, Fit):
-        raise Unsupported(f"mesh {mesh.name!r} is not a primitive: {fit.reason}; mesh assets "
-                          "arrive with language v2")
-    return _Expr(fit, fit.kind, [], fit.matrix)
+    if isinstance(fit, Fit):
+        return _Expr(fit, fit.kind, [], fit.matrix, material=part)
+    if assets is None or not mesh.faces or max(len(f) for f in mesh.faces) > 255:
+        raise Unsupported(f"mesh {mesh.name!r} is not a primitive: {fit.reason}; write the "
+                          "scene to a file to keep it as a mesh asset")
+    before = len(assets.written)
+    path = assets.path_of(mesh)
+    if len(assets.written) > before:
+        report.notes.append(f"mesh {mesh.name}: not a primitive ({fit.reason}); written as "
+                            f"mesh asset {path}")
+    return _Expr(None, "mesh", [path], np.eye(4), material=part)
 
 
-def _expression(obj: ObjectData, report: Report, depth: int = 0) -> _Expr:
+def _expression(obj: ObjectData, report: Report, assets: AssetFolder | None = None,
+                material=lambda name: None, depth: int = 0) -> _Expr:
     """The shape of `obj` in its own frame: its mesh, then its Boolean operands in order."""
     if depth > 8:
         raise Unsupported("its Boolean operands nest deeper than the language allows")
-    expr = _leaf(obj, report)
+    expr = _leaf(obj, report, assets, material)
     run: list[_Expr] = []
     run_op = None
     for operand in obj.operands:
-        inner = _expression(operand.node, report, depth + 1).moved(operand.relative, operand.euler)
+        inner = _expression(operand.node, report, assets, material, depth + 1).moved(operand.relative, operand.euler)
         if operand.operation != run_op and run:
             expr = _Expr(None, run_op, [expr, *run], np.eye(4))
             run = []
@@ -270,8 +330,11 @@ def _unscaled(matrix: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- the scene
 
 
-def to_scene(description: Description) -> tuple[sl.Scene, Report]:
-    """The scene the description holds, and what was recognised, flattened and skipped."""
+def to_scene(description: Description,
+             assets: AssetFolder | None = None) -> tuple[sl.Scene, Report]:
+    """The scene the description holds, and what was recognised, flattened and skipped.
+
+    assets: where meshes that are no primitive are written (None: such objects are skipped)."""
     report = description.report
     shapes: dict[sl.ShapeBase, str] = {}
     shape_defs: list[sl.ShapeDef] = []
@@ -279,15 +342,31 @@ def to_scene(description: Description) -> tuple[sl.Scene, Report]:
     names = {"shape": set(), "material": set(), "object": set(), "light": {"world"}}
     material_names: dict[str, str] = {}
     used_materials: list[str] = []
+
+    def material_ref(raw: str) -> str | None:
+        """The scene's name of the file's material `raw` (None: unknown, or the default grey)."""
+        if raw not in description.materials:
+            return None
+        params = description.materials[raw]
+        if (raw.startswith(DEFAULT_MATERIAL_NAME)
+                and material_ast(raw, params, Report()) == sl.Principled()):
+            return None
+        if raw not in material_names:
+            material_names[raw] = valid_name(raw, names["material"], "material")
+            used_materials.append(raw)
+        return material_names[raw]
+
     for obj in description.objects:
         try:
-            expr = _expression(obj, report)
+            expr = _expression(obj, report, assets, material_ref)
             world = obj.matrix
             if np.linalg.det(world[:3, :3]) < 0:  # move the mirror into the shape
                 flip = np.diag([-1.0, 1.0, 1.0, 1.0])
                 world, expr = world @ flip, expr.moved(flip)
             at, rotate, scale = decompose(world, obj.euler)
             shape_ast = expr.to_ast()
+            if obj.bevel is not None:
+                shape_ast = shape_ast.model_copy(update={"bevel": clean(obj.bevel)})
         except Unsupported as exc:
             report.skipped.append(f"object {obj.name}: {exc}")
             continue
@@ -296,17 +375,7 @@ def to_scene(description: Description) -> tuple[sl.Scene, Report]:
             earlier = dict(shapes)
             shapes[shape_ast] = valid_name(wanted, names["shape"], "shape")
             shape_defs.append(sl.ShapeDef(name=shapes[shape_ast], shape=_with_refs(shape_ast, earlier)))
-        material = None
-        if obj.material is not None and obj.material in description.materials:
-            params = description.materials[obj.material]
-            default_grey = (obj.material.startswith(DEFAULT_MATERIAL_NAME)
-                            and material_ast(obj.material, params, Report()) == sl.Principled())
-            if not default_grey:
-                if obj.material not in material_names:
-                    material_names[obj.material] = valid_name(obj.material, names["material"],
-                                                              "material")
-                    used_materials.append(obj.material)
-                material = material_names[obj.material]
+        material = material_ref(obj.material) if obj.material is not None else None
         scale = vec(scale)
         name = valid_name(obj.name, names["object"], "object")
         objects.append(sl.ObjectDef(name=name, shape=shapes[shape_ast], at=vec(at), rotate=vec(rotate),

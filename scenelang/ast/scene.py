@@ -27,6 +27,7 @@ from scenelang.ast.base import (
 from scenelang.ast.lights import Light
 from scenelang.ast.materials import Principled
 from scenelang.ast.shapes import ShapeExpr
+from scenelang.errors import with_article
 
 
 class Statement(Node):
@@ -219,7 +220,7 @@ class Section(Node):
         for st in self.statements:
             if SECTION_OF[st.stmt] != self.name:
                 raise ValueError(
-                    f"a {st.stmt} statement belongs in {SECTION_OF[st.stmt]}, not {self.name}"
+                    f"{with_article(st.stmt)} statement belongs in {SECTION_OF[st.stmt]}, not {self.name}"
                 )
         return self
 

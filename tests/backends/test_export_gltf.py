@@ -128,10 +128,12 @@ def light_nodes(doc: dict) -> dict[str, tuple[dict, dict]]:
 def exported(tmp_path_factory) -> dict[str, tuple[object, Path, Path]]:
     """name -> (scene, .glb, .gltf) for every example plus the light and empty test scenes."""
     out = tmp_path_factory.mktemp("gltf")
-    sources = {p.stem: p.read_text() for p in EXAMPLES} | {"_lights": LIGHTS, "_empty": EMPTY}
+    # examples by their real path: mesh assets are found relative to the scene file
+    sources = {p.stem: (p.read_text(), str(p)) for p in EXAMPLES} | {
+        "_lights": (LIGHTS, "_lights.sl"), "_empty": (EMPTY, "_empty.sl")}
     result = {}
-    for name, text in sources.items():
-        scene = parse_scene(text, f"{name}.sl")
+    for name, (text, file) in sources.items():
+        scene = parse_scene(text, file)
         files = [out / f"{name}.glb", out / f"{name}.gltf"]
         for path in files:
             export_scene(scene, path)

@@ -64,9 +64,10 @@ def round_trips(tmp_path_factory) -> dict[str, dict]:
             blends.append(Path(f"{stem}.blend"))
         entries = scan_blends(blends)
         for path, entry in zip(EXAMPLES, entries):
-            result = import_scanned(entry, f"{path.stem}.blend")
+            target = out / f"{path.stem}-imported.sl"  # mesh assets go beside it
+            result = import_scanned(entry, f"{path.stem}.blend", output=target)
             text = print_scene(result.scene)
-            imported = parse_scene(text, f"{path.stem}-imported.sl")
+            imported = parse_scene(text, str(target))
             warnings = check(imported)
             size = _size(load_scene(path))
             stem = out / f"{path.stem}-imported"
@@ -178,7 +179,10 @@ def test_hand_made_blend_imports(hand_blend, tmp_path, capsys):
     text = out.read_text()
     scene = parse_scene(text, "hand.sl")
     objects = {o.name: o for o in scene.objects()}
-    assert set(objects) == {"Block", "Post", "Post_001"}, text
+    assert set(objects) == {"Block", "Post", "Post_001", "Suzanne"}, text
+    monkey = scene.shapes()[objects["Suzanne"].shape].shape  # no primitive: a mesh asset
+    assert monkey == sl.MeshAsset(path=sl.String(value="hand_assets/Suzanne.ply"))
+    assert (tmp_path / "hand_assets" / "Suzanne.ply").is_file()
     block = scene.shapes()[objects["Block"].shape].shape
     assert isinstance(block, sl.Csg) and block.kind == "difference"
     assert block.operands[0] == sl.Box(size=(1.5, 1.5, 1.5))
@@ -198,9 +202,10 @@ def test_hand_made_blend_imports(hand_blend, tmp_path, capsys):
     assert light.light.at == (3, -3, 4)
     assert "recognised: object Block: difference(box, sphere)" in printed
     assert "flattened: parent Group of Post flattened: groups arrive with language v2" in printed
-    assert "skipped: object Suzanne: mesh 'Suzanne' is not a primitive" in printed, printed
+    assert "note: mesh Suzanne: not a primitive" in printed, printed
+    assert "written as mesh asset hand_assets/Suzanne.ply" in printed
     assert "skipped: object PropInstance: an instance of collection Props" in printed
-    assert import_file(blend).scene == scene  # the library gives what the command wrote
+    assert import_file(blend, output=out).scene == scene  # the library gives what the command wrote
 
 
 GLTF_EXPORT = r"""

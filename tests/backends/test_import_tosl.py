@@ -11,6 +11,7 @@ import pytest
 from scenelang import ast as sl
 from scenelang.backends.importers.model import Description, LightData, MeshData, ObjectData, Operand
 from scenelang.backends.importers.tosl import (
+    AssetFolder,
     Unsupported,
     clean,
     color,
@@ -106,7 +107,39 @@ def test_unrecognised_and_sheared_objects_are_skipped_with_reasons():
     scene, report = to_scene(description)
     assert scene.objects() == []
     reasons = " | ".join(report.skipped)
-    assert "blob" in reasons and "mesh assets arrive with language v2" in reasons
+    assert "blob" in reasons and "write the scene to a file to keep it as a mesh asset" in reasons
     assert "tilted" in reasons and "shear" in reasons
     assert "huge" in reasons and "too large" in reasons
     assert any("black background" in n for n in report.notes)
+
+
+def test_meshes_that_are_no_primitive_become_shared_ply_assets_with_part_materials(tmp_path):
+    """One PLY per distinct mesh (n-gons kept, float32 exact), `mesh(path=...)` beside the output,
+    and an operand's slot material as its `material` clause."""
+    import trimesh
+
+    # a concave L outline extruded: its 8-gon caps must stay 8-gons (a fan would be wrong)
+    outline = [(0, 0), (0.6, 0), (0.6, 0.1), (0.1, 0.1), (0.1, 0.5), (0, 0.5)]
+    vertices = np.array([(x, y, z) for z in (0.0, 0.25) for x, y in outline])
+    faces = [[0, 1, 2, 3, 4, 5], [11, 10, 9, 8, 7, 6]] + [[i, (i + 1) % 6, (i + 1) % 6 + 6, i + 6]
+                                                          for i in range(6)]
+    bracket = MeshData("bracket", vertices, faces)
+    cutter = _object("cutter", "box", {"size": (0.2, 0.2, 0.2)})
+    cutter.part_material = "red"
+    description = Description(source="t", objects=[
+        ObjectData("a", bracket, np.eye(4), material="steel"),
+        ObjectData("b", bracket, np.eye(4), material="steel",
+                   operands=[Operand("difference", cutter, np.eye(4))])],
+        materials={"steel": {"base_color": (0.5, 0.5, 0.5)}, "red": {"base_color": (1, 0, 0)}})
+    scene, report = to_scene(description, AssetFolder(tmp_path / "out_assets"))
+    assert not report.skipped
+    shapes = scene.shapes()
+    assert shapes["bracket"].shape == sl.MeshAsset(path=sl.String(value="out_assets/bracket.ply"))
+    cut = shapes["bracket_2"].shape
+    assert cut.operands[0] == sl.Ref(name="bracket") and cut.operands[1].material == "red"
+    assert sorted(p.name for p in (tmp_path / "out_assets").iterdir()) == ["bracket.ply"]
+    text = (tmp_path / "out_assets" / "bracket.ply").read_bytes()
+    assert b"element face 8\n" in text
+    loaded = trimesh.load(tmp_path / "out_assets" / "bracket.ply", process=False)
+    assert np.array_equal(np.asarray(loaded.vertices), vertices.astype(np.float32))
+    assert sum("written as mesh asset out_assets/bracket.ply" in n for n in report.notes) == 1

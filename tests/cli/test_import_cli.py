@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from scenelang import ast as sl
 from scenelang.cli.main import main
 from scenelang.compiler.runtime.primitives import PRIMITIVES
 from scenelang.parser import load_scene
@@ -57,9 +58,12 @@ def test_import_writes_a_scene_that_checks(tmp_path, capsys):
     assert main(["import", str(source), "-o", str(out)]) == 0
     err = capsys.readouterr().err
     assert "recognised: object crate: box" in err
-    assert "skipped: object sliver" in err and "not a primitive" in err
-    scene = load_scene(out)
-    assert [o.name for o in scene.objects()] == ["crate"]
+    assert "skipped" not in err and "written as mesh asset crate_assets/" in err
+    scene = load_scene(out)  # the asset path resolves beside the scene
+    assert [o.name for o in scene.objects()] == ["crate", "sliver"]
+    sliver = scene.shapes()[scene.objects()[1].shape].shape
+    assert isinstance(sliver, sl.MeshAsset) and sliver.path.value.startswith("crate_assets/")
+    assert (out.parent / sliver.path.value).is_file()
     assert scene.objects()[0].at == (0, 0, 0.5)
     assert main(["check", str(out)]) == 0
 

@@ -160,6 +160,10 @@ def name_length(n: int) -> str:
     return f"geometry {{\n  shape {'n' * n} = sphere(radius=1)\n}}\n"
 
 
+def expanded_objects(n: int) -> str:
+    return shapes(1) + f"composition {{\n  object row = array(s0, count={n}, offset=(1, 0, 0))\n}}\n"
+
+
 def statements(n: int) -> str:
     return shapes(n)
 
@@ -180,6 +184,7 @@ LIMIT_CASES = {
     "max_segments": (segments, 16, 256),
     "max_resolution": (resolution, 100, 4096),
     "max_name_length": (name_length, 10, 64),
+    "max_expanded_objects": (expanded_objects, 7, None),
 }
 
 

@@ -102,7 +102,7 @@ def test_apply_patches_passes_the_section_restriction_on():
 def test_every_misplaced_statement_of_a_replace_is_reported():
     assert rejected("replace geometry {\n  object x = ball\n"
                     "  camera c2 at (1, 1, 1) look_at (0, 0, 0)\n}") == [
-        ("a object statement belongs in the composition section; this patch edits geometry",
+        ("an object statement belongs in the composition section; this patch edits geometry",
          "p.slp:2:3", None, "error"),
         ("a camera statement belongs in the composition section; this patch edits geometry",
          "p.slp:3:3", None, "error")]
