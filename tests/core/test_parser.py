@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -262,7 +263,8 @@ V2_SYNTAX = ("[", '"')
 def _fast_or_declines(text: str, file: str | None = None) -> A.Scene:
     """The fast path's scene; for text with list values or strings, checks the fast path
     declines (Fallback) and returns Lark's scene instead."""
-    if any(mark in text for mark in V2_SYNTAX):
+    code = re.sub(r"#[^\n]*", "", text)  # in a comment `[` or `"` is just text
+    if any(mark in code for mark in V2_SYNTAX):
         with pytest.raises(fastparse.Fallback):
             _fast_scene(text, file)
         return _lark_scene(text, file)

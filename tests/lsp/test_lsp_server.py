@@ -189,7 +189,7 @@ def _labels(lsp, uri: str, text: str) -> list[str]:
 
 def test_completion_offers_what_fits_the_cursor(lsp):
     head = SCENE.split("composition {")[0]
-    assert _labels(lsp, "file:///tmp/lsp-test/c1.sl", head + "composition {\n  ") == ["object", "camera"]
+    assert _labels(lsp, "file:///tmp/lsp-test/c1.sl", head + "composition {\n  ") == ["object", "group", "camera"]
     inside = _labels(lsp, "file:///tmp/lsp-test/c2.sl", head + "composition {\n  object o = ")
     assert inside == ["leg", "table", "ball"]
     material = _labels(lsp, "file:///tmp/lsp-test/c3.sl", head + "composition {\n  object o = ball material ")
@@ -197,7 +197,7 @@ def test_completion_offers_what_fits_the_cursor(lsp):
     params = _labels(lsp, "file:///tmp/lsp-test/c4.sl", "scenelang 1\ngeometry {\n  shape s = sphere(radius=1, ")
     assert params == ["segments", "rings"]
     clauses = _labels(lsp, "file:///tmp/lsp-test/c5.sl", head + "composition {\n  object o = ball at (1, 2, 3) ")
-    assert clauses == ["rotate", "scale", "material", "object", "camera"]
+    assert clauses == ["rotate", "scale", "material", "object", "group", "camera"]
     sections = _labels(lsp, "file:///tmp/lsp-test/c6.sl", "scenelang 1\ngeometry {\n}\n")
     assert sections == ["materials", "composition", "lighting"]
 
