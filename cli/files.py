@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from scenelang.errors import SceneError, Span
-from scenelang.parser import ParseLimits
+from scenelang.parser import ParseLimits, decode_source
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_IO, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
@@ -86,18 +86,7 @@ def _size(n: int) -> str:
 def read_text(name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     """`read_bytes` decoded as UTF-8 (a byte-order mark dropped); bad bytes are a positioned
     `SceneError`."""
-    data = read_bytes(name, max_bytes)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        before = data[: exc.start]
-        line = before.count(b"\n") + 1
-        column = exc.start - (before.rfind(b"\n") + 1) + 1
-        raise SceneError(
-            f"file is not UTF-8 text (byte 0x{data[exc.start]:02x})",
-            Span(line=line, column=column, end_line=line, end_column=column + 1,
-                 file=label(name))) from None
-    return text[1:] if text.startswith("\ufeff") else text
+    return decode_source(read_bytes(name, max_bytes), label(name))
 
 
 def write_output(name: str, data: str | bytes, *, make_parents: bool = False) -> str:

@@ -45,7 +45,7 @@ from scenelang.compiler import compile_scene
 from scenelang.compiler.settings import RenderSettings
 from scenelang.errors import Diagnostic, SceneError, Span
 from scenelang.parser import DEFAULT_LIMITS as PARSE_LIMITS
-from scenelang.parser import parse_patch, parse_scene
+from scenelang.parser import decode_source, parse_patch, parse_scene
 from scenelang.patches import apply_patch
 from scenelang.patches import diff as diff_scenes
 from scenelang.printer import print_patch, print_scene
@@ -103,16 +103,7 @@ def read(path: str | os.PathLike[str], max_bytes: int = PARSE_LIMITS.max_bytes) 
     if len(data) > max_bytes:
         raise SceneError(f"input is too large (over the limit of {max_bytes:,} bytes)",
                          Span(file=name))
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        before = data[: exc.start]
-        line = before.count(b"\n") + 1
-        column = exc.start - (before.rfind(b"\n") + 1) + 1
-        raise SceneError(f"file is not UTF-8 text (byte 0x{data[exc.start]:02x})",
-                         Span(line=line, column=column, end_line=line, end_column=column + 1,
-                              file=name)) from None
-    return text[1:] if text.startswith("\ufeff") else text
+    return decode_source(data, name)
 
 
 def load(path: str | os.PathLike[str], limits: Limits | None = None) -> A.Scene:

@@ -105,7 +105,12 @@ def read_source(path: str | Path, limits: ParseLimits = DEFAULT_LIMITS) -> str:
         raise SceneError(
             f"file is too large ({size / 1e6:.1f} MB; the limit is {limits.max_bytes / 1e6:.1f} MB)",
             Span(file=name))
-    data = path.read_bytes()
+    return decode_source(path.read_bytes(), name)
+
+
+def decode_source(data: bytes, name: str) -> str:
+    """`data` as UTF-8 text, a byte-order mark dropped; a bad byte is a `SceneError` positioned
+    at it (line and column in `name`)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
