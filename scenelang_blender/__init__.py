@@ -27,6 +27,24 @@ MISSING = ("the scenelang package is not importable in Blender's Python: install
            "(see docs/blender-addon.md)")
 
 
+_FAILED = object()
+
+
+def _through_bridge(operator, action):
+    """`action(bridge)`, or `_FAILED` after reporting why on the operator (scenelang missing, or
+    the scene or file refused)."""
+    try:
+        from scenelang_blender import bridge  # lazy: needs the scenelang package
+    except ImportError:
+        operator.report({"ERROR"}, MISSING)
+        return _FAILED
+    try:
+        return action(bridge)
+    except bridge.FAILURES as exc:
+        operator.report({"ERROR"}, bridge.message(exc))
+        return _FAILED
+
+
 class IMPORT_SCENE_OT_scenelang(bpy.types.Operator, ImportHelper):
     """Build a scenelang (.sl) scene into the open file"""
 
@@ -37,15 +55,8 @@ class IMPORT_SCENE_OT_scenelang(bpy.types.Operator, ImportHelper):
     filter_glob: StringProperty(default="*.sl", options={"HIDDEN"})
 
     def execute(self, context):
-        try:
-            from scenelang_blender import bridge  # lazy: needs the scenelang package
-        except ImportError:
-            self.report({"ERROR"}, MISSING)
-            return {"CANCELLED"}
-        try:
-            built = bridge.build_into_open_file(self.filepath)
-        except bridge.FAILURES as exc:
-            self.report({"ERROR"}, bridge.message(exc))
+        built = _through_bridge(self, lambda bridge: bridge.build_into_open_file(self.filepath))
+        if built is _FAILED:
             return {"CANCELLED"}
         self.report({"INFO"}, f"scenelang: built {built} objects from {self.filepath}")
         return {"FINISHED"}
@@ -60,15 +71,8 @@ class EXPORT_SCENE_OT_scenelang(bpy.types.Operator, ExportHelper):
     filter_glob: StringProperty(default="*.sl", options={"HIDDEN"})
 
     def execute(self, context):
-        try:
-            from scenelang_blender import bridge  # lazy: needs the scenelang package
-        except ImportError:
-            self.report({"ERROR"}, MISSING)
-            return {"CANCELLED"}
-        try:
-            report = bridge.export_open_file(self.filepath)
-        except bridge.FAILURES as exc:
-            self.report({"ERROR"}, bridge.message(exc))
+        report = _through_bridge(self, lambda bridge: bridge.export_open_file(self.filepath))
+        if report is _FAILED:
             return {"CANCELLED"}
         for line in report.skipped:
             self.report({"WARNING"}, f"skipped: {line}")
