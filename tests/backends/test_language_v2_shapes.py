@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import trimesh
+from blender_silhouettes import BLENDER_SILHOUETTES
 from PIL import Image
 
 from scenelang.backends.camera import image_size
@@ -25,22 +26,6 @@ V2_EXAMPLES = ["vase_and_bracket", "geode_and_cake", "mesh_assets"]
 IOU_MIN = 0.99
 SIZE = 192
 
-SILHOUETTES = r"""
-import json, runpy, sys
-import bpy
-for job in json.loads(sys.argv[-1]):
-    namespace = runpy.run_path(job["script"])
-    width, height = job["size"]
-    namespace["main"](["--size", str(width), str(height), "--engine", "BLENDER_WORKBENCH"])
-    for name in job["hide"]:
-        bpy.data.objects[name].hide_render = True
-    scene = bpy.context.scene
-    scene.render.film_transparent = True
-    scene.render.image_settings.color_mode = "RGBA"
-    scene.display.render_aa = "OFF"
-    scene.render.filepath = job["png"]
-    bpy.ops.render.render(write_still=True)
-"""
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +42,7 @@ def silhouettes(tmp_path_factory):
         hide = [m.name for m in scene_meshes(scene) if m.is_surface]
         jobs.append({"script": str(script), "size": list(image_size(scene.camera(), SIZE)),
                      "hide": hide, "png": str(folder / f"{name}.png")})
-    proc = subprocess.run([sys.executable, "-c", SILHOUETTES, json.dumps(jobs)],
+    proc = subprocess.run([sys.executable, "-c", BLENDER_SILHOUETTES, json.dumps(jobs)],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     masks = {n: np.asarray(Image.open(j["png"]))[..., 3] > 127 for n, j in zip(V2_EXAMPLES, jobs)}

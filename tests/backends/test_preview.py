@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from blender_silhouettes import BLENDER_SILHOUETTES
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -307,23 +308,6 @@ def test_background_is_world_colour(tmp_path):
 
 
 # ---------------------------------------------------------------- against real Blender
-
-BLENDER_SILHOUETTES = r"""
-import json, runpy, sys
-import bpy
-for job in json.loads(sys.argv[-1]):
-    namespace = runpy.run_path(job["script"])
-    width, height = job["size"]
-    namespace["main"](["--size", str(width), str(height), "--engine", "BLENDER_WORKBENCH"])
-    for name in job["hide"]:
-        bpy.data.objects[name].hide_render = True
-    scene = bpy.context.scene
-    scene.render.film_transparent = True
-    scene.render.image_settings.color_mode = "RGBA"
-    scene.display.render_aa = "OFF"
-    scene.render.filepath = job["png"]
-    bpy.ops.render.render(write_still=True)
-"""
 
 
 def iou_cases() -> dict[str, Scene]:

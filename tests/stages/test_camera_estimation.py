@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 import pytest
+from camera_scenes import OBJECTS, camera_scene
 from scipy.optimize import linear_sum_assignment
 
 from scenelang import ast as A
@@ -144,19 +145,6 @@ def test_an_estimate_is_trusted_only_with_enough_cameras_and_a_real_gain():
     assert not trusted(CameraEstimate(**{**good.__dict__, "lens": 150.0}))  # on the search bound
 
 
-OBJECTS = (Guess("cylinder", (0.5, 1.0), 1.3, 1.2), Guess("box", (1.0, 0.7, 0.8), -0.6, -1.9, yaw=25.0),
-           Guess("sphere", (0.45,), 1.7, -1.2), Guess("cylinder", (0.35, 0.6), -1.75, 0.8))
-"""Spread across the view of the default azimuth, none hiding another."""
-
-
-def _scene(camera: A.Camera) -> A.Scene:
-    shapes = [A.ShapeDef(name="ground", shape=A.Plane(size=1000.0))]
-    objs: list = [camera, A.ObjectDef(name="ground", shape="ground")]
-    for i, g in enumerate(OBJECTS, 1):
-        shapes.append(A.ShapeDef(name=f"s{i}", shape=g.shape()))
-        objs.append(A.ObjectDef(name=f"o{i}", shape=f"s{i}", at=g.at(), rotate=(0.0, 0.0, g.yaw)))
-    return A.Scene(geometry=A.Section(name="geometry", statements=tuple(shapes)),
-                   composition=A.Section(name="composition", statements=tuple(objs)))
 
 
 @pytest.mark.parametrize("pitch, lens, look_at, azimuth", [
@@ -166,7 +154,7 @@ def _scene(camera: A.Camera) -> A.Scene:
 def test_camera_and_objects_recovered_from_silhouettes(pitch, lens, look_at, azimuth):
     size = (256, 192)  # the engine's default render size
     truth = gauge_camera(pitch, lens, look_at=look_at, azimuth=azimuth, resolution=size)
-    pv = render_preview(_scene(truth), size)
+    pv = render_preview(camera_scene(truth), size)
     masks = [pv.object_id == pv.object_names.index(f"o{i}") for i in range(1, len(OBJECTS) + 1)]
     everything = np.any(masks, axis=0)
     cares = [~(everything & ~m) for m in masks]

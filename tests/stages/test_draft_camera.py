@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 import pytest
+from camera_scenes import OBJECTS, camera_scene
 
 from scenelang import ast as A
 from scenelang.backends.preview import render_preview
@@ -30,23 +31,10 @@ from scenelang.stages.vision.camera import (
 from scenelang.stages.vision.segment import segment_objects, srgb_to_linear
 
 SIZE = (224, 168)
-OBJECTS = (Guess("cylinder", (0.5, 1.0), 1.3, 1.2), Guess("box", (1.0, 0.7, 0.8), -0.6, -1.9, yaw=25.0),
-           Guess("sphere", (0.45,), 1.7, -1.2), Guess("cylinder", (0.35, 0.6), -1.75, 0.8))
-"""Spread across the view of the default azimuth, none hiding another."""
-
-
-def _scene(camera: A.Camera) -> A.Scene:
-    shapes = [A.ShapeDef(name="ground", shape=A.Plane(size=1000.0))]
-    objs: list = [camera, A.ObjectDef(name="ground", shape="ground")]
-    for i, g in enumerate(OBJECTS, 1):
-        shapes.append(A.ShapeDef(name=f"s{i}", shape=g.shape()))
-        objs.append(A.ObjectDef(name=f"o{i}", shape=f"s{i}", at=g.at(), rotate=(0.0, 0.0, g.yaw)))
-    return A.Scene(geometry=A.Section(name="geometry", statements=tuple(shapes)),
-                   composition=A.Section(name="composition", statements=tuple(objs)))
 
 
 def _analysis(truth: A.Camera) -> D.Analysis:
-    pv = render_preview(_scene(truth), SIZE)
+    pv = render_preview(camera_scene(truth), SIZE)
     regions = [pv.object_id == pv.object_names.index(f"o{i}") for i in range(1, len(OBJECTS) + 1)]
     image = np.asarray(pv.color, np.float32)
     return D.Analysis(target=image, linear=srgb_to_linear(image), seg=segment_objects(image),
