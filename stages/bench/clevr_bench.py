@@ -39,8 +39,8 @@ from scenelang.stages.bench.clevr_measures import (
     ap_key,
     scene_measures,
 )
-from scenelang.stages.bench.run import machine, object_silhouette, reconstruct_job, utc_now
-from scenelang.stages.engine.loop import EngineConfig, run_reconstruction
+from scenelang.stages.bench.run import bench_engine, machine, object_silhouette, reconstruct_job, utc_now
+from scenelang.stages.engine.loop import run_reconstruction
 from scenelang.stages.metrics import load_image, psnr, ssim
 from scenelang.stages.proposers.registry import make_proposer
 from scenelang.validate import check
@@ -171,10 +171,7 @@ def run_clevr_bench(config: ClevrBenchConfig, log: Any = print, executor: Any = 
             run = folder / mode
             if run.exists():
                 shutil.rmtree(run)
-            engine = EngineConfig(
-                mode=mode, draft=draft, size=config.loop_size, samples=config.loop_samples,
-                final_size=SIZE[0], final_samples=config.samples,
-                **({"budgets": dict(config.budgets)} if config.budgets else {}))
+            engine = bench_engine(config, mode, draft, SIZE[0])
             start = time.monotonic()
             error = None
             try:

@@ -242,6 +242,16 @@ def _targets(config: BenchConfig, size: tuple[int, int], worker: Any,
             yield tier, seed, truth, folder, target
 
 
+def bench_engine(config: Any, mode: str, draft: bool, final_size: int) -> EngineConfig:
+    """The engine settings of one bench reconstruction: the config's loop size and samples, its
+    final samples and stage budgets (the engine's own when it gives none), the final render
+    `final_size` px on its longer side."""
+    return EngineConfig(
+        mode=mode, draft=draft, size=config.loop_size, samples=config.loop_samples,
+        final_size=final_size, final_samples=config.samples,
+        **({"budgets": dict(config.budgets)} if config.budgets else {}))
+
+
 def _run_all(config: BenchConfig, proposer: Any, draft: bool, size: tuple[int, int],
              worker: Any, rows: list[dict[str, Any]], log: Any) -> None:
     for tier, seed, truth, folder, target in _targets(config, size, worker, rows, log):
@@ -249,10 +259,7 @@ def _run_all(config: BenchConfig, proposer: Any, draft: bool, size: tuple[int, i
             run = folder / mode
             if run.exists():
                 shutil.rmtree(run)
-            engine = EngineConfig(
-                mode=mode, draft=draft, size=config.loop_size, samples=config.loop_samples,
-                final_size=config.size, final_samples=config.samples,
-                **({"budgets": dict(config.budgets)} if config.budgets else {}))
+            engine = bench_engine(config, mode, draft, config.size)
             t0 = time.monotonic()
             error = None
             try:
