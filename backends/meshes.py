@@ -32,10 +32,22 @@ from functools import lru_cache
 import numpy as np
 import trimesh
 
-from scenelang.ast import Csg, MeshAsset, ObjectDef, Principled, Ref, Scene, Section, ShapeBase, ShapeDef
+from scenelang.ast import (
+    Csg,
+    MeshAsset,
+    ObjectDef,
+    Principled,
+    Ref,
+    Scene,
+    Section,
+    ShapeBase,
+    ShapeDef,
+    TextureBase,
+)
 from scenelang.backends.assets import asset_mesh
 from scenelang.backends.camera import euler_xyz_matrix
 from scenelang.backends.slots import face_slots
+from scenelang.backends.textures import flat_material
 from scenelang.compiler.runtime.primitives import PRIMITIVES as BUILDERS
 from scenelang.errors import SceneError
 from scenelang.resolve import (
@@ -84,6 +96,9 @@ class ObjectMesh:
     """The material slot of each face of `mesh` (None when the shape names no material)."""
     slot_names: tuple[str, ...] = field(default=(), compare=False, repr=False)
     """The names of the materials of slots 1.. (`slot_materials[1:]`)."""
+    base_texture: TextureBase | None = field(default=None, compare=False, repr=False)
+    """The texture the material plugs into its base colour (`material` and `color` then hold
+    its mean, `scenelang.backends.textures.flat_material`)."""
 
 
 # ---------------------------------------------------------------- primitives
@@ -384,6 +399,7 @@ def scene_meshes(scene: SceneLike) -> list[ObjectMesh]:
     material, or a shape referencing a shape not defined before it.
     """
     bound = resolved(scene)
+    textures = bound.scene.textures_by_name()
     result: list[ObjectMesh] = []
     for obj in bound.objects:
         if obj.errors:
@@ -394,16 +410,19 @@ def scene_meshes(scene: SceneLike) -> list[ObjectMesh]:
         definition = obj.definition
         names, slots = _local_slots(bound.shapes[obj.shape.name].definition,
                                     bound.dependencies(obj.shape.name))
-        slot_materials = (obj.material, *(bound.materials[n].material for n in names
-                                          if n in bound.materials)) if names else ()
+        material = flat_material(obj.material, textures)
+        slot_materials = (material, *(flat_material(bound.materials[n].material, textures)
+                                      for n in names if n in bound.materials)) if names else ()
+        base = obj.material.base_color
+        base_texture = textures[base].texture if isinstance(base, str) and base in textures else None
         result.append(
             ObjectMesh(
                 name=obj.name,
                 shape_name=definition.shape,
                 material_name=definition.material,
-                color=tuple(float(c) for c in obj.material.base_color.linear()),
+                color=tuple(float(c) for c in material.base_color.linear()),
                 mesh=_transform(local, world_matrix(obj)) if not local.is_empty else _empty(),
-                material=obj.material,
+                material=material,
                 is_surface=part.is_surface,
                 local=local,
                 definition=definition,
@@ -412,6 +431,7 @@ def scene_meshes(scene: SceneLike) -> list[ObjectMesh]:
                 slot_materials=slot_materials if len(slot_materials) == len(names) + 1 else (),
                 face_slots=slots if len(slot_materials) == len(names) + 1 else None,
                 slot_names=names if len(slot_materials) == len(names) + 1 else (),
+                base_texture=base_texture,
             )
         )
     return result

@@ -13,6 +13,10 @@ triangle are drawn (no back-face culling).
 Colour is an approximation of what Cycles would show, good enough to compare layouts and
 colours, not a substitute for a real render:
 
+* a base colour from a texture is evaluated per pixel in object coordinates
+  (`scenelang.backends.textures`: checker, wave, brick, gradient, noise and box-mapped images
+  as Blender computes them; distorted noise as its mean colour); roughness and bump textures are
+  ignored;
 * Lambert shading of the material's base colour with each triangle's own normal (flat
   shading), evaluated per pixel so local lights fall off across large faces; no shadows, no
   reflections; metallic, transmission and alpha are ignored;
@@ -47,7 +51,8 @@ from scenelang.backends.camera import (
     focal_length_pixels,
     image_size,
 )
-from scenelang.backends.meshes import ObjectMesh, scene_meshes
+from scenelang.backends.meshes import ObjectMesh, scene_meshes, world_matrix
+from scenelang.backends.textures import evaluate as evaluate_texture
 from scenelang.errors import SceneError
 from scenelang.validate import DEFAULT_LIMITS
 
@@ -336,6 +341,7 @@ def _shade(scene: Scene, meshes: Sequence[ObjectMesh], normal: np.ndarray, owner
     falloff. Objects with per-operand materials are coloured per face."""
     if not len(points):
         return np.zeros((0, 3))
+    face_normal = normal
     # light the side that faces the camera (surfaces are two-sided)
     normal = np.where((np.einsum("ij,ij->i", normal, rays) > 0)[:, None], -normal, normal)
 
@@ -350,10 +356,25 @@ def _shade(scene: Scene, meshes: Sequence[ObjectMesh], normal: np.ndarray, owner
         base, emission = (a[face] for a in _face_colours(meshes))
         return base * irradiance + emission
     base = np.array([m.color for m in meshes])[owner]
+    for index, m in enumerate(meshes):
+        if m.base_texture is not None and m.definition is not None:
+            here = owner == index
+            if here.any():
+                base[here] = _texture_colours(m, points[here], face_normal[here])
     emission = np.array(
         [np.asarray(m.material.emission_color.linear()) * m.material.emission_strength for m in meshes]
     )[owner]
     return base * irradiance + emission
+
+
+def _texture_colours(mesh: ObjectMesh, points: np.ndarray, normals: np.ndarray) -> np.ndarray:
+    """The base colour texture of `mesh` at world `points` with world face `normals`, evaluated
+    in the object's own coordinates (as Blender's Object texture coordinates)."""
+    matrix = world_matrix(mesh)
+    inverse = np.linalg.inv(matrix)
+    local = points @ inverse[:3, :3].T + inverse[:3, 3]
+    local_normals = normals @ matrix[:3, :3]  # the inverse transpose, for normals
+    return evaluate_texture(mesh.base_texture, local, local_normals)
 
 
 def _face_normals(tris: np.ndarray) -> np.ndarray:

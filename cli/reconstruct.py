@@ -67,6 +67,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--draft", action=argparse.BooleanOptionalAction, default=None,
                    help="begin with a draft of the whole scene (default: on for proposers that "
                         "want it, such as offline; off for vlm)")
+    p.add_argument("--patience", type=non_negative_int,
+                   help="end a stage after N rounds in a row that raise the score by less than "
+                        "0.001 (default: 2 for offline, off for vlm; 0: run every round)")
     p.add_argument("--verify", action="store_true",
                    help="after each round the VLM reviews the render (costs a call)")
     p.add_argument("--resume", action="store_true",
@@ -139,7 +142,7 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
             max_repairs=args.max_repairs, draft=args.draft, verify=args.verify,
             max_calls=args.max_calls, max_seconds=args.max_seconds, direct_calls=args.calls,
             size=args.size, samples=args.samples, final_size=args.final_size,
-            final_samples=args.final_samples)
+            final_samples=args.final_samples, patience=args.patience)
     except ProposerUnavailable as exc:
         console.error(str(exc))
         return 2

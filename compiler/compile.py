@@ -33,7 +33,7 @@ from typing import Any
 import jinja2
 
 from scenelang import ast as sl
-from scenelang.assets import asset_path
+from scenelang.assets import asset_path, image_path
 from scenelang.compiler import runtime
 from scenelang.compiler.composition import lower_composition
 from scenelang.compiler.filters import FILTERS, Emitted, check_name, finalize
@@ -196,9 +196,36 @@ def lower_shape(scene: SceneLike, shape: sl.ShapeDef, label: str,
     return lowering.plan
 
 
-def _material_plan(material: sl.MaterialDef, label: str) -> dict[str, Any]:
-    return {"name": material.name, "comment": _comment(material, label, f"material {material.name}"),
-            **material.material.params()}
+def _material_plan(material: sl.MaterialDef, label: str,
+                   textures: dict[str, sl.TextureDef]) -> dict[str, Any]:
+    """The material's parameters; a texture name in base colour, roughness or bump becomes
+    `base_texture`/`roughness_texture`/`bump` (the name of a `textures` entry), and the base
+    colour and roughness then carry its mean value (what the viewport shows)."""
+    params = material.material.params()
+    plan = {"name": material.name, "comment": _comment(material, label, f"material {material.name}"),
+            **params, "base_texture": None, "roughness_texture": None}
+    for param, key in (("base_color", "base_texture"), ("roughness", "roughness_texture")):
+        name = params[param]
+        if isinstance(name, str):
+            mean = textures[name].texture.mean_color() if name in textures else None
+            mean = mean if mean is not None else (0.8, 0.8, 0.8)
+            plan[param] = mean if param == "base_color" else sl.luminance(mean)
+            plan[key] = name
+    return plan
+
+
+def _texture_plan(texture: sl.TextureDef, label: str) -> dict[str, Any]:
+    """A texture's parameters as plain values: colours linear RGB, an image's path checked and
+    absolute (only such a path reaches the script)."""
+    params: dict[str, Any] = {}
+    for key, value in texture.texture.params().items():
+        if isinstance(value, (sl.HexColor, sl.RGB)):
+            value = value.linear()
+        elif isinstance(value, sl.String):
+            value = str(image_path(value.value, value.span or texture.texture.span or texture.span))
+        params[key] = value
+    return {"name": texture.name, "kind": texture.texture.kind, "params": params,
+            "comment": _comment(texture, label, f"texture {texture.name}")}
 
 
 def _light_plan(light: sl.LightDef, label: str) -> dict[str, Any]:
@@ -236,6 +263,7 @@ def build_plan(scene: SceneLike, *, apply_csg: bool, source_file: str | None,
     if any(obj.material_def is None for obj in bound.objects):
         default_material = _unique_name(DEFAULT_MATERIAL_NAME, all_names)
 
+    textures = scene.textures_by_name()
     camera, world = bound.camera, bound.world
     object_rows, part_functions = lower_composition(
         bound.parts, lambda st: _comment(st, label, f"{st.stmt} {st.name}"))
@@ -246,7 +274,9 @@ def build_plan(scene: SceneLike, *, apply_csg: bool, source_file: str | None,
         "settings": settings,
         "resolution": camera.resolution,
         "shapes": used_shapes,
-        "materials": [_material_plan(m, label) for m in scene.materials.statements],
+        "materials": [_material_plan(m, label, textures) for m in scene.materials.statements
+                      if isinstance(m, sl.MaterialDef)],
+        "textures": [_texture_plan(t, label) for t in textures.values()],
         "default_material": default_material,
         "object_rows": object_rows,
         "part_functions": part_functions,

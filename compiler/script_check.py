@@ -54,6 +54,7 @@ ALLOWED_MODULE_CALLS = frozenset({
     "bpy.data.collections.new",
     "bpy.data.lights.new",
     "bpy.data.materials.new",
+    "bpy.data.images.load",
     "bpy.data.meshes.new",
     "bpy.data.meshes.new_from_object",
     "bpy.data.meshes.remove",
@@ -127,6 +128,10 @@ ALLOWED_ATTRIBUTES = frozenset({
     "angle_limit", "limit_method", "segments", "use_clamp_overlap", "width",
     "endswith", "ensure_lookup_table", "gltf", "import_scene", "lower", "obj_import",
     "ply_import", "stl_import", "type",
+    # textures: shader nodes, images, UV maps
+    "bands_direction", "co", "color_ramp", "image", "elements", "extension", "gradient_type", "images",
+    "layers", "load", "loops", "noise_dimensions", "normal", "projection", "rings_direction",
+    "uv", "uv_layers", "vert", "wave_profile", "wave_type", "x", "y", "z",
 })
 
 

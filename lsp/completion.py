@@ -94,7 +94,8 @@ def complete(text: str, offset: int) -> list[T.CompletionItem]:
     if top is None:
         if not ctx.header:
             return [_keyword("scenelang", "scenelang 1")]
-        return [_keyword(s) for s in A.SECTION_NAMES if s not in ctx.sections]
+        lets = [] if ctx.sections else [_keyword("let")]  # constants come before any section
+        return lets + [_keyword(s) for s in A.SECTION_NAMES if s not in ctx.sections]
     if top.kind == "vector":
         return []
     if top.kind == "call":
@@ -110,6 +111,8 @@ def complete(text: str, offset: int) -> list[T.CompletionItem]:
         if top.state == "item":
             return _params(cls, top.name or "", top.given)
         if top.state == "value":
+            if cls is A.Principled and top.last in ("base_color", "roughness", "bump"):
+                return _names(ctx.defined("texture"), "texture") + _choices(cls, top.last)
             return _choices(cls, top.last)
         return []
     # in a section, outside brackets
@@ -122,6 +125,8 @@ def complete(text: str, offset: int) -> list[T.CompletionItem]:
             return _names(ctx.defined("shape"), "shape")
         if ctx.statement == "material":
             return _kinds(A.MATERIAL_KINDS)
+        if ctx.statement == "texture":
+            return _kinds(A.TEXTURE_KINDS)
         if ctx.statement == "light":
             return _kinds(A.LIGHT_KINDS)
         return []

@@ -23,7 +23,7 @@ from scenelang import ast as A
 
 STATEMENTS_OF = {
     "geometry": ("shape",),
-    "materials": ("material",),
+    "materials": ("material", "texture"),
     "composition": ("object", "group", "camera"),
     "lighting": ("light", "world"),
 }
@@ -128,11 +128,13 @@ class Context:
 
 
 def definitions(toks: list[Tok]) -> list[tuple[str, str, int]]:
-    """`(kind, name, offset)` of every `shape NAME =` and `material NAME =` in the tokens."""
+    """`(kind, name, offset)` of every `shape NAME =`, `material NAME =` and `texture NAME =` in
+    the tokens."""
     code = [t for t in toks if t.kind != "comment"]
     out = []
     for i, t in enumerate(code[:-2]):
-        if t.text in ("shape", "material") and code[i + 1].kind == "name" and code[i + 2].text == "=":
+        if t.text in ("shape", "material", "texture") and code[i + 1].kind == "name" \
+                and code[i + 2].text == "=":
             out.append((t.text, code[i + 1].text, code[i + 1].start))
     return out
 

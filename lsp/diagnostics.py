@@ -23,14 +23,16 @@ SEVERITY = {"error": T.DiagnosticSeverity.Error, "warning": T.DiagnosticSeverity
 def scene_diagnostics(text: str, file: str | None = None, patch: bool = False) -> list[Diagnostic]:
     """What `scenelang check` finds in `text` (normalised), errors and warnings, in its order.
     With `patch`, the text is a patch file (`.slp`): what parsing it finds (its syntax and the
-    statements it adds; `set` values and whether it applies depend on the scene it is applied
-    to, which `scenelang patch` checks)."""
+    statements it adds; `set` values, the `let` constants it may use and whether it applies
+    depend on the scene it is applied to, which `scenelang patch` checks)."""
     try:
         if patch:
             parse_patch(text, file)
             return []
         return validate(parse_scene(text, file))
     except SceneError as exc:
+        if patch:  # the scene's `let` constants are not known here: only it can tell
+            return [d for d in exc.diagnostics if not d.message.startswith("unknown constant '")]
         return list(exc.diagnostics)
 
 

@@ -19,11 +19,12 @@ from scenelang.errors import SceneError
 from scenelang.lsp import symbols
 from scenelang.lsp.context import STATEMENTS_OF, context_at, next_token, word_at
 from scenelang.parser import parse_scene
-from scenelang.printer import print_statement
+from scenelang.printer import format_number, print_statement
 from scenelang.reference import ParamInfo, model_params, param_info
 
-KINDS: dict[str, type[A.Node]] = {**A.PRIMITIVES, **A.MATERIAL_KINDS, **A.LIGHT_KINDS}
-"""Calls whose parameters are named: primitives, materials and lights, by kind."""
+KINDS: dict[str, type[A.Node]] = {**A.PRIMITIVES, **A.MATERIAL_KINDS, **A.LIGHT_KINDS,
+                                  **A.TEXTURE_KINDS}
+"""Calls whose parameters are named: primitives, materials, lights and textures, by kind."""
 CLAUSE_MODELS: dict[str, type[A.Node]] = {
     "shape": A.ShapeBase, "object": A.ObjectDef, "camera": A.Camera, "world": A.World}
 """The model whose fields are a statement's clauses (a shape's clauses are its transforms)."""
@@ -36,6 +37,9 @@ KEYWORDS = {
     "shape": "`shape NAME = EXPR [at V] [rotate V] [scale S]` (geometry): a primitive, a CSG "
              "operation or an earlier shape's name.",
     "material": "`material NAME = principled(PARAM=VALUE, ...)` (materials).",
+    "texture": "`texture NAME = checker(...) | noise(...) | wave(...) | brick(...) | gradient(...) "
+               "| image(path=...)` (materials): used by name in a material's base_color, "
+               "roughness or bump.",
     "object": "`object NAME = SHAPE [at V] [rotate V] [scale S] [material M]` (composition); "
               "also `object NAME = instance SOURCE ...` and `object NAME = array(SOURCE, count=N, "
               "offset=V | around=P) ...`.",
@@ -49,6 +53,8 @@ KEYWORDS = {
               "[resolution (W, H)]` (composition; at most one).",
     "light": "`light NAME = sun(...) | point(...) | spot(...) | area(...)` (lighting).",
     "world": "`world [color C] [strength S]` (lighting; at most one): background and ambient light.",
+    "let": "`let NAME = EXPR`: a named number, after the header and before the sections; any "
+           "number may then be arithmetic on it (`at (0, 0, h / 2)`; + - * /, parentheses).",
 }
 
 
@@ -103,7 +109,10 @@ def _definition_markdown(text: str, occ: symbols.Occurrence, found: list[symbols
         scene = None
     statement = None
     if scene is not None:
-        table = scene.shapes() if occ.namespace == "shape" else scene.materials_by_name()
+        table = (scene.shapes() if occ.namespace == "shape" else
+                 {c.name: c for c in scene.constants} if occ.namespace == "constant"
+                 else scene.textures_by_name() if occ.namespace == "texture"
+                 else scene.materials_by_name())
         statement = table.get(occ.name)
     if statement is not None:
         shown = print_statement(statement).rstrip("\n")
@@ -112,7 +121,8 @@ def _definition_markdown(text: str, occ: symbols.Occurrence, found: list[symbols
         line_end = text.find("\n", target.start)
         shown = text[line_start: line_end if line_end >= 0 else len(text)].strip()
     line = text.count("\n", 0, target.start) + 1
-    return f"```scenelang\n{shown}\n```\n\n{occ.namespace} defined on line {line}"
+    value = f" (= {format_number(statement.value)})" if isinstance(statement, A.LetDef) else ""
+    return f"```scenelang\n{shown}\n```\n\n{occ.namespace}{value} defined on line {line}"
 
 
 def hover(text: str, offset: int) -> tuple[str, tuple[int, int]] | None:

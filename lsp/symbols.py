@@ -27,7 +27,9 @@ from scenelang.grammar import grammar_text
 from scenelang.parser import parse_scene
 from scenelang.validate import DEFAULT_LIMITS, validate
 
-Namespace = Literal["shape", "material"]
+Namespace = Literal["shape", "material", "constant", "texture"]
+TEXTURE_INPUTS = frozenset({"base_color", "roughness", "bump"})
+"""The material parameters whose value may name a texture."""
 _NAME = re.compile(A.NAME_PATTERN)
 
 
@@ -58,7 +60,8 @@ def _tree_parser() -> Lark:
 
 
 def occurrences(text: str) -> list[Occurrence] | None:
-    """Every shape and material name in a scene, in text order; None on a syntax error."""
+    """Every shape, material and `let` constant name in a scene, in text order; None on a
+    syntax error."""
     try:
         tree = _tree_parser().parse(text)
     except (LarkError, RecursionError):
@@ -77,18 +80,33 @@ def occurrences(text: str) -> list[Occurrence] | None:
                 if isinstance(arg, Tree) and arg.data == "shape_expr":
                     shape_expr(arg)
 
+    constants = {str(st.children[1]) for st in tree.find_data("let_stmt")}
+    as_material = set()  # `material NAME` clauses name a material even if a constant shares it
     for st in tree.iter_subtrees_topdown():
+        if st.data == "let_stmt":
+            add("constant", st.children[1], definition=True)
+        elif st.data == "ident" and str(st.children[0]) in constants \
+                and id(st.children[0]) not in as_material:
+            add("constant", st.children[0])
         if st.data == "shape_stmt":
             add("shape", st.children[1], definition=True)
             shape_expr(st.children[2])
         elif st.data == "material_stmt":
             add("material", st.children[1], definition=True)
+            for arg in st.children[2].children[1:]:  # `base_color=NAME`: a texture
+                if isinstance(arg, Tree) and arg.data == "kwarg" and str(arg.children[0]) in TEXTURE_INPUTS \
+                        and isinstance(arg.children[1], Tree) and arg.children[1].data == "ident":
+                    add("texture", arg.children[1].children[0])
+                    as_material.add(id(arg.children[1].children[0]))
+        elif st.data == "texture_stmt":
+            add("texture", st.children[1], definition=True)
         elif st.data == "object_stmt":
             add("shape", st.children[2])
             for clause in st.children[3:]:
                 name, value = clause.children
                 if str(name) == "material" and isinstance(value, Tree) and value.data == "ident":
                     add("material", value.children[0])
+                    as_material.add(id(value.children[0]))
     return sorted(found, key=lambda o: o.start)
 
 
@@ -173,7 +191,8 @@ def rename(text: str, offset: int, new_name: str) -> tuple[Occurrence, list[Occu
         raise RenameError("the scene has a syntax error; fix it before renaming")
     occ = at_offset(found, offset)
     if occ is None:
-        raise RenameError("only shape and material names can be renamed; put the cursor on one")
+        raise RenameError("only shape and material names (and texture and constant names) can be "
+                          "renamed; put the cursor on one")
     if not _NAME.match(new_name):
         raise RenameError(f"'{new_name}' is not a valid name: names are letters, digits and "
                           "underscores, not starting with a digit")

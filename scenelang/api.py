@@ -161,7 +161,8 @@ def patch(scene: SceneLike, patch_text: str, *, section: str | None = None,
     """
     base = _scene(scene, filename)
     try:
-        return apply_patch(base, parse_patch(patch_text, patch_filename), section=section)
+        return apply_patch(base, parse_patch(patch_text, patch_filename, constants=base.constants),
+                           section=section)
     except SceneError as exc:
         raise exc.with_source(patch_text, patch_filename) from None
 
@@ -377,7 +378,10 @@ def prepare_reconstruction(proposer: str | Proposer = "offline",
     defaults geometry=5, materials=3, composition=3, lighting=2), `candidates` (1), `max_repairs`
     (2), `draft` (default: what the proposer wants: on for offline), `verify`, `max_calls`,
     `max_seconds` (s), `direct_calls`, `size` (long side of loop renders, 256 px), `samples`
-    (16), `final_size` (px; default the image's, at most 1024), `final_samples` (64).
+    (16), `final_size` (px; default the image's, at most 1024), `final_samples` (64),
+    `patience` (default: what the proposer asks for: 2 rounds for offline, none for a VLM; a
+    stage ends after that many rounds in a row gaining less than `min_gain`, 0.001; 0: every
+    round of the budget).
 
     Raises `ProposerUnavailable` when the proposer cannot be built (e.g. no model for "vlm"),
     `SceneError` for bad settings.
@@ -397,6 +401,10 @@ def prepare_reconstruction(proposer: str | Proposer = "offline",
     fields["budgets"] = {**EngineConfig().budgets, **dict(fields.get("budgets") or {})}
     if fields.get("draft") is None:
         fields["draft"] = bool(getattr(made, "wants_draft", False))
+    if fields.get("patience") is None:
+        fields["patience"] = getattr(made, "patience", None)
+    elif fields["patience"] == 0:
+        fields["patience"] = None  # 0: every round of the budget
     return Reconstruction(made, EngineConfig(**fields), info)
 
 

@@ -8,7 +8,6 @@ problem of a file; `FAILED` marks a subtree that had errors.
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -16,18 +15,15 @@ from typing import Any
 from lark import Token
 
 from scenelang import ast as A
+from scenelang.build_constants import ConstantRules
+from scenelang.buildkit import FAILED, _Failed
+from scenelang.buildkit import collecting as _collecting
+from scenelang.buildkit import token_span as _token_span
 from scenelang.coerce import build_node, suggest
 from scenelang.errors import Diagnostic, SceneError, Span, with_article
-from scenelang.literals import LiteralError, color_node, ident_node, quantity, vector_items
+from scenelang.literals import LiteralError, color_node, quantity, vector_items
 
 _ESCAPE = re.compile(r"\\(.)")  # the grammar allows only \" and \\
-
-
-class _Failed:
-    """Marks a subtree that had errors (already recorded); parents skip building."""
-
-
-FAILED = _Failed()
 
 
 @dataclass
@@ -46,37 +42,9 @@ class _Clause:
     value: A.Node
 
 
-def _token_span(tok: Token, file: str | None) -> Span:
-    return Span(line=tok.line, column=tok.column, end_line=tok.end_line or tok.line,
-                end_column=tok.end_column or tok.column + len(tok), file=file)
 
 
-def _collecting(method):
-    """Wrap a rule method so an unexpected exception is recorded, not raised into the parser.
-
-    Lark calls rule methods during the parse; letting an exception escape would hide a syntax
-    error later in the file. The first such problem is reported (with the problems found before
-    it) once the whole input has parsed, as a transformation of a finished tree would.
-    """
-
-    @functools.wraps(method)
-    def wrapper(self, children):
-        if self.crashed is not None:
-            return FAILED
-        try:
-            return method(self, children)
-        except RecursionError:
-            raise
-        except SceneError as exc:
-            self.crashed = (len(self.diagnostics), list(exc.diagnostics))
-        except Exception as exc:
-            self.crashed = (len(self.diagnostics), [Diagnostic(f"invalid input: {exc}", Span(file=self.file))])
-        return FAILED
-
-    return wrapper
-
-
-class AstBuilder:
+class AstBuilder(ConstantRules):
     """Lark's `transformer=`: rule methods take the rule's children and run during the parse.
 
     One instance is bound to the cached Lark parser; `reset` prepares it for a parse.
@@ -87,12 +55,14 @@ class AstBuilder:
         self.diagnostics: list[Diagnostic] = []
         self.comments: list[Token] = []
         self.crashed: tuple[int, list[Diagnostic]] | None = None
+        self.reset_constants(None)
 
-    def reset(self, file: str | None) -> None:
+    def reset(self, file: str | None, constants: dict[str, float] | None = None) -> None:
         self.file = file
         self.diagnostics = []
         self.comments.clear()  # the lexer callback holds this list's `append`
         self.crashed = None
+        self.reset_constants(constants)
 
     def finish(self) -> list[Diagnostic]:
         """The parse's diagnostics (up to and including an unexpected failure, if one happened)."""
@@ -142,17 +112,14 @@ class AstBuilder:
         return color_node(str(children[0]), _token_span(children[0], self.file))
 
     @_collecting
-    def ident(self, children):
-        return ident_node(str(children[0]), _token_span(children[0], self.file))
-
-    @_collecting
     def vector(self, children):
-        *numbers, closing = [t for t in children if t is not None]
-        items = [self._quantity(t) for t in numbers]
-        if any(i is FAILED for i in items):
+        opening, *items, closing = [t for t in children if t is not None]
+        for item in items:
+            if isinstance(item, A.Ident):
+                self.undefined.append((item.name, item.span))
+        if any(i is FAILED or isinstance(i, A.Ident) for i in items):
             return FAILED
-        span = self._join(items[0].span, self._tok(closing))
-        span = span.model_copy(update={"column": span.column - 1}) if span.column > 1 else span
+        span = self._join(self._tok(opening), self._tok(closing))
         if len(items) > 4:
             return self._error(f"a vector has at most 4 components, got {len(items)}", span)
         return A.Vector(items=tuple(items), span=span)
@@ -268,6 +235,8 @@ class AstBuilder:
                 ok = False
                 continue
             out[c.name] = getattr(node, c.name)
+            if node.exprs:  # arithmetic in a transform, kept on the shape (Node.exprs)
+                out["exprs"] = out.get("exprs", ()) + node.exprs
         return out if ok else FAILED
 
     # statements -----------------------------------------------------------
@@ -307,9 +276,8 @@ class AstBuilder:
 
     @_collecting
     def texture_stmt(self, children):
-        keyword, _name, _call = children
-        return self._error("texture statements are not supported yet", self._tok(keyword),
-                           hint="give the material a plain colour: principled(base_color=#rrggbb)")
+        keyword, name, call = children
+        return self._typed_call(keyword, name, call, A.TEXTURE_KINDS, A.TextureDef, "texture", "texture")
 
     @_collecting
     def material_stmt(self, children):
@@ -435,6 +403,10 @@ class AstBuilder:
         for st in statements:
             if st is FAILED:
                 continue
+            if st.stmt == "let":
+                self._error("`let` goes after the header, before the first section, not inside "
+                            f"{section}", st.span, hint="move the line up, below `scenelang 1`")
+                continue
             home = A.SECTION_OF[st.stmt]
             if home != section:
                 self._error(f"{with_article(st.stmt)} statement belongs in the {home} section, not {section}", st.span)
@@ -447,6 +419,11 @@ class AstBuilder:
         name_tok, *statements, closing = children
         name = str(name_tok)
         span = self._join(self._tok(name_tok), self._tok(closing))
+        if name == "constants":
+            return self._error("a scene has no constants section: constants are `let` lines "
+                               "after the header", self._tok(name_tok),
+                               hint="write `let h = 0.72` below `scenelang 1`, before the "
+                                    "sections (`patch constants { ... }` is for patches)")
         good = self._statements_for(name, statements, span)
         return (name, self._tok(name_tok), A.Section(name=name, statements=tuple(good), span=span))
 
@@ -463,9 +440,12 @@ class AstBuilder:
 
     @_collecting
     def scene_file(self, children):
-        header, *sections = children
+        header, *rest = children
+        lets = [c for c in rest if isinstance(c, A.LetDef)]
+        sections = [c for c in rest if isinstance(c, tuple)]
+        self._report_undefined()
         seen: dict[str, Span | None] = {}
-        fields = {}
+        fields: dict[str, object] = {"constants": tuple(lets)}
         for name, name_span, section in sections:
             if name in seen:
                 first = seen[name]
@@ -508,7 +488,17 @@ class AstBuilder:
         for op in ops:
             if op is FAILED:
                 continue
-            if isinstance(op, A.Statement):
+            if name == "constants" and not isinstance(op, (A.LetDef, A.RemoveOp)):
+                self._error("`patch constants` holds `let NAME = VALUE` and `remove NAME` only",
+                            op.span, hint="change a constant by writing its `let` again")
+                continue
+            if isinstance(op, A.LetDef) and name != "constants":
+                self._error(f"a `let` belongs in `patch constants {{ ... }}`; this patch edits "
+                            f"{name}", op.span, hint="put `patch constants { let ... }` first")
+                continue
+            if isinstance(op, A.LetDef):
+                op = A.PutOp(statement=op, span=op.span)
+            elif isinstance(op, A.Statement):
                 if A.SECTION_OF[op.stmt] != name:
                     self._error(f"{with_article(op.stmt)} statement belongs in the {A.SECTION_OF[op.stmt]} "
                                 f"section; this patch edits {name}", op.span)
@@ -521,6 +511,7 @@ class AstBuilder:
     @_collecting
     def patch_file(self, children):
         header, *patches = children
+        self._report_undefined()
         if self.diagnostics:
             return FAILED
         return A.PatchFile(patches=tuple(patches), span=patches[0].span if patches else None)

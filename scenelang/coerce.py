@@ -27,6 +27,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 from pydantic import ValidationError
 
 from scenelang import ast as A
+from scenelang.constants import exprs_of, format_expr, raw_exprs, shown
 from scenelang.errors import Diagnostic, SceneError, Span
 from scenelang.printer import format_value
 
@@ -71,7 +72,7 @@ def describe(tp: Any, meta: tuple = ()) -> str:
     if tp is int:
         return "a whole number"
     if tp is str:
-        return "a name"
+        return "a texture name" if any(isinstance(m, A.TextureRef) for m in meta) else "a name"
     if tp is A.HexColor:
         return "a #rrggbb colour"
     if tp is A.RGB:
@@ -87,6 +88,8 @@ def _unit(meta: Iterable[Any]) -> str | None:
 
 
 def _show(value: A.Node) -> str:
+    if isinstance(value, A.Number) and value.expr is not None:
+        return f"`{shown(value.expr, value.value)}`"  # the evaluated value too
     return format_value(value)
 
 
@@ -94,6 +97,20 @@ def coerce(value: A.Node, tp: Any, meta: tuple = ()) -> Any:
     """Convert a raw literal `value` to the Python value of a field typed `tp`."""
     if tp is float and type(value) is A.Number and value.unit is None and _unit(meta) is None:
         return value.value  # the common case, kept fast for large scenes
+    if type(value) is A.Number and isinstance(value.expr, A.Const):
+        try:
+            return _coerce(value, tp, meta)
+        except CoerceError:
+            # a name that is also a constant, where only a name, choice or colour goes: the name
+            try:
+                return _coerce(A.Ident(name=value.expr.name, span=value.span), tp, meta)
+            except CoerceError:
+                pass
+            raise
+    return _coerce(value, tp, meta)
+
+
+def _coerce(value: A.Node, tp: Any, meta: tuple = ()) -> Any:
     origin = get_origin(tp)
     if origin is typing.Annotated:
         base, *extra = get_args(tp)
@@ -182,6 +199,9 @@ def _item(value: A.Node, tp: Any, meta: tuple) -> Any:
 def _number(value: A.Node, unit: str | None) -> float:
     if not isinstance(value, A.Number):
         kind = {"deg": "an angle", "mm": "a length in mm"}.get(unit or "", "a number")
+        if isinstance(value, A.Ident):
+            raise KindMismatch(f"expected {kind}, got '{value.name}', which is not a constant "
+                               f"(define it after the header: `let {value.name} = ...`)")
         raise KindMismatch(f"expected {kind}, got {_show(value)}")
     if unit == "deg":
         if value.unit in (None, "deg"):
@@ -223,6 +243,7 @@ def build_node(
     diags: list[Diagnostic] = []
     values: dict[str, Any] = {}
     value_spans: dict[str, Span | None] = {}
+    exprs: list[tuple[str, A.Node]] = list((fixed or {}).get("exprs", ()))
     for name, name_span, raw in params:
         if name not in allowed_list:
             diags.append(Diagnostic(
@@ -239,6 +260,8 @@ def build_node(
             diags.append(Diagnostic(f"{name}: {exc}", raw.span or name_span))
             values[name] = None
         value_spans[name] = raw.span or name_span
+        if type(raw) is not A.Number or raw.expr is not None:
+            exprs.extend(raw_exprs(name, raw))
     if diags:
         raise SceneError(diags)
     missing = [f for f in A.required_params(cls) if f in allowed_list and f not in values
@@ -246,13 +269,34 @@ def build_node(
     if missing:
         example = ", ".join(f"{m}=..." for m in missing)
         raise SceneError(f"{what} needs {', '.join(missing)} ({example})", span)
+    if exprs:
+        values["exprs"] = tuple(exprs)
     try:
-        return cls(**(fixed or {}), **values, span=span)
+        return cls(**{k: v for k, v in (fixed or {}).items() if k != "exprs"}, **values, span=span)
     except ValidationError as exc:
         raise SceneError([
-            Diagnostic(_range_message(err), value_spans.get(str(err["loc"][0])) if err["loc"] else span)
-            for err in exc.errors()
+            Diagnostic(_range_message(err, exprs),
+                       value_spans.get(str(err["loc"][0])) if err["loc"] else span)
+            for err in union_errors(exc.errors())
         ]) from None
+
+
+_WRONG_BRANCH = frozenset({"string_type", "float_type", "float_parsing", "model_type",
+                           "model_attributes_type", "union_tag_invalid", "int_type", "int_parsing"})
+
+
+def union_errors(errors: list) -> list:
+    """Pydantic's errors without the union alternatives the value does not belong to (a number
+    given to `roughness: Fraction | TextureName` fails the texture-name branch too): branch
+    tags (`constrained-float`, `tagged-union[...]`) are dropped from `loc`, and a branch's
+    wrong-type error is dropped when another error remains."""
+    kept = []
+    for err in errors:
+        loc = tuple(p for p in err.get("loc", ()) if not (isinstance(p, str) and ("-" in p or "[" in p)))
+        if len(loc) != len(err.get("loc", ())) and err.get("type") in _WRONG_BRANCH:
+            continue
+        kept.append({**err, "loc": loc})
+    return kept or list(errors)
 
 
 _RELATIONS = {
@@ -263,14 +307,17 @@ _RELATIONS = {
 }
 
 
-def _range_message(err: dict) -> str:
+def _range_message(err: dict, exprs: Iterable[tuple[str, A.Node]] = ()) -> str:
     loc = [str(p) for p in err.get("loc", ()) if not isinstance(p, int) and p not in ("hex", "rgb")]
     field = ".".join(loc) or "value"
     kind = err.get("type", "")
     if kind in _RELATIONS:
         key, words = _RELATIONS[kind]
         bound = _fmt(err["ctx"][key])
-        return f"{field} must be {words} {bound}, got {_fmt(err.get('input'))}"
+        path = ".".join(str(p) for p in err.get("loc", ()) if p not in ("hex", "rgb"))
+        written = dict(exprs).get(path)  # arithmetic: say what it evaluated from
+        source = f" (from `{format_expr(written)}`)" if written is not None else ""
+        return f"{field} must be {words} {bound}, got {_fmt(err.get('input'))}{source}"
     if kind == "finite_number":
         return f"{field} must be a finite number"
     if kind == "string_pattern_mismatch":
@@ -295,6 +342,8 @@ def settable_params(statement: A.Node) -> list[str]:
         return A.param_names(type(statement.shape))
     if isinstance(statement, A.MaterialDef):
         return A.param_names(type(statement.material))
+    if isinstance(statement, A.TextureDef):
+        return A.param_names(type(statement.texture))
     if isinstance(statement, A.LightDef):
         return A.param_names(type(statement.light))
     return A.param_names(type(statement))
@@ -307,7 +356,8 @@ def with_param(statement: A.Node, param: str, value: A.Node, span: Span | None =
     changes the sphere, `set red.roughness` the material, `set key.energy` the light.
     Raises `SceneError` positioned at `span` (or the value) for unknown parameters or bad values.
     """
-    inner_field = {A.ShapeDef: "shape", A.MaterialDef: "material", A.LightDef: "light"}.get(
+    inner_field = {A.ShapeDef: "shape", A.MaterialDef: "material", A.LightDef: "light",
+                   A.TextureDef: "texture"}.get(
         type(statement))
     target = getattr(statement, inner_field) if inner_field else statement
     allowed = settable_params(statement)
@@ -324,11 +374,13 @@ def with_param(statement: A.Node, param: str, value: A.Node, span: Span | None =
         raise SceneError(f"{param}: {exc}", value.span or span) from None
     data = {f: getattr(target, f) for f in type(target).model_fields}
     data[param] = new_value
+    kept = tuple((p, e) for p, e in target.exprs if p not in exprs_of(target, param))
+    data["exprs"] = kept + tuple(raw_exprs(param, value))
     try:
         new_target = type(target)(**data)
     except ValidationError as exc:
         raise SceneError([Diagnostic(_range_message(e), value.span or span)
-                          for e in exc.errors()]) from None
+                          for e in union_errors(exc.errors())]) from None
     if inner_field:
         data = {f: getattr(statement, f) for f in type(statement).model_fields}
         data[inner_field] = new_target

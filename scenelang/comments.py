@@ -30,10 +30,16 @@ def attach_comments(scene: A.Scene, comments: list[Token]) -> A.Scene:
         s.name: {"comments": [], "end": [], "lead": {}, "trail": {}} for s in scene.sections()
     }
     header_line = scene.span.line if scene.span else 1
+    lets = [let for let in scene.constants if let.span is not None]
+    let_lead: dict[int, list[str]] = {}
+    let_trail: dict[int, str] = {}
     for tok in pending:
         line = tok.line
         if line < header_line:
             scene_leading.append(_text(tok))
+            continue
+        at_let = _let_comment(lets, tok, let_lead, let_trail)
+        if at_let:
             continue
         home = None
         for s in sections:
@@ -87,8 +93,27 @@ def attach_comments(scene: A.Scene, comments: list[Token]) -> A.Scene:
             "comments": tuple(slot["comments"]),
             "end_comments": tuple(slot["end"]),
         })
+    if let_lead or let_trail:
+        updates["constants"] = tuple(
+            let.model_copy(update={"comments": tuple(let_lead.get(i, ())),
+                                   "trailing_comment": let_trail.get(i)})
+            if i in let_lead or i in let_trail else let
+            for i, let in enumerate(lets))
     return scene.model_copy(update={
         **updates, "comments": tuple(scene_leading), "end_comments": tuple(scene_end)})
+
+
+def _let_comment(lets: list[A.LetDef], tok: Token, lead: dict, trail: dict) -> bool:
+    """A comment on a `let` line (after it) or on the lines before a `let` (up to the previous
+    `let` or the header) goes to that constant; False when no `let` takes it."""
+    for i, let in enumerate(lets):
+        if let.span.end_line == tok.line and tok.column >= let.span.end_column and i not in trail:
+            trail[i] = _text(tok)
+            return True
+        if tok.line < let.span.line:
+            lead.setdefault(i, []).append(_text(tok))
+            return True
+    return False
 
 
 def _into_group(group: A.GroupDef, tokens: list[Token]) -> tuple[A.GroupDef, list[Token]]:

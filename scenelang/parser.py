@@ -83,11 +83,15 @@ def parse_scene(text: str, file: str | None = None, limits: ParseLimits = DEFAUL
     return attach_comments(scene, comments)
 
 
-def parse_patch(text: str, file: str | None = None, limits: ParseLimits = DEFAULT_LIMITS) -> A.PatchFile:
-    """Parse patch text (`patch SECTION { ... }` blocks) into a `PatchFile`."""
+def parse_patch(text: str, file: str | None = None, limits: ParseLimits = DEFAULT_LIMITS,
+                constants: tuple[A.LetDef, ...] = ()) -> A.PatchFile:
+    """Parse patch text (`patch SECTION { ... }` blocks) into a `PatchFile`.
+
+    `constants` are the `let` constants of the scene the patch is for (default none): the
+    patch's arithmetic may use them and those its own `patch constants` block defines first."""
     text = _newlines(text)
     _check_input(text, "patch_file", file, limits)
-    patch, comments = _parse(text, "patch_file", file)
+    patch, comments = _parse(text, "patch_file", file, {c.name: c.value for c in constants})
     return attach_patch_comments(patch, comments)
 
 
@@ -150,7 +154,8 @@ def _check_input(text: str, start: str, file: str | None, limits: ParseLimits) -
     _precheck(text, file, limits, start)
 
 
-def _parse(text: str, start: str, file: str | None) -> tuple[Any, list[Token]]:
+def _parse(text: str, start: str, file: str | None,
+           constants: dict[str, float] | None = None) -> tuple[Any, list[Token]]:
     """Parse with Lark, building the AST during the parse; `(node, comment tokens)`.
 
     Every problem is collected: syntax errors stop the parse (only the first is reported), the
@@ -159,7 +164,7 @@ def _parse(text: str, start: str, file: str | None) -> tuple[Any, list[Token]]:
     lark = _lark()
     with _LARK_LOCK:
         transformer: AstBuilder = lark.options.transformer
-        transformer.reset(file)
+        transformer.reset(file, constants)
         try:
             result = lark.parse(text, start=start)
         except UnexpectedInput as exc:

@@ -34,11 +34,12 @@ from pydantic import ValidationError
 
 from scenelang import ast as A
 from scenelang.coerce import with_param
+from scenelang.constants import exprs_of, reevaluate
 from scenelang.errors import Diagnostic, SceneError, Span, with_article
 from scenelang.validate import Finding, Limits, close_names, describe, findings
 
 # statement kinds other statements refer to by name (`Finding.missing` kinds)
-REFERENCED_KINDS = ("shape", "material")
+REFERENCED_KINDS = ("shape", "material", "texture")
 
 
 def _patches(patch: A.Patch | A.PatchFile) -> tuple[A.Patch, ...]:
@@ -71,6 +72,7 @@ class _Applier:
         self.scene = scene
         self.only = only
         self.statements: dict[str, list] = {s.name: list(s.statements) for s in scene.sections()}
+        self.statements["constants"] = list(scene.constants)  # `patch constants { let ... }`
         self.errors: list[Diagnostic] = []
         # (section, name) -> the op or replace block that last wrote that statement
         self.touched: dict[tuple[str, str], A.Node] = {}
@@ -168,6 +170,8 @@ class _Applier:
         st = self.statements[section].pop(at)
         self.touched.pop((section, op.name), None)
         self._mark_removed(st, op)
+        if section == "constants":
+            self.removed[("constant", op.name)] = op
 
     def set(self, patch: A.Patch, op: A.SetOp) -> None:
         section = patch.section
@@ -218,6 +222,11 @@ class _Applier:
                 statements = [respan(st, None) if (section.name, st.name) in self.touched else st
                               for st in statements]
             update[section.name] = section.model_copy(update={"statements": tuple(statements)})
+        constants = self.statements["constants"]
+        if clean:
+            constants = [respan(c, None) if ("constants", c.name) in self.touched else c
+                         for c in constants]
+        update["constants"] = tuple(constants)
         return self.scene.model_copy(update=update)
 
     def position(self, errors: list[Finding], result: A.Scene,
@@ -288,6 +297,8 @@ def apply_patch(scene: A.Scene, patch: A.Patch | A.PatchFile, *, section: str | 
         raise SceneError(applier.errors)
     try:
         result = applier.result()
+        if scene.constants or result.constants:  # recompute every expression from them
+            result = _reevaluated(result, applier)
         problems = [f for f in findings(result, limits) if f.diagnostic.severity == "error"]
     except RecursionError:
         raise SceneError("the patched scene is nested too deeply",
@@ -296,7 +307,26 @@ def apply_patch(scene: A.Scene, patch: A.Patch | A.PatchFile, *, section: str | 
         before = {f.diagnostic.message for f in findings(scene, limits)
                   if f.diagnostic.severity == "error"}
         raise SceneError(applier.position(problems, result, before))
-    return applier.result(clean=True)
+    result = applier.result(clean=True)
+    return reevaluate(result) if scene.constants or result.constants else result
+
+
+def _reevaluated(result: A.Scene, applier: _Applier) -> A.Scene:
+    """`reevaluate(result)`, a constant the patch removed but something still uses reported at
+    the `remove` (with where it is used)."""
+    try:
+        return reevaluate(result)
+    except SceneError as exc:
+        out = []
+        for d in exc.diagnostics:
+            name = d.message.split("'")[1] if d.message.startswith("unknown constant '") else None
+            by = applier.removed.get(("constant", name or ""))
+            if by is not None:
+                where = f" ({d.span.label()})" if d.span is not None else ""
+                d = Diagnostic(f"cannot remove constant '{name}': an expression still uses it{where}",
+                               by.span, hint=f"keep `let {name}`, or change what uses it")
+            out.append(d)
+        raise SceneError(out) from None
 
 
 def apply_patches(scene: A.Scene, patches: Iterable[A.Patch], **kwargs: Any) -> A.Scene:
@@ -311,7 +341,7 @@ def apply_patches(scene: A.Scene, patches: Iterable[A.Patch], **kwargs: Any) -> 
 
 
 def _inner(st: A.Node) -> tuple[A.Node, str | None]:
-    for field in ("shape", "material", "light"):
+    for field in ("shape", "material", "light", "texture"):
         node = getattr(st, field, None)
         if isinstance(node, A.Node):
             return node, field
@@ -324,6 +354,8 @@ def to_value(x: Any) -> A.Node | None:
         return A.HexColor(hex=x.hex)
     if isinstance(x, A.RGB):
         return to_value((x.r, x.g, x.b))
+    if isinstance(x, A.String):
+        return A.String(value=x.value)
     if isinstance(x, bool) or x is None:
         return None
     if isinstance(x, (int, float)):
@@ -352,11 +384,13 @@ def _set_op(old: A.Node, new: A.Node) -> A.SetOp | None:
     if field and any(getattr(old, f) != getattr(new, f) for f in type(old).model_fields
                      if f not in ("span", field)):
         return None
-    keys = [f for f in type(inner_old).model_fields if f not in ("span", "stmt", "kind")]
-    changed = [f for f in keys if getattr(inner_old, f) != getattr(inner_new, f)]
+    keys = [f for f in type(inner_old).model_fields if f not in ("span", "stmt", "kind", "exprs")]
+    changed = [f for f in keys if getattr(inner_old, f) != getattr(inner_new, f)
+               or exprs_of(inner_old, f) != exprs_of(inner_new, f)]
     if len(changed) != 1 or changed[0] in ("name", "comments", "trailing_comment"):
         return None
-    value = to_value(getattr(inner_new, changed[0]))
+    value = _as_written(to_value(getattr(inner_new, changed[0])), changed[0],
+                        exprs_of(inner_new, changed[0]))
     if value is None:
         return None
     try:
@@ -365,6 +399,17 @@ def _set_op(old: A.Node, new: A.Node) -> A.SetOp | None:
     except SceneError:
         return None
     return A.SetOp(target=old.name, param=changed[0], value=value)  # type: ignore[attr-defined]
+
+
+def _as_written(value: A.Node | None, path: str, written: dict[str, A.Node]) -> A.Node | None:
+    """A raw value with the numbers written as arithmetic (`written`: path -> expression) given
+    their expressions, so `set` keeps them (`set t.at = (0, 0, h / 2)`)."""
+    if isinstance(value, A.Number) and path in written:
+        return value.model_copy(update={"expr": written[path]})
+    if isinstance(value, A.Vector) and written:
+        return value.model_copy(update={"items": tuple(
+            _as_written(item, f"{path}.{i}", written) for i, item in enumerate(value.items))})
+    return value
 
 
 def _replace_patch(b: A.Section) -> A.Patch:
@@ -400,12 +445,37 @@ def _diff_section(a: A.Section, b: A.Section) -> A.Patch:
     return patch
 
 
+def _diff_constants(a: tuple[A.LetDef, ...], b: tuple[A.LetDef, ...]) -> A.Patch:
+    """`patch constants { ... }` turning constants `a` into `b`: `remove` for the dropped ones,
+    `let` for the changed ones that keep their place, and the rest removed and written again at
+    the end (a written `let` for a new name is appended), so the order ends as in `b`."""
+    old = {c.name: c for c in a}
+    kept = [c.name for c in a if c.name in {d.name for d in b}]
+    stay = 0  # b's first constants that are a's kept ones in the same order stay in place
+    while stay < len(b) and stay < len(kept) and b[stay].name == kept[stay]:
+        stay += 1
+    ops: list[A.Node] = [A.RemoveOp(name=c.name) for c in a
+                         if c.name not in {d.name for d in b[:stay]}]
+    ops += [A.PutOp(statement=c) for c in b[:stay]  # values follow from the expressions
+            if old[c.name].model_copy(update={"value": c.value}) != c]
+    ops += [A.PutOp(statement=c) for c in b[stay:]]
+    return A.Patch(section="constants", ops=tuple(ops))
+
+
 def diff(a: A.Scene, b: A.Scene) -> tuple[A.Patch, ...]:
     """Patches, one per changed section in section order, with `apply_patch(a, diff(a, b))`
     equal to `b` (statements, order, statement comments). Prefers `set` for a one-parameter
     change, a full statement for other changes, `remove` for deletions and a whole-section
-    `replace` when the order changed; `diff(a, a) == ()`."""
-    return tuple(
+    `replace` when the order changed; `diff(a, a) == ()`. Changed `let` constants come first, as
+    `patch constants { ... }`."""
+    constants: tuple[A.Patch, ...] = ()
+    if a.constants != b.constants:
+        constants = (_diff_constants(a.constants, b.constants),)
+        try:  # what b's constants alone change in a's statements needs no patch of its own
+            a = reevaluate(a.model_copy(update={"constants": b.constants}))
+        except SceneError:
+            pass
+    return constants + tuple(
         _diff_section(a.section(name), b.section(name))
         for name in A.SECTION_NAMES
         if a.section(name).statements != b.section(name).statements

@@ -3,13 +3,16 @@
 The output is canonical and stable, so `print_scene(parse_scene(print_scene(s))) ==
 print_scene(s)` and `parse_scene(print_scene(s)) == s` for every valid scene:
 
-- the header `scenelang 1`, a blank line, then the four sections always in the order geometry,
+- the header `scenelang 1`, a blank line, the `let` constants (one per line, then a blank line)
+  if there are any, then the four sections always in the order geometry,
   materials, composition, lighting (an empty one prints as `geometry {\\n}`), one blank line
   between sections, two-space indent, one statement per line;
 - required parameters are always printed; optional ones only when they differ from the field's
   default, in the order the AST model declares them;
 - numbers are the shortest text that round-trips (`1.0` -> `1`, `-0.0` -> `0`, `1e-05`); angle
   fields (stored in degrees) print with a `deg` suffix except zero, millimetre fields with `mm`;
+- numbers written as arithmetic (`Node.exprs`, `Number.expr`) print as written, with one space
+  around binary operators (`scenelang.constants.format_expr`); a one-item vector as `(x,)`;
 - comments are printed verbatim (they are stored with their leading `#`): `Scene.comments` before
   the header, `Section.comments` before the section line, `Statement.comments` on the lines
   before the statement, `trailing_comment` after it on the same line, `Section.end_comments`
@@ -39,6 +42,7 @@ from scenelang.ast import (
     HexColor,
     Ident,
     InstanceDef,
+    LetDef,
     LightDef,
     ListValue,
     MaterialDef,
@@ -56,11 +60,13 @@ from scenelang.ast import (
     ShapeBase,
     ShapeDef,
     String,
+    TextureDef,
     Unit,
     Vector,
     World,
     param_names,
 )
+from scenelang.constants import exprs_of, format_expr
 
 INDENT = "  "
 TRAILING_GAP = "  "
@@ -107,9 +113,11 @@ def format_value(v: Any, unit: str | None = None) -> str:
     colours and identifiers (strings). `unit` (`deg` or `mm`) is appended to typed numbers.
     """
     if isinstance(v, Number):
+        if v.expr is not None:
+            return format_expr(v.expr)
         return format_number(v.value) + (v.unit or "")
-    if isinstance(v, Vector):
-        return "(" + ", ".join(format_value(item) for item in v.items) + ")"
+    if isinstance(v, Vector):  # one item: `(x,)`, as `(x)` is a number in parentheses
+        return "(" + ", ".join(format_value(item) for item in v.items) + ("," if len(v.items) == 1 else "") + ")"
     if isinstance(v, HexColor):
         return "#" + v.hex
     if isinstance(v, RGB):
@@ -169,7 +177,8 @@ def _shown_params(node: Node) -> list[tuple[str, Any]]:
             continue
         value = getattr(node, name)
         info = cls.model_fields[name]
-        if info.is_required() or value != field_default(cls, name):
+        if info.is_required() or value != field_default(cls, name) or (
+                node.exprs and exprs_of(node, name)):
             shown.append((name, value))
     return shown
 
@@ -177,7 +186,29 @@ def _shown_params(node: Node) -> list[tuple[str, Any]]:
 def _field_text(node: Node, name: str, value: Any) -> str:
     if value == ():
         return "[]"  # an empty list (a profile without points; the validator reports it)
+    if node.exprs:
+        written = exprs_of(node, name)
+        if written:
+            return _with_exprs(value, field_unit(type(node), name), name, written)
     return format_value(value, field_unit(type(node), name))
+
+
+def _with_exprs(value: Any, unit: str | None, path: str, written: dict[str, Any]) -> str:
+    """A field value with the numbers that were written as expressions printed as written."""
+    if path in written:
+        return format_expr(written[path])
+    if isinstance(value, RGB):
+        value = (value.r, value.g, value.b)
+    if isinstance(value, tuple):
+        items = [_with_exprs(v, unit, f"{path}.{i}", written) for i, v in enumerate(value)]
+        nested = bool(value) and isinstance(value[0], tuple)
+        return ("[" + ", ".join(items) + "]") if nested else ("(" + ", ".join(items) + ")")
+    return format_value(value, unit)
+
+
+def let_line(let: LetDef) -> str:
+    """`let NAME = EXPR` as written (canonical spacing)."""
+    return f"let {let.name} = {format_expr(let.expr)}"
 
 
 def _call(node: Node) -> str:
@@ -216,10 +247,14 @@ def _clauses(st: Node, skip: Iterable[str] = ()) -> str:
 
 def statement_line(st: Node) -> str:
     """The statement itself on one line, without indent or comments."""
+    if isinstance(st, LetDef):
+        return let_line(st)
     if isinstance(st, ShapeDef):
         return f"shape {st.name} = {print_shape(st.shape)}"
     if isinstance(st, MaterialDef):
         return f"material {st.name} = {_call(st.material)}"
+    if isinstance(st, TextureDef):
+        return f"texture {st.name} = {_call(st.texture)}"
     if isinstance(st, LightDef):
         return f"light {st.name} = {_call(st.light)}"
     if isinstance(st, ObjectDef):
@@ -293,6 +328,10 @@ def print_scene(scene: Scene) -> str:
     """The canonical text of a whole scene (see the module docstring for the layout)."""
     lines = _comment_lines(scene.comments, "")
     lines.append(f"scenelang {LANGUAGE_VERSION}")
+    if scene.constants:  # `let` lines, in order, after a blank line
+        lines.append("")
+        for let in scene.constants:
+            lines.extend(_statement_lines(let, ""))
     for section in scene.sections():
         lines.append("")
         lines.extend(_section_lines(section))

@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from scenelang import ast as A
+from scenelang.constants import KEYWORD
 from scenelang.printer import field_default, field_unit, format_value
 from scenelang.validate import Limits
 
@@ -50,6 +51,8 @@ LIMIT_DESCRIPTIONS = {
     "max_triangles": "triangles of all objects' meshes (estimated from segments/rings/vertices)",
     "max_name_length": "characters of a name",
     "max_expanded_objects": "objects after expanding groups, instances and arrays",
+    "max_image_bytes": "bytes of a texture image file (`image(path=...)`)",
+    "max_image_side": "pixels per side of a texture image",
 }
 _UNIT_IN_TEXT = re.compile(r"\s*\((m|mm|W|W/m\^2)\)")
 
@@ -88,7 +91,10 @@ def _leaf(tp: Any) -> Any:
 
 def _type_names(tp: Any, unit: str | None) -> tuple[str, str]:
     """(long, short) names of what a field accepts."""
-    tp = _leaf(_strip_optional(tp))
+    tp = _strip_optional(tp)
+    if get_origin(tp) is typing.Annotated and any(isinstance(m, A.TextureRef) for m in get_args(tp)[1:]):
+        return "name of a texture", "texture"
+    tp = _leaf(tp)
     origin = get_origin(tp)
     if origin in (Union, types.UnionType):
         alts = get_args(tp)
@@ -181,7 +187,7 @@ def param_info(cls: type[BaseModel], name: str, description: str | None = None) 
     if name == "resolution":
         shown_unit = "px"
     range_text = _range_text(_bounds(info))
-    if short_type == "colour":
+    if short_type in ("colour", "colour|texture"):
         range_text = "channels 0..1"
     return ParamInfo(name, long_type, short_type, default, range_text, shown_unit, text)
 
@@ -243,8 +249,22 @@ def _markdown() -> str:
         out.append(f"- `{op}(SHAPE, SHAPE, ...)`: 2 to "
                    f"{A.Csg.model_fields['operands'].metadata[1].max_length} operand shapes")
     out.append(f"\n{_summary(A.Csg)}")
+    out.extend(["", "### Constants and arithmetic (any number)", "",
+                f"`{KEYWORD} NAME = EXPR` lines after the header; an expression may stand wherever "
+                "a number goes. Highest precedence first:", "",
+                "| form | meaning |", "|---|---|",
+                "| `2.5`, `NAME`, `(EXPR)` | a number, a constant defined above, parentheses |",
+                "| `-EXPR` | unary minus |",
+                "| `EXPR * EXPR`, `EXPR / EXPR` | multiply, divide (left to right) |",
+                "| `EXPR + EXPR`, `EXPR - EXPR` | add, subtract (left to right) |"])
     out.extend(["", "### Materials"])
     for kind, cls in A.MATERIAL_KINDS.items():
+        add_model(kind, cls)
+    out.extend(["", "### Textures (materials)", "",
+                "`texture NAME = KIND(...)` in the materials section; a material uses it by name in "
+                "`base_color`, `roughness` or `bump`. Procedural textures are evaluated in object "
+                "coordinates (metres, before the object's transform)."])
+    for kind, cls in A.TEXTURE_KINDS.items():
         add_model(kind, cls)
     out.extend(["", "### Object clauses (composition)", "",
                 _summary(A.ObjectDef, whole=True), ""])
@@ -285,6 +305,13 @@ def _compact_param(p: ParamInfo) -> str:
     return text
 
 
+def _compact_texture_param(p: ParamInfo) -> str:
+    """`name=default` (choices as `a|b`): texture parameters, kept short for the prompt."""
+    if "|" in p.short_type and p.short_type != "colour":
+        return f"{p.name}={p.short_type}"
+    return p.name if p.default is None or p.short_type == "colour" else f"{p.name}={p.default}"
+
+
 def _compact_clauses(cls: type, skip: tuple[str, ...] = ()) -> str:
     parts = []
     for p in model_params(cls):
@@ -303,6 +330,10 @@ def _compact() -> str:
         "File: `scenelang 1`, then sections `geometry { }`, `materials { }`, `composition { }`, "
         "`lighting { }` in that order, one statement per line. Shapes appear only when an "
         "object places them; objects without a material are grey.",
+        "Constants: `let NAME = EXPR` lines after the header, before the sections; any number "
+        "may be arithmetic on them (+ - * /, parentheses, unary minus; no units inside): "
+        "`let h = 0.72` then `box(size=(1.2, 0.8, 0.04)) at (0, 0, h - 0.02)`, "
+        "`object leg_1 = leg at (0.5, 0.3, h / 2)`.",
         "geometry: shape NAME = EXPR, where EXPR is a primitive call, "
         "union|difference|intersection(EXPR, EXPR, ...), or the NAME of an earlier shape; any "
         "EXPR may be followed by [at (x, y, z)] [rotate (x, y, z)] [scale s|(x, y, z)] "
@@ -317,6 +348,13 @@ def _compact() -> str:
     for kind, cls in A.MATERIAL_KINDS.items():
         lines.append(f"materials: material NAME = {kind}("
                      f"{', '.join(_compact_param(p) for p in model_params(cls))})")
+    lines.append("  texture NAME = KIND(...) (colours color1, color2), used by name: base_color=T, "
+                 "roughness=T, bump=T; object coordinates, scale = repeats per metre:")
+    lines.append("  " + "; ".join(f"{kind}({', '.join(_compact_texture_param(p) for p in model_params(cls))})"
+                                  for kind, cls in A.TEXTURE_KINDS.items()))
+    lines.append('  e.g. texture grain = wave(color1=#6b4423, color2=#a8743f, scale=6, pattern=rings, '
+                 'axis=z)  material oak = principled(base_color=grain); image(path="tiles.png") is '
+                 'relative to the scene file')
     lines.append("composition:")
     lines.append(f"  object NAME = SHAPE {_compact_clauses(A.ObjectDef, skip=('shape',))}")
     lines.append(f"  group NAME {_compact_clauses(A.GroupDef)} {{ object ... group ... }}  (members "
@@ -342,7 +380,8 @@ def _compact() -> str:
                  "rectangle or ellipse)")
     lines.append("Patches: `patch SECTION { ... }` with lines `set NAME.PARAM = VALUE`, a full "
                  "statement (adds it, or replaces the one with that name), `remove NAME`; or "
-                 "`replace SECTION { statements }`. One section per block.")
+                 "`replace SECTION { statements }`. One section per block. "
+                 "`patch constants { let h = 0.8 }` changes a constant (put that block first).")
     lines.append("Comments: # to end of line (but # + 6 hex digits where a value is expected "
                  "is a colour). Names: [A-Za-z_][A-Za-z0-9_]*, unique per section.")
     return "\n".join(lines) + "\n"

@@ -18,7 +18,11 @@ Errors:
 - resource limits (`Limits`): statements, shapes, objects, lights, CSG depth (counted through
   references), CSG operands, primitives after expanding references, segments, resolution.
 
-Warnings: shapes and materials no object uses (only when the scene has objects), a scene
+- a material's texture (`base_color=`, `roughness=`, `bump=`) that is not a texture statement of
+  the materials section; a gradient with `start == end`; an image texture's file: outside the
+  scene's folder, missing, not PNG/JPEG, over `max_image_bytes` or `max_image_side`.
+
+Warnings: shapes and materials no object uses, textures no material uses (only when the scene has objects), a scene
 without objects, and a scene that renders black (no lights, no light from the world, no emissive
 material in use).
 """
@@ -30,7 +34,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from scenelang import ast as A
-from scenelang.assets import asset_path
+from scenelang.assets import asset_path, image_path
 from scenelang.errors import Diagnostic, SceneError, Span
 from scenelang.placement import names as placed_names
 from scenelang.resolve import ResolvedScene, SceneLike, resolved, shape_refs, walk_shape
@@ -48,7 +52,8 @@ class Limits:
     estimated from the primitives' mesh-detail fields; bounds the preview and export too), names
     of at most 64 characters, 10,000 objects after expanding groups, instances and arrays; mesh
     asset files of at most 50 MB and 1,000,000 triangles (the triangles are counted when the
-    file is read, by the preview, export and compiler).
+    file is read, by the preview, export and compiler); texture images of at most 20 MB and 8192
+    pixels per side.
     """
 
     max_statements: int = 5000
@@ -67,6 +72,10 @@ class Limits:
     max_asset_triangles: int = 1_000_000
     max_expanded_objects: int = 10_000
     """Objects after expanding groups, instances and arrays."""
+    max_image_bytes: int = 20 * 1024 * 1024
+    """Size of a texture image file (`image(path=...)`)."""
+    max_image_side: int = 8192
+    """Pixels per side of a texture image."""
 
 
 DEFAULT_LIMITS = Limits()
@@ -166,6 +175,7 @@ class _Checker:
         self.too_deep: set[str] = set()  # shapes over the depth limit (reported once)
         self.too_big: set[str] = set()  # shapes over the primitive limit (reported once)
         self.first_camera: A.Camera | None = None
+        self.textures: dict[str, A.TextureDef] | None = None  # by name, built on first use
 
     def report(self, message: str, *nodes: object, statement: A.Node | None = None,
                severity: str = "error", hint: str | None = None,
@@ -336,7 +346,35 @@ class _Checker:
     # -------------------------------------------------------------- materials
 
     def check_material(self, st: A.MaterialDef, index: int) -> None:
-        pass  # every material parameter is a single range-checked value
+        names = st.material.texture_names()
+        if not names:
+            return
+        if self.textures is None:
+            self.textures = self.scene.textures_by_name()
+        textures = self.textures
+        for name in names:
+            if name in textures:
+                continue
+            fields = [f for f in ("base_color", "roughness", "bump") if getattr(st.material, f) == name]
+            self.report(f"material '{st.name}' uses texture '{name}' ({', '.join(fields)}), which "
+                        f"is not defined{close_names(name, textures)}", statement=st,
+                            missing=("texture", name),
+                            hint="define it in the materials section: texture NAME = checker(...), "
+                                 "noise(...), wave(...), brick(...), gradient(...) or image(path=...)")
+
+    def check_texture(self, st: A.TextureDef, index: int) -> None:
+        texture = st.texture
+        if isinstance(texture, A.Gradient) and texture.start == texture.end:
+            self.report(f"texture '{st.name}': gradient start and end are both {texture.start:g}",
+                        texture, statement=st, hint="give the ramp a length: start=-1, end=1")
+        if isinstance(texture, A.ImageTexture):  # the file: confined, present, size
+            try:
+                image_path(texture.path.value, texture.path.span or texture.span or st.span,
+                           self.limits.max_image_bytes, self.limits.max_image_side)
+            except SceneError as exc:
+                for d in exc.diagnostics:
+                    self.report(f"texture '{st.name}': {d.message}", d, texture, statement=st,
+                                hint=d.hint)
 
     # -------------------------------------------------------------- composition
 
@@ -517,8 +555,15 @@ class _Checker:
         used_materials.update(node.material for st in self.scene.geometry.statements
                               if st.name in used for node in walk_shape(st.shape))
         self.section = "materials"
-        for st in self.scene.materials.statements:
-            if st.name not in used_materials:
+        materials = self.scene.materials.statements
+        used_textures = {t for st in materials if isinstance(st, A.MaterialDef)
+                         for t in st.material.texture_names()}
+        for st in materials:
+            if isinstance(st, A.TextureDef):
+                if st.name not in used_textures:
+                    self.report(f"texture '{st.name}' is not used by any material", statement=st,
+                                severity="warning")
+            elif st.name not in used_materials:
                 self.report(f"material '{st.name}' is not used by any object", statement=st,
                             severity="warning")
         self.section = None

@@ -74,7 +74,15 @@ GROUPS = (
         mutate=("scenelang/validate.py", "scenelang/patches.py"),
         tests=("tests/core/test_validate.py", "tests/core/test_patches.py",
                "tests/core/test_deliberate_bugs_core.py", "tests/core/test_patch_messages.py",
-               "tests/core/test_validate_messages.py"),
+               "tests/core/test_validate_messages.py", "tests/core/test_validate_v2.py",
+               "tests/core/test_validate_findings.py",
+               "tests/core/test_patch_positions.py", "tests/core/test_groups_instances_arrays.py",
+               # the validator's checks of v2 shapes (the rest of the file is parsing/printing)
+               "tests/core/test_language_v2.py::test_bad_profiles_are_positioned_errors_with_hints",
+               "tests/core/test_language_v2.py::test_operand_materials_print_and_must_exist",
+               "tests/core/test_language_v2.py::test_bad_asset_paths_are_positioned_errors_with_hints",
+               "tests/core/test_language_v2.py::test_asset_path_is_relative_to_the_scene_file",
+               "tests/core/test_language_v2.py::test_asset_over_the_size_limit"),
         pytest_args=("-m", "not property"),
     ),
     Group(

@@ -28,6 +28,9 @@ Main entry points:
   cleanly, and the scene it must produce. `patches(scene)` draws just the patch.
 - `scene_pairs()`: `(a, b)`, two related valid scenes (b is a edited in one or more sections)
   with the same scene- and section-level comments, so `diff(a, b)` can reproduce b exactly.
+- `arithmetic_scenes()`: a `scenes()` scene with some numbers written as arithmetic over `let`
+  constants (each evaluating to exactly the number it replaces); `arithmetic_scene_pairs()`:
+  `(a, b)` where b also changes, adds, removes or reorders constants.
 
 Patch semantics assumed by `patch_cases`: `set NAME.PARAM = V` changes one parameter (of the
 shape/material/light for those statements, see `scenelang.coerce.with_param`) and keeps the
@@ -39,6 +42,7 @@ the section's own comments.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -46,6 +50,9 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from scenelang import ast as A
+from scenelang.constants import reevaluate
+from scenelang.errors import SceneError
+from scenelang.printer import print_scene
 from scenelang.validate import validate
 
 RESERVED = frozenset(
@@ -54,7 +61,7 @@ RESERVED = frozenset(
         "object", "camera", "light", "world", "patch", "replace", "set", "remove",
         "box", "sphere", "cylinder", "cone", "torus", "plane", "union", "difference",
         "intersection", "principled", "sun", "point", "spot", "area", "revolve", "extrude",
-        "texture", "profile", "group", "instance", "array",
+        "texture", "profile", "group", "instance", "array", "let", "constants",
         "at", "rotate", "scale", "look_at", "lens", "fov", "sensor", "resolution", "color",
         "strength", "deg", "rad", "mm", "true", "false", "none",
     }
@@ -833,3 +840,230 @@ def placement_scenes(draw, comments: bool = False) -> A.Scene:
     result = scene.with_section(composition)
     assume(not any(d.severity == "error" for d in validate(result)))
     return result
+
+
+# ---------------------------------------------------------------- constants and arithmetic
+
+
+def _paren_if_sum(expr: A.Node) -> A.Node:
+    """`expr` in parentheses when it is a `+`/`-` operation (as an operand of `*`, `/`)."""
+    return A.Paren(inner=expr) if isinstance(expr, A.BinOp) and expr.op in "+-" else expr
+
+
+def _exact_expr(draw, value: float, lets: list[A.LetDef], depth: int) -> A.Node:
+    """An expression that evaluates to exactly `value` (float arithmetic included): a constant
+    holding it, `(e)`, `e * 2` / `e / 4` (powers of two scale exactly), `e + 0`, `e - 0`,
+    `-c`; new constants are appended to `lets` (before whatever uses them)."""
+    choice = draw(st.integers(0, 6 if depth > 0 else 1))
+    if choice == 0 or (abs(value) > 1e300 and choice in (2, 3)):
+        name = f"k{len(lets)}_{draw(st.from_regex(r'[a-z]{1,3}', fullmatch=True))}"
+        inner = _exact_expr(draw, value, lets, depth - 1) if depth > 0 and draw(_BOOL) \
+            else A.Lit(value=value)
+        lets.append(A.LetDef(name=name, expr=inner, value=value))
+        return A.Const(name=name)
+    if choice == 1:
+        inner = _exact_expr(draw, value, lets, depth - 1) if depth > 0 else A.Lit(value=value)
+        return A.Paren(inner=inner)
+    if choice == 2:
+        return A.BinOp(op="*", left=_paren_if_sum(_exact_expr(draw, value / 2, lets, depth - 1)),
+                       right=A.Lit(value=2.0))
+    if choice == 3:
+        return A.BinOp(op="/", left=_paren_if_sum(_exact_expr(draw, value * 4, lets, depth - 1)),
+                       right=A.Lit(value=4.0))
+    if choice in (4, 5):
+        return A.BinOp(op="+" if choice == 4 else "-",
+                       left=_exact_expr(draw, value, lets, depth - 1), right=A.Lit(value=0.0))
+    operand = _exact_expr(draw, -value, lets, depth - 1)
+    if isinstance(operand, A.Lit):
+        operand = A.Paren(inner=operand)  # `-2` would read as the literal -2
+    elif isinstance(operand, A.BinOp):
+        operand = A.Paren(inner=operand)
+    return A.Neg(operand=operand)
+
+
+def _number_paths(node: A.Node) -> list[tuple[str, float]]:
+    """`(path, value)` of the float parameters of `node` (vector and colour components too)."""
+    out = []
+    for name in A.param_names(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, A.RGB):
+            value = (value.r, value.g, value.b)
+        if isinstance(value, float):
+            out.append((name, value))
+        elif isinstance(value, tuple) and value and all(isinstance(v, float) for v in value):
+            out.extend((f"{name}.{i}", v) for i, v in enumerate(value))
+    return out
+
+
+def _with_arithmetic(draw, node: Any, lets: list[A.LetDef]) -> Any:
+    if isinstance(node, tuple):
+        return tuple(_with_arithmetic(draw, n, lets) for n in node)
+    if not isinstance(node, A.Node):
+        return node
+    update: dict[str, Any] = {}
+    for name in type(node).model_fields:
+        child = getattr(node, name)
+        if name not in ("span", "exprs") and isinstance(child, (A.Node, tuple)) \
+                and not isinstance(child, A.RGB):
+            new = _with_arithmetic(draw, child, lets)
+            if new != child:
+                update[name] = new
+    exprs = [(path, _exact_expr(draw, value, lets, 2))
+             for path, value in _number_paths(node) if draw(st.integers(0, 3)) == 0]
+    if exprs:
+        update["exprs"] = tuple(exprs)
+    return node.model_copy(update=update) if update else node
+
+
+@st.composite
+def arithmetic_scenes(draw, comments: bool = True) -> A.Scene:
+    """A valid scene (`scenes`) with some of its numbers written as arithmetic over `let`
+    constants (`k0_ab = 0.36`, `at (0, 0, k0_ab * 2)`), each evaluating to exactly the number
+    it replaces, so the scene stays valid; the constants (named `k<i>_<letters>`) come first,
+    each using only earlier ones; a few carry comments."""
+    scene = draw(scenes(comments=comments))
+    lets: list[A.LetDef] = []
+    update = {}
+    for section in scene.sections():
+        statements = _with_arithmetic(draw, section.statements, lets)
+        if statements != section.statements:
+            update[section.name] = section.model_copy(update={"statements": statements})
+    if comments:
+        lets = [_draw_comments(draw, let, True) for let in lets]
+    assume(len({let.name for let in lets}) == len(lets))
+    return scene.model_copy(update={**update, "constants": tuple(lets)})
+
+
+@st.composite
+def arithmetic_scene_pairs(draw, comments: bool = True) -> tuple[A.Scene, A.Scene]:
+    """`(a, b)` for `diff`: `a` from `arithmetic_scenes`, `b` a with edited statements
+    (`scene_pairs`' edits) and edited constants: a constant's value changed (everything using
+    it recomputed), an unused one added or removed, or the order of independent ones changed."""
+    a = draw(arithmetic_scenes(comments=comments))
+    b = a
+    for _ in range(draw(st.integers(0, 2))):
+        _, b = draw(_edit(b, draw(st.sampled_from(A.SECTION_NAMES)), comments))
+    lets = list(b.constants)
+    action = draw(st.sampled_from(["change", "add", "remove", "move", "none"]))
+    if action == "change" and lets:
+        i = draw(st.integers(0, len(lets) - 1))
+        factor = draw(st.sampled_from([1.0, 1.5, 0.5, 2.0]))
+        lets[i] = lets[i].model_copy(update={"expr": A.BinOp(op="*", left=_paren_if_sum(
+            lets[i].expr), right=A.Lit(value=factor))})
+    elif action == "add":
+        lets.insert(draw(st.integers(0, len(lets))),
+                    A.LetDef(name="extra_k", expr=A.Lit(value=draw(numbers(-5, 5))), value=0.0))
+    elif action == "remove" and lets:
+        used = print_names(b)
+        unused = [i for i, let in enumerate(lets) if let.name not in used]
+        if unused:
+            lets.pop(draw(st.sampled_from(unused)))
+    elif action == "move" and len(lets) > 1:
+        free = [i for i, let in enumerate(lets) if not _consts_in(let.expr)]
+        if free:
+            lets.insert(0, lets.pop(draw(st.sampled_from(free))))
+    try:
+        b = reevaluate(b.model_copy(update={"constants": tuple(lets)}))
+    except SceneError:
+        assume(False)
+    assume(not any(d.severity == "error" for d in validate(b)))
+    return a, b
+
+
+def _consts_in(expr: A.Node) -> set[str]:
+    if isinstance(expr, A.Const):
+        return {expr.name}
+    return set().union(*(_consts_in(getattr(expr, f)) for f in ("operand", "left", "right", "inner")
+                         if isinstance(getattr(expr, f, None), A.Node)))
+
+
+def print_names(scene: A.Scene) -> set[str]:
+    """The constants a scene's expressions use (its `let`s' expressions included)."""
+    body = print_scene(scene.model_copy(update={"constants": ()}))
+    names = set(re.findall(r"[A-Za-z_]\w*", body))
+    for let in scene.constants:
+        names |= _consts_in(let.expr)
+    return names
+
+
+# ---------------------------------------------------------------- textures (language v2)
+
+TEXTURE_PARAMS: dict[type, dict[str, st.SearchStrategy]] = {
+    A.Checker: {"color1": colors, "color2": colors, "scale": numbers(0.1, 50)},
+    A.Noise: {"color1": colors, "color2": colors, "scale": numbers(0.1, 50),
+              "detail": numbers(0, 15), "roughness": fractions, "distortion": numbers(0, 5)},
+    A.Wave: {"color1": colors, "color2": colors, "scale": numbers(0.1, 50),
+             "pattern": st.sampled_from(["bands", "rings"]), "axis": st.sampled_from("xyz"),
+             "profile": st.sampled_from(["sine", "saw", "triangle"]), "distortion": numbers(0, 5)},
+    A.Brick: {"color1": colors, "color2": colors, "mortar": colors, "scale": numbers(0.1, 50),
+              "mortar_size": numbers(0, 0.1), "brick_width": numbers(0.05, 2),
+              "row_height": numbers(0.05, 1), "plane": st.sampled_from(["xz", "xy"])},
+    A.Gradient: {"color1": colors, "color2": colors, "axis": st.sampled_from("xyz"),
+                 "start": numbers(-2, -0.1), "end": numbers(0.1, 2),
+                 "ease": st.sampled_from(["linear", "easing"])},
+    A.ImageTexture: {"path": st.just(A.String(value="tex.png")),
+                     "mapping": st.sampled_from(["box", "uv"]), "scale": numbers(0.1, 10)},
+}
+"""Sane values per texture kind; images name `tex.png` (a test writes it next to the scene)."""
+TEXTURE_CLASSES = st.sampled_from(list(TEXTURE_PARAMS))
+
+
+@st.composite
+def textures(draw, images: bool = True) -> A.TextureBase:
+    """One texture of any kind (an `image` of `tex.png` only when `images`)."""
+    cls = draw(TEXTURE_CLASSES if images else st.sampled_from(
+        [c for c in TEXTURE_PARAMS if c is not A.ImageTexture]))
+    values = {name: draw(strategy) for name, strategy in TEXTURE_PARAMS[cls].items()
+              if cls.model_fields[name].is_required() or draw(_BOOL)}
+    return cls(**values)
+
+
+@st.composite
+def textured_scenes(draw, comments: bool = True, images: bool = True) -> A.Scene:
+    """A `scenes()` scene with 1..3 texture statements, each used by a material that plugs it
+    into its base colour, roughness or bump (textures before the materials, in random order)."""
+    scene = draw(scenes(comments=comments))
+    taken = {st.name for section in scene.sections() for st in section.statements}
+    names_ = draw(st.lists(names.filter(lambda n: n not in taken), min_size=2, max_size=6,
+                           unique=True))
+    count = max(1, len(names_) // 2)
+    texture_defs = [_draw_comments(draw, A.TextureDef(name=n, texture=draw(textures(images))),
+                                   comments) for n in names_[:count]]
+    materials = list(scene.materials.statements)
+    for tex, mat_name in zip(texture_defs, names_[count:]):
+        field = draw(st.sampled_from(["base_color", "roughness", "bump"]))
+        material = _draw_params(draw, A.Principled, {field: tex.name})
+        if field == "bump" and draw(_BOOL):
+            material = material.model_copy(update={"bump_strength": draw(fractions)})
+        materials.append(_draw_comments(draw, A.MaterialDef(name=mat_name, material=material),
+                                        comments))
+    statements = [*texture_defs, *materials]
+    order = draw(st.permutations(range(len(statements))))
+    section = scene.materials.model_copy(update={"statements": tuple(statements[i] for i in order)})
+    return scene.with_section(section)
+
+
+@st.composite
+def texture_scene_pairs(draw) -> tuple[A.Scene, A.Scene]:
+    """`(a, b)`: a textured scene (no images: patches are validated, and an image needs its
+    file) and a copy with one texture parameter changed, a texture
+    replaced by another kind, or a material's texture swapped for a plain value."""
+    a = draw(textured_scenes(comments=False, images=False))
+    statements = list(a.materials.statements)
+    index = draw(st.integers(0, len(statements) - 1))
+    old = statements[index]
+    if isinstance(old, A.TextureDef):
+        if draw(_BOOL):
+            new = A.TextureDef(name=old.name, texture=draw(textures(images=False)))
+        else:
+            name = draw(st.sampled_from(list(TEXTURE_PARAMS[type(old.texture)])))
+            value = draw(TEXTURE_PARAMS[type(old.texture)][name])
+            new = old.model_copy(update={"texture": old.texture.model_copy(update={name: value})})
+    else:
+        update = {f: draw(PARAMS[A.Principled][f]) for f in ("base_color", "roughness")
+                  if isinstance(getattr(old.material, f), str) and draw(_BOOL)}
+        new = old.model_copy(update={"material": old.material.model_copy(
+            update=update or {"bump_strength": draw(fractions)})})
+    statements[index] = new
+    b = a.with_section(a.materials.model_copy(update={"statements": tuple(statements)}))
+    return a, b

@@ -21,8 +21,9 @@ TESTS = ROOT / "tests"
 TESTING_MD = ROOT / "docs" / "testing.md"
 CLAIMS_HEADING = "## Documented claims and their tests"
 PAGES = ("README.md", "docs/architecture.md", "docs/language.md", "docs/reconstruction.md",
-         "docs/benchmark.md", "docs/clevr.md", "docs/batch.md", "docs/testing.md")
-"""The pages whose claims the table maps (pages added later get their rows from their authors)."""
+         "docs/benchmark.md", "docs/clevr.md", "docs/batch.md", "docs/testing.md", "docs/api.md",
+         "docs/watch.md", "docs/lsp.md", "docs/import.md", "docs/blender-addon.md")
+"""The pages whose claims the table maps."""
 
 REFERENCE = re.compile(r"`((?:tests/)?[\w/]*test_\w+\.py)::(\w+)(?:\[[^\]`]*\])?`")
 

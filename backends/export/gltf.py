@@ -14,7 +14,9 @@ The file holds, in one glTF scene named "scene":
   one), with the Principled parameters glTF knows, written exactly (not 8-bit quantised):
   `baseColorFactor` (linear base colour + alpha; `alphaMode` BLEND when alpha < 1),
   `metallicFactor`, `roughnessFactor`, `emissiveFactor` (+ `KHR_materials_emissive_strength`),
-  `KHR_materials_transmission` and `KHR_materials_ior`; double-sided, as in Blender.
+  `KHR_materials_transmission` and `KHR_materials_ior`; double-sided, as in Blender. Textures:
+  an image base colour becomes `baseColorTexture` (with box-projected `TEXCOORD_0`), any other
+  texture its mean value (`scenelang.backends.export.gltf_textures`).
 * **The camera** (the scene's, or the default camera) and **the lights** (`KHR_lights_punctual`;
   area lights approximated by spot lights, with a warning), each a node named after it, and the
   world colour in the scene's `extras`: see `scenelang.backends.export.gltf_scene`.
@@ -43,6 +45,7 @@ from scenelang.backends.export.gltf_scene import (
     object_trs,
     world_extras,
 )
+from scenelang.backends.export.gltf_textures import box_uv_mesh, image_entries, image_materials
 from scenelang.backends.meshes import ObjectMesh
 from scenelang.resolve import ResolvedScene
 
@@ -68,6 +71,17 @@ class _Buffer:
         self.data += raw + b"\0" * (-len(raw) % 4)
         self.accessors.append({"bufferView": len(self.views) - 1, **accessor})
         return len(self.accessors) - 1
+
+    def add_bytes(self, raw: bytes) -> int:
+        """Append raw bytes (an image) as one buffer view without a target; returns its index."""
+        self.views.append({"buffer": 0, "byteOffset": len(self.data), "byteLength": len(raw)})
+        self.data += raw + b"\0" * (-len(raw) % 4)
+        return len(self.views) - 1
+
+    def add_uvs(self, uvs: np.ndarray) -> int:
+        """The `TEXCOORD_0` accessor of per-vertex texture coordinates."""
+        return self.add(np.asarray(uvs, dtype="<f4"), ARRAY_BUFFER, {
+            "componentType": FLOAT, "count": len(uvs), "type": "VEC2"})
 
     def add_shape(self, local_vertices: np.ndarray, faces: np.ndarray | None) -> tuple[int, int]:
         """`(positions, indices)` accessors of a shape's mesh, vertices turned to Y-up (indices
@@ -115,6 +129,8 @@ def gltf_document(scene: ResolvedScene, meshes: list[ObjectMesh]) -> tuple[dict,
     buffer = _Buffer()
     library = materials(meshes)
     material_index = {name: i for i, name in enumerate(library)}
+    textured = image_materials(meshes)
+    texture_index, texture_parts = image_entries(textured, buffer.add_bytes)
     shape_accessors: dict[str, tuple[int, int]] = {}
     mesh_index: dict[tuple[str, str], int] = {}
     gltf_meshes: list[dict] = []
@@ -126,15 +142,23 @@ def gltf_document(scene: ResolvedScene, meshes: list[ObjectMesh]) -> tuple[dict,
         if local is None or d is None:
             raise ValueError(f"object {obj.name!r}: glTF export needs the meshes of scene_meshes "
                              "(with the shape's own mesh and the object statement)")
-        if obj.shape_name not in shape_accessors:
-            shape_accessors[obj.shape_name] = buffer.add_shape(
-                local.vertices, local.faces if obj.face_slots is None else None)
+        image = textured.get(material_name(obj))
+        shape_key = obj.shape_name if image is None else f"{obj.shape_name}\0uv{image.scale!r}"
+        if shape_key not in shape_accessors:
+            if image is None:
+                shape_accessors[shape_key] = buffer.add_shape(
+                    local.vertices, local.faces if obj.face_slots is None else None)
+            else:  # unwelded corners with box-projected TEXCOORD_0
+                corners, uvs = box_uv_mesh(local.vertices, local.faces, image.scale)
+                flat = np.arange(len(corners)).reshape(-1, 3)
+                shape_accessors[shape_key] = (*buffer.add_shape(corners, flat), buffer.add_uvs(uvs))
         key = (obj.shape_name, material_name(obj), *obj.slot_names)
         if key not in mesh_index:
-            positions, indices = shape_accessors[obj.shape_name]
+            positions, indices, *uv = shape_accessors[shape_key]
             mesh_index[key] = len(gltf_meshes)
             if obj.face_slots is None:
-                primitives = [{"attributes": {"POSITION": positions}, "indices": indices,
+                attributes = {"POSITION": positions, **({"TEXCOORD_0": uv[0]} if uv else {})}
+                primitives = [{"attributes": attributes, "indices": indices,
                                "material": material_index[key[1]], "mode": TRIANGLES}]
             else:  # per-operand materials: one primitive per material slot, shared positions
                 primitives = [{"attributes": {"POSITION": positions},
@@ -177,9 +201,10 @@ def gltf_document(scene: ResolvedScene, meshes: list[ObjectMesh]) -> tuple[dict,
     }
     if gltf_meshes:
         doc |= {"meshes": gltf_meshes,
-                "materials": [{"name": name, **gltf_material(m)} for name, m in library.items()],
+                "materials": [{"name": name, **gltf_material(m, texture_index.get(name))}
+                              for name, m in library.items()],
                 "accessors": buffer.accessors, "bufferViews": buffer.views,
-                "buffers": [{"byteLength": len(buffer.data)}]}
+                "buffers": [{"byteLength": len(buffer.data)}], **texture_parts}
     used = {ext for m in doc.get("materials", []) for ext in m.get("extensions", {})}
     if lights:
         doc["extensions"] = {LIGHTS_EXTENSION: {"lights": lights}}
@@ -189,9 +214,10 @@ def gltf_document(scene: ResolvedScene, meshes: list[ObjectMesh]) -> tuple[dict,
     return doc, bytes(buffer.data), warnings
 
 
-def gltf_material(material: Principled) -> dict:
-    """The glTF material dict for a Principled BSDF (exact floats, linear colours)."""
-    r, g, b = material.base_color.linear()
+def gltf_material(material: Principled, texture: int | None = None) -> dict:
+    """The glTF material dict for a Principled BSDF (exact floats, linear colours); with
+    `texture` (a glTF texture index) the base colour is that image (`gltf_textures`)."""
+    r, g, b = material.base_color.linear() if texture is None else (1.0, 1.0, 1.0)
     out: dict = {
         "pbrMetallicRoughness": {
             "baseColorFactor": [r, g, b, material.alpha],
@@ -200,6 +226,8 @@ def gltf_material(material: Principled) -> dict:
         },
         "doubleSided": True,
     }
+    if texture is not None:
+        out["pbrMetallicRoughness"]["baseColorTexture"] = {"index": texture}
     if material.alpha < 1:
         out["alphaMode"] = "BLEND"
     extensions: dict = {}

@@ -79,8 +79,9 @@ def _material(entry: dict, report: Report) -> dict:
     if entry.get("surface") == "ShaderNodeBsdfPrincipled":
         inputs = dict(entry["inputs"])
         for key in entry.get("linked", []):
-            report.notes.append(f"material {name}: {key} is driven by other nodes (textures "
-                                "arrive later); its own value is used")
+            report.notes.append(f"material {name}: {key} is driven by other nodes (a texture; "
+                                "textures are not imported): its own value is used (for a "
+                                "compiled scenelang texture, its mean)")
         inputs["base_color"] = tuple(inputs["base_color"][:3])
         inputs["emission_color"] = tuple(inputs["emission_color"][:3])
         return inputs

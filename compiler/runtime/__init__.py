@@ -8,6 +8,8 @@ A compiled script is this runtime (fixed code, the same for every scene) plus a 
   in `PRIMITIVES` (plain Python, also imported by the preview `scenelang.backends.meshes`);
 - `meshes`: transforms, primitives into bmesh (`add_primitive`), smoothing, shared meshes, CSG
   operand helpers;
+- `textures`: shader nodes for `texture` statements (procedural and image) and bumps, only in
+  scripts of scenes with textures (`scene` calls it only for textured materials);
 - `scene`: object placement, materials, lights, world, camera;
 - `main` (inlined last): building, rendering, `main(argv)` and the `__main__` entry point.
 
@@ -23,7 +25,7 @@ import ast
 from functools import cache
 from importlib import resources
 
-INLINED = ("primitives", "meshes", "scene", "main")
+INLINED = ("primitives", "meshes", "textures", "scene", "main")
 SCRIPT_IMPORTS = frozenset({"argparse", "math", "sys", "bpy", "bmesh", "mathutils"})
 
 

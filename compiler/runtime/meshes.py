@@ -10,6 +10,7 @@ from scenelang.compiler.runtime.primitives import PRIMITIVES
 
 IDENTITY = Matrix.Identity(4)
 WARNING_PREFIX = 'scenelang-warning:'
+UV_MATERIALS = []  # materials with a uv-mapped image texture (runtime/textures.py): their meshes need a UV map
 
 
 def warn(message):
@@ -178,3 +179,27 @@ def is_closed(mesh):
     closed = len(bm.edges) > 0 and all(edge.is_manifold for edge in bm.edges)
     bm.free()
     return closed
+
+
+def ensure_uv(mesh):
+    """Give a mesh without a UV map one by box projection (1 UV unit per metre): each face
+    projected along the axis its normal is closest to, oriented as Blender's box mapping (up to
+    whole repeats), so `mapping=uv` on a primitive looks like `mapping=box`."""
+    if len(mesh.uv_layers):
+        return
+    bm = bmesh.new()
+    bm.from_mesh(mesh)
+    layer = bm.loops.layers.uv.new('UVMap')
+    for face in bm.faces:
+        n = face.normal
+        ax, ay, az = abs(n.x), abs(n.y), abs(n.z)
+        for loop in face.loops:
+            co = loop.vert.co
+            if ax >= ay and ax >= az:
+                loop[layer].uv = (co.y if n.x >= 0 else -co.y, co.z)
+            elif ay >= az:
+                loop[layer].uv = (-co.x if n.y >= 0 else co.x, co.z)
+            else:
+                loop[layer].uv = (-co.y if n.z >= 0 else co.y, co.x)
+    bm.to_mesh(mesh)
+    bm.free()

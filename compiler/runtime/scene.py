@@ -6,7 +6,7 @@ Inlined into every compiled bpy script (see `scenelang.compiler.runtime`); runs 
 import math
 
 from scenelang.compiler.runtime.generated import Vector, bpy
-from scenelang.compiler.runtime.meshes import new_object, trs
+from scenelang.compiler.runtime.meshes import UV_MATERIALS, ensure_uv, new_object, trs
 
 
 def rgba(color, alpha=1.0):
@@ -57,6 +57,8 @@ def set_material(obj, material):
     slot = obj.material_slots[0]
     slot.link = 'OBJECT'
     slot.material = material
+    if material is not None and material.name in UV_MATERIALS:
+        ensure_uv(obj.data)
 
 
 def aim(obj, direction=None, look_at=None):
@@ -75,7 +77,9 @@ def aim(obj, direction=None, look_at=None):
 
 def principled(name, base_color, metallic, roughness, ior, specular, transmission,
                emission_color, emission_strength, alpha):
-    """A material with one Principled BSDF (Blender 5.0 socket names); colours are linear RGB."""
+    """A material with one Principled BSDF (Blender 5.0 socket names); colours are linear RGB.
+    (`runtime/textures.py` plugs textures into it afterwards; `base_color` and `roughness` are
+    then their mean values, what the viewport shows.)"""
     material = bpy.data.materials.new(name)
     material.use_fake_user = True  # kept in the .blend even when no object uses it
     tree = material.node_tree

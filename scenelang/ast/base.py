@@ -44,11 +44,18 @@ Resolution = tuple[Annotated[int, Field(ge=1, le=16384)], Annotated[int, Field(g
 
 
 class Node(BaseModel):
-    """Base of every AST node: frozen, unknown fields rejected, span ignored by ==."""
+    """Base of every AST node: frozen, unknown fields rejected, span ignored by ==.
+
+    `exprs` keeps the arithmetic a node's numbers were written with (`let` constants and
+    `+ - * /`): `(path, Expr)` pairs, the path naming a field and, for vectors and lists, the
+    component (`size.2`, `profile.3.0`); the field itself holds the evaluated value, so nothing
+    downstream of the parser sees expressions. Empty for numbers written as plain literals.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     span: Span | None = Field(default=None, repr=False, exclude=True)
+    exprs: tuple[tuple[str, Any], ...] = Field(default=(), repr=False, exclude=True)
 
     def _key(self) -> tuple:
         return tuple(getattr(self, f) for f in type(self).model_fields if f != "span")
@@ -67,7 +74,8 @@ class Node(BaseModel):
 
 
 NON_PARAM_FIELDS = frozenset(
-    {"span", "kind", "stmt", "name", "comments", "trailing_comment", "shape_kind", "members"}
+    {"span", "kind", "stmt", "name", "comments", "trailing_comment", "shape_kind", "members",
+     "exprs"}
 )
 
 
@@ -123,12 +131,59 @@ WHITE = RGB(r=1, g=1, b=1)
 # ---------------------------------------------------------------- raw values (patches)
 
 
+# ---------------------------------------------------------------- arithmetic (`let`, + - * /)
+
+
+class Lit(Node):
+    """A number inside an expression (no unit: expressions are unit-less)."""
+
+    expr: Literal["lit"] = "lit"
+    value: Finite
+
+
+class Const(Node):
+    """A `let` constant used by name."""
+
+    expr: Literal["const"] = "const"
+    name: Name
+
+
+class Neg(Node):
+    """`-operand` (a minus before a literal number is part of the literal instead)."""
+
+    expr: Literal["neg"] = "neg"
+    operand: Expr
+
+
+class BinOp(Node):
+    """`left op right`, op one of + - * / (left-associative; * and / bind tighter)."""
+
+    expr: Literal["binop"] = "binop"
+    op: Literal["+", "-", "*", "/"]
+    left: Expr
+    right: Expr
+
+
+class Paren(Node):
+    """`(inner)`: parentheses as written, kept so the printer reproduces them."""
+
+    expr: Literal["paren"] = "paren"
+    inner: Expr
+
+
+Expr = Annotated[Lit | Const | Neg | BinOp | Paren, Field(discriminator="expr")]
+for _cls in (Neg, BinOp, Paren):
+    _cls.model_rebuild()
+
+
 class Number(Node):
-    """A literal number as written, with its unit suffix (`deg`, `rad`, `mm`) if any."""
+    """A number as written, with its unit suffix (`deg`, `rad`, `mm`) if any; `expr` is the
+    arithmetic it was written as (`h / 2`), `value` the evaluated result."""
 
     kind: Literal["number"] = "number"
     value: Finite
     unit: Literal["deg", "rad", "mm"] | None = None
+    expr: Expr | None = None
 
 
 class Vector(Node):

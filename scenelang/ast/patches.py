@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from scenelang.ast.base import Name, Node, SectionName, Value
-from scenelang.ast.scene import StatementType
+from scenelang.ast.scene import LetDef, StatementType
 
 
 class SetOp(Node):
@@ -30,7 +30,7 @@ class PutOp(Node):
     """A full statement: adds it, or replaces the statement of the same name in place."""
 
     op: Literal["put"] = "put"
-    statement: StatementType
+    statement: Annotated[StatementType | LetDef, Field(discriminator="stmt")]
 
 
 PatchOp = Annotated[SetOp | RemoveOp | PutOp, Field(discriminator="op")]
@@ -39,7 +39,7 @@ PatchOp = Annotated[SetOp | RemoveOp | PutOp, Field(discriminator="op")]
 class Patch(Node):
     """`patch SECTION { ops }`, or with `replace=True` the form `replace SECTION { statements }`."""
 
-    section: SectionName
+    section: SectionName | Literal["constants"]  # constants: `let` and `remove` only
     replace: bool = False
     ops: tuple[PatchOp, ...] = ()
 

@@ -14,6 +14,8 @@ from scenelang.ast.base import (
     Angle,
     AngleVec3,
     Color,
+    Expr,
+    Finite,
     Millimetres,
     Name,
     Node,
@@ -25,7 +27,7 @@ from scenelang.ast.base import (
     Vec3,
 )
 from scenelang.ast.lights import Light
-from scenelang.ast.materials import Principled
+from scenelang.ast.materials import Principled, Texture
 from scenelang.ast.shapes import ShapeExpr
 from scenelang.errors import with_article
 
@@ -36,6 +38,16 @@ class Statement(Node):
     name: Name
     comments: tuple[str, ...] = ()
     trailing_comment: str | None = None
+
+
+class LetDef(Statement):
+    """`let NAME = EXPR`: a named number, written after the header and before the sections
+    (patches edit them in `patch constants { ... }`). `expr` is the expression as written,
+    `value` its evaluated value (scenelang.constants); a constant uses only earlier ones."""
+
+    stmt: Literal["let"] = "let"
+    expr: Expr
+    value: Finite
 
 
 class ShapeDef(Statement):
@@ -50,6 +62,14 @@ class MaterialDef(Statement):
 
     stmt: Literal["material"] = "material"
     material: Principled
+
+
+class TextureDef(Statement):
+    """`texture NAME = checker(...) | noise(...) | wave(...) | brick(...) | gradient(...) |
+    image(...)` (materials): a texture materials plug in by name."""
+
+    stmt: Literal["texture"] = "texture"
+    texture: Texture
 
 
 class ObjectDef(Statement):
@@ -190,12 +210,13 @@ class LightDef(Statement):
 
 
 StatementType = Annotated[
-    ShapeDef | MaterialDef | ObjectDef | InstanceDef | ArrayDef | GroupDef | Camera | World | LightDef,
+    ShapeDef | MaterialDef | TextureDef | ObjectDef | InstanceDef | ArrayDef | GroupDef | Camera | World | LightDef,
     Field(discriminator="stmt"),
 ]
 SECTION_OF: dict[str, str] = {
     "shape": "geometry",
     "material": "materials",
+    "texture": "materials",
     "object": "composition",
     "instance": "composition",
     "array": "composition",
@@ -203,6 +224,7 @@ SECTION_OF: dict[str, str] = {
     "camera": "composition",
     "world": "lighting",
     "light": "lighting",
+    "let": "constants",  # `let` lines after the header; `patch constants { ... }` in patches
 }
 DEFAULT_CAMERA = Camera(name="default", at=(7.36, -6.93, 4.96), look_at=(0.0, 0.0, 0.0))
 
@@ -239,6 +261,7 @@ class Scene(Node):
     """A whole scene: a version and the four sections (always present, possibly empty)."""
 
     version: Literal[1] = 1
+    constants: tuple[LetDef, ...] = ()
     geometry: Section = Field(default_factory=lambda: _empty("geometry"))
     materials: Section = Field(default_factory=lambda: _empty("materials"))
     composition: Section = Field(default_factory=lambda: _empty("composition"))
@@ -268,7 +291,11 @@ class Scene(Node):
         return {s.name: s for s in self.geometry.statements}  # type: ignore[misc]
 
     def materials_by_name(self) -> dict[str, MaterialDef]:
-        return {s.name: s for s in self.materials.statements}  # type: ignore[misc]
+        """The material statements (not the textures) by name."""
+        return {s.name: s for s in self.materials.statements if isinstance(s, MaterialDef)}
+
+    def textures_by_name(self) -> dict[str, TextureDef]:
+        return {s.name: s for s in self.materials.statements if isinstance(s, TextureDef)}
 
     def objects(self) -> list[ObjectDef]:
         return [s for s in self.composition.statements if isinstance(s, ObjectDef)]

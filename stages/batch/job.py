@@ -99,6 +99,8 @@ def _run(job: ImageJob, t0: float) -> Record:
     fields = dict(job.engine)
     if fields.get("draft") is None:
         fields["draft"] = bool(getattr(proposer, "wants_draft", False))
+    if fields.get("patience") is None:
+        fields["patience"] = getattr(proposer, "patience", None)
     config = EngineConfig.from_dict(fields)
     run_reconstruction(job.image, folder.root, proposer, config, resume=resume,
                        proposer_info=info)

@@ -39,7 +39,14 @@ from scenelang.stages.bench.clevr_measures import (
     ap_key,
     scene_measures,
 )
-from scenelang.stages.bench.run import bench_engine, machine, object_silhouette, reconstruct_job, utc_now
+from scenelang.stages.bench.run import (
+    bench_engine,
+    machine,
+    object_silhouette,
+    reconstruct_job,
+    utc_now,
+    with_proposer_patience,
+)
 from scenelang.stages.engine.loop import run_reconstruction
 from scenelang.stages.metrics import load_image, psnr, ssim
 from scenelang.stages.proposers.registry import make_proposer
@@ -73,6 +80,7 @@ class ClevrBenchConfig:
     loop_samples: int = 16
     budgets: dict[str, int] | None = None
     draft: bool | None = None
+    patience: int | None = None
     out: Path = Path("runs/bench/clevr")
     assets: Path | None = None
     threads: int = 0
@@ -162,6 +170,7 @@ def run_clevr_bench(config: ClevrBenchConfig, log: Any = print, executor: Any = 
     proposer = (make_proposer("vlm", **config.proposer_options) if config.proposer == "vlm"
                 else make_proposer(config.proposer))
     draft = config.draft if config.draft is not None else bool(getattr(proposer, "wants_draft", False))
+    config = with_proposer_patience(config, proposer)
     rows: list[dict[str, Any]] = []
     if executor is not None:
         _run_on(executor, config, folders, draft, properties, rows, log)
@@ -191,7 +200,7 @@ def run_clevr_bench(config: ClevrBenchConfig, log: Any = print, executor: Any = 
                 "proposer": config.proposer, "seed": config.seed, "size": list(SIZE),
                 "samples": config.samples, "loop_size": config.loop_size,
                 "loop_samples": config.loop_samples, "budgets": config.budgets, "draft": draft,
-                "out": str(out), "assets": str(clevr.resolve_assets(config.assets))}
+                "patience": config.patience, "out": str(out), "assets": str(clevr.resolve_assets(config.assets))}
     return {"settings": settings, "machine": machine(), "date": utc_now(), "rows": rows,
             "summary": summarise_clevr(rows)}
 
@@ -202,10 +211,7 @@ def _run_on(executor: Any, config: ClevrBenchConfig, folders: Sequence[Path], dr
 
     jobs = [{"seed": config.seed + i, "mode": mode, "folder": str(folder),
              "target": str(folder / "target.png"), "run": str(folder / mode),
-             "engine": dict(mode=mode, draft=draft, size=config.loop_size,
-                            samples=config.loop_samples, final_size=SIZE[0],
-                            final_samples=config.samples,
-                            **({"budgets": dict(config.budgets)} if config.budgets else {})),
+             "engine": bench_engine(config, mode, draft, SIZE[0]).to_dict(),
              "proposer": config.proposer, "proposer_options": dict(config.proposer_options)}
             for i, folder in enumerate(folders) for mode in config.modes]
     for job, result in executor.run(reconstruct_job, jobs):

@@ -42,7 +42,7 @@ import platform
 import shutil
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -82,7 +82,8 @@ class BenchConfig:
     with `proposer_options` for the VLM); `seed` of the first scene; `size` long side (px) of
     targets and final renders (4:3); `samples` Cycles samples of targets and final renders;
     `loop_size`/`loop_samples` of the engine's in-loop renders; `budgets` rounds per stage (None:
-    the engine's defaults); `draft`: None lets the proposer decide (`wants_draft`); `out` folder.
+    the engine's defaults); `draft` and `patience` (the engine's early end of a stage): None lets
+    the proposer decide (`wants_draft`, `patience`); `out` folder.
     """
 
     tiers: tuple[int, ...] = (1, 2, 3)
@@ -97,6 +98,7 @@ class BenchConfig:
     loop_samples: int = 16
     budgets: dict[str, int] | None = None
     draft: bool | None = None
+    patience: int | None = None
     out: Path = Path("runs/bench")
 
 
@@ -205,6 +207,7 @@ def run_bench(config: BenchConfig, log: Any = print, executor: Any = None) -> di
     size = image_size(config.size)
     proposer = _proposer(config)
     draft = config.draft if config.draft is not None else bool(getattr(proposer, "wants_draft", False))
+    config = with_proposer_patience(config, proposer)
     rows: list[dict[str, Any]] = []
     with BlenderWorker() as worker:
         if executor is None:
@@ -242,13 +245,21 @@ def _targets(config: BenchConfig, size: tuple[int, int], worker: Any,
             yield tier, seed, truth, folder, target
 
 
+def with_proposer_patience(config: Any, proposer: Any) -> Any:
+    """`config` (a frozen bench config) with its `patience` set to what `proposer` asks for
+    when it leaves it open (None)."""
+    if config.patience is not None:
+        return config
+    return replace(config, patience=getattr(proposer, "patience", None))
+
+
 def bench_engine(config: Any, mode: str, draft: bool, final_size: int) -> EngineConfig:
     """The engine settings of one bench reconstruction: the config's loop size and samples, its
-    final samples and stage budgets (the engine's own when it gives none), the final render
-    `final_size` px on its longer side."""
+    final samples, patience and stage budgets (the engine's own when it gives none), the final
+    render `final_size` px on its longer side."""
     return EngineConfig(
         mode=mode, draft=draft, size=config.loop_size, samples=config.loop_samples,
-        final_size=final_size, final_samples=config.samples,
+        final_size=final_size, final_samples=config.samples, patience=config.patience,
         **({"budgets": dict(config.budgets)} if config.budgets else {}))
 
 
@@ -308,10 +319,7 @@ def _run_on(executor: Any, config: BenchConfig, draft: bool, size: tuple[int, in
     for tier, seed, truth, folder, target in _targets(config, size, worker, rows, log):
         truths[(tier, seed)] = truth
         for mode in config.modes:
-            engine = dict(mode=mode, draft=draft, size=config.loop_size,
-                          samples=config.loop_samples, final_size=config.size,
-                          final_samples=config.samples,
-                          **({"budgets": dict(config.budgets)} if config.budgets else {}))
+            engine = bench_engine(config, mode, draft, config.size).to_dict()
             jobs.append({"tier": tier, "seed": seed, "mode": mode, "target": str(target),
                          "run": str(folder / mode), "engine": engine,
                          "proposer": config.proposer,
@@ -391,7 +399,7 @@ def _settings(config: BenchConfig, draft: bool) -> dict[str, Any]:
             "proposer": config.proposer, "seed": config.seed, "size": list(image_size(config.size)),
             "samples": config.samples, "loop_size": config.loop_size,
             "loop_samples": config.loop_samples, "budgets": config.budgets, "draft": draft,
-            "out": str(config.out)}
+            "patience": config.patience, "out": str(config.out)}
 
 
 def utc_now() -> str:

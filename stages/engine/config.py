@@ -26,7 +26,11 @@ class EngineConfig:
     renders (default 256); `samples`: their Cycles samples (default 16); `final_size`: long side
     of final.png (None: the target's, at most 1024); `final_samples`: Cycles samples of final.png
     (default 64); `accept_tolerance`: how much lower a candidate's combined score may be and still
-    be accepted (default 0).
+    be accepted (default 0); `patience`: a stage ends early after this many rounds in a row that
+    raise the scene's combined score by less than `min_gain` (default 0.001; a rejected or
+    invalid round raises it by 0), None (default): every round of the budget is run. The
+    offline proposer asks for 2 (`patience` attribute of a proposer, applied by the CLI, the
+    API, batch and bench when none is given).
     """
 
     mode: str = "staged"
@@ -43,6 +47,8 @@ class EngineConfig:
     final_size: int | None = None
     final_samples: int = 64
     accept_tolerance: float = 0.0
+    patience: int | None = None
+    min_gain: float = 0.001
 
     def __post_init__(self) -> None:
         if self.mode not in ("staged", "direct"):
@@ -57,6 +63,10 @@ class EngineConfig:
             raise SceneError("candidates and samples must be at least 1")
         if self.max_repairs < 0 or self.size < 8 or (self.final_size or 8) < 8:
             raise SceneError("max_repairs must be at least 0 and sizes at least 8 px")
+        if self.patience is not None and self.patience < 1:
+            raise SceneError("patience must be at least 1 round (or None: run every round)")
+        if not self.min_gain >= 0:
+            raise SceneError("min_gain must be 0 or more")
 
     def rounds(self, stage: str) -> int:
         return int(self.budgets.get(stage, DEFAULT_BUDGETS[stage]))

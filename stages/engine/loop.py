@@ -60,7 +60,7 @@ from scenelang.stages.engine.runfolder import (
     verdict_text,
     write_json,
 )
-from scenelang.stages.engine.state import Candidate, LoopState, RunResult, round_summary
+from scenelang.stages.engine.state import Candidate, LoopState, RunResult, round_summary, stalled_rounds
 from scenelang.stages.metrics import load_image
 from scenelang.stages.proposers.base import (
     BudgetExhausted,
@@ -221,6 +221,10 @@ class Engine:
                 self.state.history = []
             step = len(done)
             while (step < phase.rounds) if phase.rounds is not None else self._direct_left() > 0:
+                if self._stage_has_stalled(phase):
+                    log.info("%s: %d round(s) in a row gained less than %g, stage ends early",
+                             phase.key, self.config.patience, self.config.min_gain)
+                    break
                 step += 1
                 t0 = time.monotonic()
                 try:
@@ -235,6 +239,14 @@ class Engine:
             if s.stage_best != s.current:
                 log.info("%s: its best accepted scene (%s) goes on", phase.key, s.stage_best)
                 s.current, s.current_score = s.stage_best, s.stage_best_score
+
+    def _stage_has_stalled(self, phase: Phase) -> bool:
+        """True when `config.patience` is set and that many of the phase's last rounds in a
+        row gained less than `config.min_gain` (the draft always runs)."""
+        patience = self.config.patience
+        if patience is None or phase.key == "draft":
+            return False
+        return stalled_rounds(self.rounds_log, phase.key, self.config.min_gain) >= patience
 
     def _direct_left(self) -> int:
         allowed = self.config.direct_calls or self.config.nominal_calls()
@@ -365,7 +377,8 @@ class Engine:
             try:
                 if proposal.patch_text is None:
                     raise SceneError(proposal.error or "the answer holds no patch")
-                patch = parse_patch(proposal.patch_text, file="patch.slp")
+                patch = parse_patch(proposal.patch_text, file="patch.slp",
+                                    constants=scene.constants)
                 section = None if phase.section == "scene" else phase.section
                 new_scene = apply_patch(scene, patch, section=section)
             except SceneError as exc:

@@ -36,7 +36,23 @@ class LoopState:
 def round_summary(record: Mapping[str, Any]) -> dict[str, Any]:
     keys = ("stage", "round", "step", "status", "combined", "selected", "selected_combined",
             "calls")
-    return {k: record[k] for k in keys} | {"best_by_metric": record["best_by_metric"]["step"]}
+    return ({k: record[k] for k in keys} | {"best_by_metric": record["best_by_metric"]["step"]}
+            | {"previous_combined": record.get("previous_combined")})
+
+
+def stalled_rounds(rounds: list[Mapping[str, Any]], stage: str, min_gain: float) -> int:
+    """How many of `stage`'s last rounds in a row (`round_summary` records, in order) raised
+    the scene's combined score by less than `min_gain`: rejected and invalid rounds count, as
+    do accepted ones with a smaller gain (a record without `previous_combined` counts too)."""
+    count = 0
+    for r in rounds:
+        if r["stage"] != stage:
+            continue
+        before, after = r.get("previous_combined"), r.get("combined")
+        gained = (r["status"] == "accepted" and before is not None and after is not None
+                  and after - before >= min_gain)
+        count = 0 if gained else count + 1
+    return count
 
 
 @dataclass

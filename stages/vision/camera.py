@@ -26,7 +26,10 @@ together. These cues are used by render-and-compare: `estimate_camera` maximises
 `score(camera)` (e.g. the mean silhouette IoU of objects refitted under that camera, see
 `scenelang.stages.proposers.offline.camera_fit`) over (pitch, log lens), with a weak prior
 towards `PRIOR_PITCH`/`PRIOR_LENS`, and reports how flat the objective is around its optimum
-(`CameraEstimate.pitch_sd`, `lens_sd`, `confidence`).
+(`CameraEstimate.pitch_sd`, `lens_sd`, `confidence`). The silhouettes hardly see the focal
+length, so the vertical vanishing point (`vision.vanishing`: K = f cot(pitch) px below the image
+centre, from the objects' straight vertical outlines) can tie it to the pitch
+(`lens_from_vertical`); the search then runs along that curve (`estimate_camera(vertical=...)`).
 """
 
 from __future__ import annotations
@@ -137,6 +140,21 @@ def pitch_from_horizon(row: float, lens: float, size: tuple[int, int], sensor: f
     return math.degrees(math.atan2(size[1] / 2 - row, focal_pixels(lens, size, sensor)))
 
 
+def lens_from_vertical(k: float, pitch: float, size: tuple[int, int], sensor: float = SENSOR) -> float:
+    """Lens (mm on a `sensor` mm sensor) that puts the vertical vanishing point `k` px below the
+    image centre for a camera looking down by `pitch` degrees: f = k * tan(pitch)."""
+    return k * math.tan(math.radians(pitch)) * sensor / max(size)
+
+
+def vertical_pitch_bounds(k: float, size: tuple[int, int]) -> tuple[float, float]:
+    """The part of `PITCH_BOUNDS` (degrees) where `lens_from_vertical(k, .)` stays within
+    `LENS_BOUNDS`."""
+    f0, f1 = (focal_pixels(v, size) for v in LENS_BOUNDS)
+    lo = max(PITCH_BOUNDS[0], math.degrees(math.atan2(f0, k)))
+    hi = min(PITCH_BOUNDS[1], math.degrees(math.atan2(f1, k)))
+    return lo, max(hi, lo)
+
+
 # ------------------------------------------------------------------------------ estimation
 
 
@@ -180,12 +198,17 @@ def estimate_camera(score: Callable[[A.Camera], float], resolution: tuple[int, i
                     max_evals: int = 40, distance: float = DEFAULT_DISTANCE,
                     stencil: tuple[float, float] | None = (2.0, 0.1),
                     deadline: Callable[[], bool] = lambda: False,
-                    make_camera: Callable[[float, float], A.Camera] | None = None) -> CameraEstimate:
+                    make_camera: Callable[[float, float], A.Camera] | None = None,
+                    vertical: tuple[float, float] | None = None) -> CameraEstimate:
     """Maximise `score(camera) - prior_penalty` over gauge cameras (see the module docstring).
 
     `start` (pitch deg, lens mm) and `steps` (pitch deg, log2 lens) set Nelder-Mead's first
     simplex; with `horizon_row` (v px) the pitch follows the lens through `pitch_from_horizon`
-    and the search is one-dimensional (bounded Brent on log2 lens). At most `max_evals` scores
+    and the search is one-dimensional (bounded Brent on log2 lens). Without a horizon but with
+    `vertical` = (K px at `resolution`, its relative sd), the vertical vanishing point
+    (`vision.vanishing`), the lens follows the pitch through `lens_from_vertical` and the search
+    is one-dimensional in the pitch (`_grid_search`: a scan, robust to the refits' noise,
+    then parabolic steps); `lens_sd` then combines K's sd with the pitch's. At most `max_evals` scores
     are computed; `deadline()` stops the search early (the best camera so far is returned).
     `stencil` (pitch deg, log2 lens): four more scores at these offsets from the optimum measure
     the curvature for the ambiguity (None: a quadratic fitted to the search's own points).
@@ -214,6 +237,11 @@ def estimate_camera(score: Callable[[A.Camera], float], resolution: tuple[int, i
         lo, hi = math.log2(LENS_BOUNDS[0]), math.log2(LENS_BOUNDS[1])
         minimize_scalar(along, bounds=(lo, hi), method="bounded",
                         options={"xatol": 0.02, "maxiter": max_evals})
+    elif vertical is not None:
+        lo, hi = vertical_pitch_bounds(vertical[0], resolution)
+        lo, hi = max(lo, SCAN_PITCH[0]), min(hi, SCAN_PITCH[1])
+        _grid_search(lambda p: value(p, lens_from_vertical(vertical[0], p, resolution)),
+                     min(lo, hi), hi, max_evals, start=start[0])
     else:
         x0 = np.array([start[0], math.log2(start[1])])
         simplex = np.array([x0, x0 + [steps[0], 0.0], x0 + [0.0, steps[1]]])
@@ -227,20 +255,32 @@ def estimate_camera(score: Callable[[A.Camera], float], resolution: tuple[int, i
         # the curvature along each axis from a small stencil around the optimum (with a
         # horizon, along the lens only: the pitch follows it)
         dp, dl = stencil
-        if horizon_row is None:
-            points = [(pitch - dp, lens), (pitch + dp, lens)]
+        if vertical is not None and horizon_row is None:
+            # along the vanishing point's curve: the pitch's curvature; the lens's sd from K's
+            # and the pitch's (d ln f = d pitch / (sin p cos p))
+            points = [(p, lens_from_vertical(vertical[0], p, resolution))
+                      for p in (pitch - dp, pitch + dp)]
+            max_evals = len(cache) + len(points)
+            sides = [value(p, f) + prior_penalty(p, f) for p, f in points]
+            pitch_sd = dp * _half_width(sides, best, 1.0)
+            spread = math.radians(min(pitch_sd, 30.0)) / max(math.sin(math.radians(2 * pitch)) / 2,
+                                                             1e-3)
+            lens_sd = math.hypot(vertical[1], spread) if math.isfinite(pitch_sd) else math.inf
         else:
-            points = [(pitch_from_horizon(horizon_row, lens * 2.0 ** k, resolution), lens * 2.0 ** k)
-                      for k in (-dl, dl)]
-        points += [(pitch, lens * 2.0 ** -dl), (pitch, lens * 2.0 ** dl)]
-        max_evals = len(cache) + len(points)
-        sides = [value(p, f) + prior_penalty(p, f) for p, f in points]
-        lens_sd = 2.0 ** (dl * _half_width(sides[-2:], best, 1.0)) - 1.0
-        if horizon_row is None:
-            pitch_sd = dp * _half_width(sides[:2], best, 1.0)
-        else:
-            slope = abs(points[1][0] - points[0][0]) / (2 * dl)  # degrees per octave
-            pitch_sd = slope * math.log2(1.0 + lens_sd) if math.isfinite(lens_sd) else math.inf
+            if horizon_row is None:
+                points = [(pitch - dp, lens), (pitch + dp, lens)]
+            else:
+                points = [(pitch_from_horizon(horizon_row, lens * 2.0 ** k, resolution),
+                           lens * 2.0 ** k) for k in (-dl, dl)]
+            points += [(pitch, lens * 2.0 ** -dl), (pitch, lens * 2.0 ** dl)]
+            max_evals = len(cache) + len(points)
+            sides = [value(p, f) + prior_penalty(p, f) for p, f in points]
+            lens_sd = 2.0 ** (dl * _half_width(sides[-2:], best, 1.0)) - 1.0
+            if horizon_row is None:
+                pitch_sd = dp * _half_width(sides[:2], best, 1.0)
+            else:
+                slope = abs(points[1][0] - points[0][0]) / (2 * dl)  # degrees per octave
+                pitch_sd = slope * math.log2(1.0 + lens_sd) if math.isfinite(lens_sd) else math.inf
         pitch, lens, best = max(evaluations, key=lambda e: e[2] - prior_penalty(e[0], e[1]))
     else:
         pitch_sd, lens_sd = _flatness(evaluations, (pitch, lens))
@@ -249,6 +289,42 @@ def estimate_camera(score: Callable[[A.Camera], float], resolution: tuple[int, i
     return CameraEstimate(camera=build(pitch, lens), pitch=pitch, lens=lens, distance=distance,
                           objective=best, pitch_sd=pitch_sd, lens_sd=lens_sd,
                           confidence=confidence, horizon=horizon_row, evaluations=evaluations)
+
+
+SCAN_PITCH = (10.0, 65.0)
+"""Pitch range (degrees) scanned along the vertical vanishing point's curve: the plausible
+15-60 degrees with a margin."""
+GRID_REFINES = 3
+"""Parabolic steps after the scan of `_grid_search`."""
+
+
+def _grid_search(value: Callable[[float], float], lo: float, hi: float, max_evals: int,
+                 start: float | None = None) -> float:
+    """Maximise a noisy `value(x)` on [lo, hi] with `max_evals` calls: an even scan of
+    `max_evals - GRID_REFINES` points (nearest `start` first, so that warm-started callers
+    move outwards from it), then `GRID_REFINES` steps to the vertex of the parabola through the
+    best point and its two nearest scanned or refined neighbours. Returns the best x."""
+    n = max(max_evals - GRID_REFINES, 3)
+    xs = np.unique(np.linspace(lo, hi, n))
+    if start is not None:
+        xs = xs[np.argsort(np.abs(xs - start), kind="stable")]
+    seen = {float(x): value(float(x)) for x in xs}
+    for _ in range(GRID_REFINES):
+        xs = sorted(seen)
+        if len(xs) < 3:
+            break
+        i = max(range(len(xs)), key=lambda k: seen[xs[k]])
+        i = min(max(i, 1), len(xs) - 2)
+        (x0, x1, x2), (y0, y1, y2) = xs[i - 1:i + 2], (seen[x] for x in xs[i - 1:i + 2])
+        den = (x1 - x0) * (y1 - y2) - (x1 - x2) * (y1 - y0)
+        if abs(den) < 1e-15:
+            break
+        x = x1 - 0.5 * ((x1 - x0) ** 2 * (y1 - y2) - (x1 - x2) ** 2 * (y1 - y0)) / den
+        x = float(np.clip(x, x0, x2))
+        if any(abs(x - k) < 1e-3 for k in seen):
+            break
+        seen[x] = value(x)
+    return max(seen, key=seen.get)
 
 
 def _half_width(sides: list[float | None], centre: float, step: float) -> float:

@@ -21,39 +21,26 @@ from scipy import ndimage
 
 from scenelang.errors import SceneError
 from scenelang.stages.metrics import ImageSource, load_image
-from scenelang.stages.vision.edges import (
-    crisp_edges,
-    enclosed_parts,
-    soft_parts,
-)
+from scenelang.stages.vision.edges import crisp_edges, soft_parts
 from scenelang.stages.vision.ground import fit_ground, fit_ground_rows
 from scenelang.stages.vision.horizon import Horizon, estimate_horizon
+from scenelang.stages.vision.masks import (
+    EIGHT,
+    clean_mask,
+    components,
+    linear_to_srgb,
+    luminance,
+    srgb_to_linear,
+)
+from scenelang.stages.vision.shadows import (
+    drop_attached_shadows,
+    find_shadows,
+    lit_like,
+    solid_from_shadow,
+)
 
 __all__ = ["Horizon", "Region", "Segmentation", "SegmentationParams", "estimate_horizon",
            "linear_to_srgb", "luminance", "segment_objects", "split_by_color", "srgb_to_linear"]
-
-LUMA = np.array([0.2126, 0.7152, 0.0722])
-"""Rec. 709 luminance weights (for linear RGB)."""
-
-_EIGHT = np.ones((3, 3), bool)
-
-
-def srgb_to_linear(image: np.ndarray) -> np.ndarray:
-    """The sRGB transfer function inverted: sRGB-encoded 0..1 values to linear RGB."""
-    x = np.clip(np.asarray(image, dtype=np.float64), 0.0, 1.0)
-    return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
-
-
-def linear_to_srgb(image: np.ndarray) -> np.ndarray:
-    """The sRGB transfer function: linear RGB (clipped to 0..1) to sRGB-encoded values."""
-    x = np.clip(np.asarray(image, dtype=np.float64), 0.0, 1.0)
-    return np.where(x <= 0.0031308, 12.92 * x, 1.055 * x ** (1 / 2.4) - 0.055)
-
-
-def luminance(linear_rgb: np.ndarray) -> np.ndarray:
-    """Rec. 709 luminance of linear RGB values (last axis = channels)."""
-    return np.asarray(linear_rgb, dtype=np.float64) @ LUMA
-
 
 @dataclass(frozen=True, eq=False)
 class Region:
@@ -125,11 +112,21 @@ class SegmentationParams:
     - `min_area_fraction` / `min_area_px`: smallest object, as a fraction of the image and px.
     - `shadow_max_ratio`: a shadow darkens the ground at least to this linear factor.
     - `split_chroma`: min chromaticity distance between two colour clusters for splitting a
-      component into two occluding objects; `split_min_fraction`: min share of each cluster.
+      component into two occluding objects; `split_min_fraction`: min share of each cluster;
+      `split_crispness`: min share of the boundary between the two on a crisp edge, unless
+      their chromaticities are at least `split_sure_chroma` apart (two differently coloured
+      objects whose boundary is too dark for crisp edges).
+    - `attached_share`, `attached_level`, `attached_crispness`: a region touching a region at
+      least twice its size along this share of its outline, darker than the ground by this
+      linear factor and with less than this share of its outline on the ground crisp is a
+      piece of cast shadow (`_drop_attached_shadows`), not an object.
     - `patch_crispness`: object-candidate pieces (cut along crisp edges, `vision.edges`) whose
       outline is less crisp than this share are ground (a light's bright patch, a soft rim).
     - `solid_crispness`: shadow pieces whose outline is at least this share crisp and that
       touch no other object candidate are objects (grey things on a grey ground), not shadow.
+    - `shaded_spread`: such a piece as dark as full shadow is still an object when the standard
+      deviation of its level (linear ratio to the ground) is at least this: cast shadows are one
+      even level, an object's faces are shaded unevenly.
     """
 
     background_tolerance: float = 0.03
@@ -140,8 +137,14 @@ class SegmentationParams:
     shadow_max_ratio: float = 0.85
     split_chroma: float = 0.06
     split_min_fraction: float = 0.15
+    split_crispness: float = 0.3
+    attached_share: float = 0.1
+    attached_level: float = 0.85
+    attached_crispness: float = 0.6
+    split_sure_chroma: float = 0.28
     patch_crispness: float = 0.3
     solid_crispness: float = 0.6
+    shaded_spread: float = 0.04
 
 
 def segment_objects(image: ImageSource, params: SegmentationParams | None = None) -> Segmentation:
@@ -173,22 +176,23 @@ def segment_objects(image: ImageSource, params: SegmentationParams | None = None
     distance = np.linalg.norm(img - model, axis=2)
     candidate = (distance > threshold) & ~background
     ambient = None if bg_color is None else srgb_to_linear(bg_color)
-    shadow, ratio = _find_shadows(img, model, candidate, p.shadow_max_ratio, ambient)
+    shadow, ratio = find_shadows(img, model, candidate, p.shadow_max_ratio, ambient)
     min_area = max(p.min_area_px, int(round(p.min_area_fraction * h * w)))
     crisp = crisp_edges(img, noise)
     level = (srgb_to_linear(img) / np.maximum(srgb_to_linear(model), 1e-4)).mean(axis=2)
     umbra = None if ratio is None else float(np.mean(ratio))
-    shadow = _solid_from_shadow(shadow, candidate, crisp, level, umbra, p, min_area)
-    object_mask = _clean(candidate & ~shadow, min_area)
+    shadow = solid_from_shadow(shadow, candidate, crisp, level, umbra, p, min_area)
+    object_mask = clean_mask(candidate & ~shadow, min_area)
     # light patches (and soft shadow rims): pieces bounded by soft edges are ground
     patches = soft_parts(object_mask, crisp, max_crispness=p.patch_crispness, min_px=min_area,
                          neutral=shadow)
-    object_mask = _clean(object_mask & ~_lit_like(patches, img, model), min_area)
-    components = _components(object_mask, min_area)
+    object_mask = clean_mask(object_mask & ~lit_like(patches, img, model), min_area)
+    pieces = components(object_mask, min_area)
     linear = srgb_to_linear(img)
     masks: list[np.ndarray] = []
-    for comp in components:
-        masks.extend(split_by_color(linear, comp, p, min_area))
+    for comp in pieces:
+        masks.extend(split_by_color(linear, comp, p, min_area, crisp=crisp))
+    masks = drop_attached_shadows(masks, crisp, level, p)
     masks.sort(key=lambda m: (-np.nonzero(m)[0].max(), np.nonzero(m)[1].mean()))
     objects = tuple(_region(i, m, img, linear) for i, m in enumerate(masks))
     labels = np.ones((h, w), np.int32)
@@ -252,203 +256,7 @@ def _find_background(img: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.
     return region, color
 
 
-# ------------------------------------------------------------------------------ shadows
-
-
-def _find_shadows(
-    img: np.ndarray,
-    model: np.ndarray,
-    candidate: np.ndarray,
-    max_ratio: float,
-    ambient: np.ndarray | None = None,
-    chroma_tolerance: float = 0.05,
-    tint_tolerance: float = 0.15,
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Candidate pixels that are the ground darkened by one common factor (umbra) or partly
-    (penumbra). Returns (mask, umbra ratio in linear RGB or None).
-
-    Works on the ratio q = pixel / ground model in linear RGB (median filtered against render
-    noise). Full shadow has q close to the umbra ratio, penumbra lies between the umbra and 1.
-    The umbra's chromaticity must be grey, or tinted towards the `ambient` colour (the visible
-    world colour, linear RGB) when it is known; then the umbra can also be no brighter than
-    the world itself (the ground in full shadow is lit by the world alone).
-    """
-    none = np.zeros(candidate.shape, bool)
-    lin = srgb_to_linear(img)
-    model_lin = np.maximum(srgb_to_linear(model), 1e-4)
-    ratio = ndimage.median_filter(lin, size=(3, 3, 1), mode="nearest") / model_lin
-    level = ratio.mean(axis=2)
-    grey = np.full(3, 1 / 3)
-    # Chromaticity averaged over 5x5 pixels against noise, but only over darkened, nearly
-    # grey-hued pixels, so that a coloured object does not tint the shadow next to it.
-    raw = lin / model_lin
-    raw_chroma = raw / np.maximum(raw.sum(axis=2, keepdims=True), 1e-6)
-    weight = (candidate & (raw.max(axis=2) < max_ratio)
-              & (np.linalg.norm(raw_chroma - grey, axis=2) < 0.25)).astype(float)
-    total = ndimage.uniform_filter(weight, size=5, mode="nearest")
-    chroma = np.stack(
-        [ndimage.uniform_filter(raw_chroma[..., c] * weight, size=5, mode="nearest") for c in range(3)], axis=2
-    ) / np.maximum(total, 1e-6)[..., None]
-    chroma = np.where(((weight > 0) & (total > 0.1))[..., None], chroma, raw_chroma)
-    tint = grey if ambient is None else np.asarray(ambient, float) / max(float(np.sum(ambient)), 1e-6)
-    tint_distance = _segment_distance(chroma, grey, tint)
-    dark = candidate & (ratio.max(axis=2) < max_ratio) & (level > 0.0) & (tint_distance < 0.15)
-    if dark.sum() < 6:
-        return none, None
-    bins = np.minimum((level[dark] / 0.05).astype(np.int32), 19)
-    counts = np.convolve(np.bincount(bins, minlength=20), [1, 1, 1], mode="same")
-    # The umbra is the darkest well-populated level whose hue fits the ambient light: shaded
-    # sides of objects also see light bounced off the ground, so they are lighter than the
-    # ground in full shadow, and coloured objects have their own hue.
-    umbra = None
-    for mode in range(20):
-        peak = counts[mode] >= max(6, 0.2 * counts.max())
-        peak &= (mode == 0 or counts[mode] >= counts[mode - 1]) and (mode == 19 or counts[mode] >= counts[mode + 1])
-        if not peak:
-            continue
-        members = dark.copy()
-        members[dark] = np.abs(bins - mode) <= 1
-        guess = np.median(ratio[members], axis=0)
-        guess_chroma = np.median(chroma[members], axis=0)
-        if ambient is not None:
-            # Ground in full shadow is lit by the world alone and reflects at most all of it.
-            absolute = float(np.median((ratio * model_lin)[members].mean(axis=1)))
-            if absolute > 1.3 * float(np.mean(ambient)) + 0.01:
-                continue
-        if float(_segment_distance(guess_chroma, grey, tint)) <= tint_tolerance:
-            umbra = guess
-            break
-    if umbra is None:
-        return none, None
-    umbra_level = float(umbra.mean())
-    umbra_chroma = np.median(chroma[members], axis=0)
-    # Render noise makes the chromaticity of dark pixels scatter: widen the tolerance to the
-    # scatter seen among the umbra-level pixels (capped, so coloured objects stay out).
-    scatter = np.linalg.norm(chroma[members] - umbra_chroma, axis=1)
-    chroma_tolerance = float(np.clip(1.5 * np.percentile(scatter, 80), chroma_tolerance, 0.1))
-    # Fraction of the way from lit ground (0) to full shadow (1).
-    depth = (1.0 - level) / max(1.0 - umbra_level, 1e-3)
-    # At and below the umbra level the chromaticity is least reliable (noise, and light bounced
-    # off the object onto the ground right under it), so the tolerance widens there.
-    tolerance = np.where(depth >= 0.95, 1.5 * chroma_tolerance, chroma_tolerance)
-    full = (candidate & (depth >= 0.88) & (depth < 1.35)
-            & (np.linalg.norm(chroma - umbra_chroma, axis=2) < tolerance))
-    if full.sum() < 6:
-        return none, None
-    # Penumbra (partly darkened ground) only in a thin band between full shadow and lit ground,
-    # so that the shaded side of a grey object next to its shadow is not taken for a shadow.
-    band = max(2, int(round(0.015 * min(candidate.shape))))
-    near_full = ndimage.binary_dilation(full, structure=_EIGHT, iterations=band)
-    near_lit = ndimage.binary_dilation(~candidate, structure=_EIGHT, iterations=band)
-    partial = candidate & (depth > 0.25) & (depth < 0.88) & near_full & near_lit
-    partial &= _segment_distance(chroma, umbra_chroma, grey) < chroma_tolerance
-    return full | partial, umbra
-
-
-def _solid_from_shadow(shadow: np.ndarray, candidate: np.ndarray, crisp: np.ndarray,
-                       level: np.ndarray, umbra: float | None, p: SegmentationParams,
-                       min_area: int) -> np.ndarray:
-    """`shadow` without the pieces that have an object's crisp outline (at least
-    `p.solid_crispness` of it) and touch no other object candidate's lower half: a grey object
-    on a grey ground looks like a shadow but for its outline, while a cast shadow touches the
-    base of the object that casts it (whose lit part is a candidate) and is one even `level`
-    (mean linear ratio to the ground): a crisp piece more than 15% lighter than another crisp
-    piece of its shadow group is an object's face, kept as object even where it touches a
-    candidate (the darkest piece stays shadow). Nothing within 15% of the `umbra` level (full
-    shadow) is taken out, nor a piece less than half as tall as it is wide (a shadow on the
-    ground seen at a grazing angle)."""
-    if shadow.sum() < min_area:
-        return shadow
-    solid = enclosed_parts(shadow, crisp, min_crispness=p.solid_crispness, min_px=min_area)
-    if not solid.any():
-        return shadow
-    others = _components(_clean(candidate & ~shadow, min_area), min_area)
-    # a cast shadow starts at its caster's base: it touches the lower half of a candidate
-    base = np.zeros(shadow.shape, bool)
-    for comp in others:
-        rows = np.nonzero(comp)[0]
-        lower = np.arange(shadow.shape[0])[:, None] >= rows.mean()
-        base |= comp & lower
-    near_base = ndimage.binary_dilation(base, structure=_EIGHT, iterations=3)
-    labels, count = ndimage.label(solid, structure=ndimage.generate_binary_structure(2, 1))
-    groups, _ = ndimage.label(shadow, structure=_EIGHT)
-    levels = ndimage.mean(level, labels, np.arange(1, count + 1)) if count else []
-    for i in range(1, count + 1):
-        piece = labels == i
-        rows, cols = np.nonzero(piece)
-        if np.ptp(rows) + 1 < 0.5 * (np.ptp(cols) + 1) or (
-                umbra is not None and levels[i - 1] <= 1.15 * umbra):
-            # flat like a shadow on the ground seen at a grazing angle, or as dark as full
-            # shadow (a sun's shadows have crisp outlines too)
-            solid &= ~piece
-            continue
-        if not (near_base & piece).any():
-            continue
-        # faces of one object differ in shading; a cast shadow is one even level
-        group = np.unique(groups[piece])
-        others = np.unique(labels[np.isin(groups, group) & (labels > 0) & ~piece])
-        if not any(levels[i - 1] > 1.15 * max(levels[j - 1], 1e-3) for j in others):
-            solid &= ~piece  # the darkest piece of a group is the cast shadow
-    if not solid.any():
-        return shadow
-    # give back the outline pixels the cut took
-    solid |= ndimage.binary_dilation(solid, structure=_EIGHT, iterations=2) & shadow & \
-        ndimage.binary_dilation(crisp, structure=_EIGHT)
-    return shadow & ~solid
-
-
-def _lit_like(patches: np.ndarray, img: np.ndarray, model: np.ndarray,
-              tolerance: float = 0.03, max_tint: float = 0.05) -> np.ndarray:
-    """The pixels of each soft piece whose tint relative to the ground model (chromaticity of
-    the linear ratio pixel / ground) is within `tolerance` of the piece's median tint: the
-    light patch itself, not an object that leaks into the piece through a gap in its outline.
-    Pieces whose median tint is more than `max_tint` from grey (the ground merely brighter or
-    darker) are kept as objects."""
-    out = np.zeros(patches.shape, bool)
-    if not patches.any():
-        return out
-    ratio = srgb_to_linear(img) / np.maximum(srgb_to_linear(model), 1e-4)
-    tint = ratio / np.maximum(ratio.sum(axis=2, keepdims=True), 1e-6)
-    labels, count = ndimage.label(patches, structure=_EIGHT)
-    for i in range(1, count + 1):
-        piece = labels == i
-        centre = np.median(tint[piece], axis=0)
-        if np.linalg.norm(centre - 1.0 / 3.0) > max_tint:
-            continue  # a coloured piece: more likely an object whose outline is weak
-        out |= piece & (np.linalg.norm(tint - centre, axis=2) < tolerance)
-    return out
-
-
-def _segment_distance(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Distance of each point (last axis = coordinates) to the segment from a to b."""
-    ab = b - a
-    t = np.clip(((points - a) @ ab) / max(float(ab @ ab), 1e-12), 0.0, 1.0)
-    return np.linalg.norm(points - (a + t[..., None] * ab), axis=-1)
-
-
 # ------------------------------------------------------------------------------ objects
-
-
-def _clean(mask: np.ndarray, min_area: int) -> np.ndarray:
-    cross = ndimage.generate_binary_structure(2, 1)
-    mask = ndimage.binary_opening(mask, structure=cross)
-    mask = ndimage.binary_closing(mask, structure=cross) | mask
-    holes = ndimage.binary_fill_holes(mask) & ~mask
-    labels, count = ndimage.label(holes)
-    if count:
-        sizes = np.bincount(labels.ravel(), minlength=count + 1)
-        small = sizes <= max(4, min_area // 3)
-        small[0] = False
-        mask = mask | small[labels]
-    return mask
-
-
-def _components(mask: np.ndarray, min_area: int) -> list[np.ndarray]:
-    labels, count = ndimage.label(mask, structure=_EIGHT)
-    if not count:
-        return []
-    sizes = np.bincount(labels.ravel(), minlength=count + 1)
-    return [labels == i for i in range(1, count + 1) if sizes[i] >= min_area]
 
 
 def _chroma(linear: np.ndarray) -> np.ndarray:
@@ -457,8 +265,14 @@ def _chroma(linear: np.ndarray) -> np.ndarray:
 
 
 def split_by_color(linear: np.ndarray, mask: np.ndarray, p: SegmentationParams, min_area: int,
-                   depth: int = 0) -> list[np.ndarray]:
-    """Split a component into two when its chromaticities form two distinct, sizable clusters."""
+                   depth: int = 0, crisp: np.ndarray | None = None) -> list[np.ndarray]:
+    """Split a component into two when its chromaticities form two distinct, sizable clusters.
+
+    With `crisp` (the image's crisp edges, `vision.edges.crisp_edges`) a split must also look
+    like one object in front of another: at least `p.split_crispness` of the boundary between
+    the two parts lies on a crisp edge (shading, a highlight or a tinted shadow side changes
+    the colour gradually), and each part borders the outside of the component (a reflection
+    or highlight enclosed by the rest is part of the same surface)."""
     area = int(mask.sum())
     if depth >= 3 or area < 2 * min_area:
         return [mask]
@@ -477,7 +291,7 @@ def split_by_color(linear: np.ndarray, mask: np.ndarray, p: SegmentationParams, 
         return [mask]
     out: list[np.ndarray] = []
     for piece in pieces:
-        comps = _components(piece, 1)
+        comps = components(piece, 1)
         comps.sort(key=lambda m: -int(m.sum()))
         main = comps[0]
         if main.sum() < min_area:
@@ -490,10 +304,30 @@ def split_by_color(linear: np.ndarray, mask: np.ndarray, p: SegmentationParams, 
         d1 = ndimage.distance_transform_edt(~out[1])
         out[0] = out[0] | (leftover & (d0 <= d1))
         out[1] = out[1] | (leftover & (d1 < d0))
+    crispness = 0.0 if np.linalg.norm(centers[0] - centers[1]) >= p.split_sure_chroma \
+        else p.split_crispness
+    if crisp is not None and not _occlusion_split(mask, out[0], out[1], crisp, crispness):
+        return [mask]
     result: list[np.ndarray] = []
     for piece in out:
-        result.extend(split_by_color(linear, piece, p, min_area, depth + 1))
+        result.extend(split_by_color(linear, piece, p, min_area, depth + 1, crisp))
     return result
+
+
+def _occlusion_split(mask: np.ndarray, a: np.ndarray, b: np.ndarray, crisp: np.ndarray,
+                     min_crispness: float) -> bool:
+    """True when parts `a` and `b` of `mask` meet along a crisp edge (at least `min_crispness`
+    of their shared boundary within one pixel of `crisp`) and each has at least a fifth of its
+    outline on the outside of `mask`."""
+    near_crisp = ndimage.binary_dilation(crisp, structure=EIGHT)
+    shared = a & ndimage.binary_dilation(b, structure=EIGHT)
+    if not shared.any() or (shared & near_crisp).sum() < min_crispness * shared.sum() - 1e-9:
+        return False
+    for part in (a, b):
+        ring = ndimage.binary_dilation(part, structure=EIGHT) & ~part
+        if (ring & ~mask).sum() < 0.2 * ring.sum():
+            return False
+    return True
 
 
 def _two_means(x: np.ndarray, iterations: int = 10) -> np.ndarray | None:

@@ -79,9 +79,12 @@ import bpy
 bpy.ops.wm.open_mainfile(filepath=sys.argv[-1])
 def principled(m):
     node = next(n for n in m.node_tree.nodes if n.bl_idname == 'ShaderNodeBsdfPrincipled')
-    return {k: (list(node.inputs[k].default_value) if k.endswith('Color') else node.inputs[k].default_value)
-            for k in ('Base Color', 'Metallic', 'Roughness', 'IOR', 'Transmission Weight',
-                      'Emission Strength', 'Alpha')}
+    out = {k: (list(node.inputs[k].default_value) if k.endswith('Color') else node.inputs[k].default_value)
+           for k in ('Base Color', 'Metallic', 'Roughness', 'IOR', 'Transmission Weight',
+                     'Emission Strength', 'Alpha')}
+    out['linked'] = [k for k in ('Base Color', 'Roughness', 'Normal') if node.inputs[k].is_linked]
+    out['nodes'] = sorted(n.bl_idname for n in m.node_tree.nodes)
+    return out
 out = {
     'objects': {o.name: {
         'type': o.type, 'data': o.data.name if o.data else None,
@@ -101,6 +104,11 @@ out = {
 }
 print('JSON:' + json.dumps(out))
 """
+
+
+TEXTURE_NODES = {"checker": "ShaderNodeTexChecker", "noise": "ShaderNodeTexNoise",
+                 "wave": "ShaderNodeTexWave", "brick": "ShaderNodeTexBrick",
+                 "gradient": "ShaderNodeTexGradient", "image": "ShaderNodeTexImage"}
 
 
 def inspect_blend(path: Path) -> dict:
@@ -152,11 +160,25 @@ def assert_blend_matches(scene: sl.Scene, info: dict, *, csg_applied: bool = Fal
     for light in scene.lights():
         assert objects[light.name]["type"] == "LIGHT"
         assert info["lights"][light.name] == light.light.kind.upper()
+    textures = scene.textures_by_name()
     for material in scene.materials.statements:
+        if not isinstance(material, sl.MaterialDef):
+            continue  # a texture: checked through the materials that use it
         held = info["materials"][material.name]
         want = material.material
-        assert held["Base Color"][:3] == pytest.approx(want.base_color.linear(), abs=1e-5)
-        assert held["Roughness"] == pytest.approx(want.roughness, abs=1e-6)
+        for field, socket in (("base_color", "Base Color"), ("roughness", "Roughness")):
+            value = getattr(want, field)
+            if isinstance(value, str):  # a texture node chain drives the input
+                assert socket in held["linked"]
+                assert TEXTURE_NODES[textures[value].texture.kind] in held["nodes"]
+            elif field == "base_color":
+                assert socket not in held["linked"]
+                assert held[socket][:3] == pytest.approx(value.linear(), abs=1e-5)
+            else:
+                assert held[socket] == pytest.approx(value, abs=1e-6)
+        assert ("Normal" in held["linked"]) == (want.bump is not None)
+        if want.bump is not None:
+            assert "ShaderNodeBump" in held["nodes"]
         assert held["Metallic"] == pytest.approx(want.metallic, abs=1e-6)
         assert held["Transmission Weight"] == pytest.approx(want.transmission, abs=1e-6)
     assert info["camera"] == scene.camera().name

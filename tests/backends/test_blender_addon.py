@@ -35,12 +35,30 @@ result['objects'] = {o.name: {'type': o.type, 'material': (o.material_slots[0].m
                      for o in bpy.data.objects}
 result['camera'] = bpy.context.scene.camera.name
 result['resolution'] = [bpy.context.scene.render.resolution_x, bpy.context.scene.render.resolution_y]
+result['csg_operands'] = {c.name: (c.hide_render, [p.name for p in bpy.data.collections
+                          if c.name in p.children], len(c.objects))
+                          for c in bpy.data.collections if c.name.startswith('csg_operands')}
+before = sorted(o.name for o in bpy.data.objects), len(bpy.data.collections)
 try:
     bpy.ops.import_scene.scenelang(filepath=bad_path)
     result['bad'] = 'accepted'
 except RuntimeError as exc:
     result['bad'] = str(exc)
+result['bad_changed_nothing'] = before == (sorted(o.name for o in bpy.data.objects),
+                                           len(bpy.data.collections))
 result['export'] = list(bpy.ops.export_scene.scenelang(filepath=out_path))
+# without the scenelang package: both operators stop with one message and change nothing
+import scenelang_blender
+sys.modules['scenelang_blender.bridge'] = None  # importing it now fails like a missing package
+del scenelang_blender.bridge
+for op, path in ((bpy.ops.import_scene.scenelang, scene_path),
+                 (bpy.ops.export_scene.scenelang, out_path + '.again.sl')):
+    try:
+        result.setdefault('missing', []).append(list(op(filepath=path)))
+    except RuntimeError as exc:
+        result.setdefault('missing', []).append(str(exc))
+result['missing_changed_nothing'] = before == (sorted(o.name for o in bpy.data.objects),
+                                               len(bpy.data.collections))
 with open(result_path, 'w') as handle:
     json.dump(result, handle)
 """
@@ -68,6 +86,14 @@ def test_addon_imports_and_exports(tmp_path):
     assert objects["Cube"]["type"] == "MESH"  # what was in the file stays
     assert result["camera"] == "cam" and result["resolution"] == [480, 480]
     assert "bad.sl:3:" in result["bad"] and "radius" in result["bad"], result["bad"]
+    assert result["bad_changed_nothing"]  # a refused scene builds nothing
+    # the CSG helpers: one hidden collection inside the scene's collection
+    (hidden, parents, helpers), = result["csg_operands"].values()
+    assert hidden and parents == ["bookshelf.sl"] and helpers > 0, result["csg_operands"]
+    assert len(result["missing"]) == 2 and result["missing_changed_nothing"]
+    for message in result["missing"]:
+        assert "the scenelang package is not importable in Blender's Python" in message, message
+    assert not Path(str(out) + ".again.sl").exists()
     exported = load_scene(out)
     check(exported)
     names = {o.name for o in exported.objects()}

@@ -189,19 +189,26 @@ def test_camera_lights_nodes_and_instances_are_in_the_file(exported, name):
         by_key.setdefault((m.shape_name, m.material_name), set()).add(node["mesh"])
     assert all(len(indices) == 1 for indices in by_key.values())
     assert len(doc.get("meshes", [])) == len(by_key)
-    positions = {m.shape_name: doc["meshes"][node["mesh"]]["primitives"][0]["attributes"]["POSITION"]
-                 for m, node in zip(meshes, nodes)}
+    def textured(node):  # an image texture: its own unwelded corners with TEXCOORD_0
+        return "TEXCOORD_0" in doc["meshes"][node["mesh"]]["primitives"][0]["attributes"]
+
+    positions = {(m.shape_name, textured(node)): doc["meshes"][node["mesh"]]["primitives"][0][
+        "attributes"]["POSITION"] for m, node in zip(meshes, nodes)}
     indices = {p["indices"] for mesh in doc.get("meshes", []) for p in mesh["primitives"]}
-    # POSITION per shape, indices per shape (per material slot for per-operand materials)
-    assert len(doc.get("accessors", [])) == len(positions) + len(indices)
+    uvs = {p["attributes"]["TEXCOORD_0"] for mesh in doc.get("meshes", []) for p in mesh["primitives"]
+           if "TEXCOORD_0" in p["attributes"]}
+    # POSITION per shape (and textured shape), indices per shape (per material slot for
+    # per-operand materials), TEXCOORD_0 per textured shape
+    assert len(doc.get("accessors", [])) == len(positions) + len(indices) + len(uvs)
     for m, node in zip(meshes, nodes):
         primitive = doc["meshes"][node["mesh"]]["primitives"][0]
-        assert primitive["attributes"]["POSITION"] == positions[m.shape_name]
+        assert primitive["attributes"]["POSITION"] == positions[(m.shape_name, textured(node))]
         slots = [0] if m.face_slots is None else np.unique(m.face_slots)
         names = [m.material_name or "default-grey", *m.slot_names]
         assert [doc["materials"][p["material"]]["name"] for p in doc["meshes"][node["mesh"]]["primitives"]
                 ] == [names[s] for s in slots]
-        assert doc["accessors"][primitive["attributes"]["POSITION"]]["count"] == len(m.local.vertices)
+        corners = 3 * len(m.local.faces) if textured(node) else len(m.local.vertices)
+        assert doc["accessors"][primitive["attributes"]["POSITION"]]["count"] == corners
     # the camera
     camera_node = nodes[len(meshes)]
     assert camera_node["camera"] == 0 and len(doc["cameras"]) == 1
@@ -343,10 +350,15 @@ def test_glb_round_trip_has_the_world_space_geometry(exported, name):
     assert set(world) <= set(loaded.graph.nodes_geometry)
     for node_name, mesh in world.items():
         transform, geometry = loaded.graph[node_name]
-        vertices = trimesh.transform_points(loaded.geometry[geometry].vertices, transform)
+        got = loaded.geometry[geometry]
+        vertices = trimesh.transform_points(got.vertices, transform)
+        if len(got.vertices) == 3 * len(mesh.faces) != len(mesh.vertices):  # image texture: unwelded
+            np.testing.assert_allclose(vertices[got.faces], trimesh.transform_points(
+                mesh.vertices, Z_UP_TO_Y_UP)[mesh.faces], atol=1e-5)
+            continue
         np.testing.assert_allclose(vertices, trimesh.transform_points(mesh.vertices, Z_UP_TO_Y_UP),
                                    atol=1e-5)
-        np.testing.assert_array_equal(loaded.geometry[geometry].faces, mesh.faces)
+        np.testing.assert_array_equal(got.faces, mesh.faces)
 
 
 BLENDER_DRIVER = r"""

@@ -85,12 +85,21 @@ def round_trips(tmp_path_factory) -> dict[str, dict]:
     return results
 
 
+TEXTURED_MIN_PSNR = 12.0
+"""Textures are not imported (docs/import.md): a textured material comes back as its mean colour
+(the textures example measured 13.6 dB, its black-and-white checker floor turned grey), so that
+example has to keep its geometry (IoU) and its flat parts, not its patterns."""
+
+
 @pytest.mark.parametrize("example", [p.stem for p in EXAMPLES])
 def test_every_example_round_trips(round_trips, example):
     r = round_trips[example]
     assert not r["report"].skipped, r["report"].skipped
-    assert r["psnr"] >= MIN_PSNR, (r["psnr"], r["text"])
+    textured = bool(load_scene(ROOT / "examples" / f"{example}.sl").textures_by_name())
+    assert r["psnr"] >= (TEXTURED_MIN_PSNR if textured else MIN_PSNR), (r["psnr"], r["text"])
     assert r["iou"] >= MIN_IOU, (r["iou"], r["text"])
+    if textured:  # each texture input is reported as not imported
+        assert any("textures are not imported" in note for note in r["report"].notes)
 
 
 def test_round_trip_keeps_structure(round_trips):

@@ -1,4 +1,5 @@
-"""Language v2 shapes and materials (profiles, bevels, per-operand CSG materials): Blender and the
+"""Language v2 shapes and materials (profiles, bevels, per-operand CSG materials) and constants
+(`let`, arithmetic: examples/stairs_constants.sl): Blender and the
 preview agree on each new example's silhouette (IoU >= 0.99, Workbench without anti-aliasing,
 surfaces hidden, as in test_preview.py), and the preview's meshes are closed and outward-facing.
 """
@@ -22,7 +23,7 @@ from scenelang.backends.preview import render_preview, silhouette_iou
 from scenelang.parser import load_scene
 
 ROOT = Path(__file__).resolve().parents[2]
-V2_EXAMPLES = ["vase_and_bracket", "geode_and_cake", "mesh_assets"]
+V2_EXAMPLES = ["vase_and_bracket", "geode_and_cake", "mesh_assets", "stairs_constants"]
 IOU_MIN = 0.99
 SIZE = 192
 

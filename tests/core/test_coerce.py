@@ -56,7 +56,7 @@ def test_colour_forms():
 
 
 def test_describe_is_readable():
-    assert describe(*field(A.Principled, "base_color")) == "a colour (#rrggbb or (r, g, b))"
+    assert describe(*field(A.Principled, "base_color")) == "a colour (#rrggbb or (r, g, b)) or a texture name"
     assert describe(*field(A.Camera, "lens")) == "a length in mm"
     assert describe(*field(A.Area, "shape")) == "one of square, rectangle, disk, ellipse"
 

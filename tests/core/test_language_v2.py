@@ -145,12 +145,10 @@ def test_mesh_kind_is_registered():
     assert A.PRIMITIVES["mesh"] is A.MeshAsset
 
 
-def test_a_texture_statement_is_a_clear_error_for_now():
-    with pytest.raises(SceneError) as info:
-        parse_scene("scenelang 1\nmaterials {\n  texture t = checker(scale=5)\n}\n", file="t.sl")
-    (diag,) = info.value.diagnostics
-    assert "texture statements are not supported yet" in diag.message and diag.hint
-    assert (diag.span.line, diag.span.column) == (3, 3)
+def test_a_texture_statement_parses():  # the details: tests/core/test_textures.py
+    scene = parse_scene("scenelang 1\nmaterials {\n  texture t = checker(scale=5)\n}\n", file="t.sl")
+    (st,) = scene.materials.statements
+    assert isinstance(st, A.TextureDef) and st.texture == A.Checker(scale=5)
 
 
 @settings(max_examples=examples(60), deadline=None)

@@ -205,4 +205,6 @@ def test_every_limits_field_has_a_boundary_case():
     missing = {f.name for f in fields(Limits)} - set(LIMIT_CASES)
     # samples are checked by check_samples; triangles by the preview/export tests; asset limits
     # (files next to a scene) by tests/core/test_language_v2.py and tests/backends/test_language_v2_shapes.py
-    assert missing <= {"max_samples", "max_triangles", "max_asset_bytes", "max_asset_triangles"}, missing
+    # image limits: tests/core/test_textures.py
+    assert missing <= {"max_samples", "max_triangles", "max_asset_bytes", "max_asset_triangles",
+                       "max_image_bytes", "max_image_side"}, missing

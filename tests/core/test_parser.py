@@ -264,7 +264,7 @@ def _fast_or_declines(text: str, file: str | None = None) -> A.Scene:
     """The fast path's scene; for text with list values or strings, checks the fast path
     declines (Fallback) and returns Lark's scene instead."""
     code = re.sub(r"#[^\n]*", "", text)  # in a comment `[` or `"` is just text
-    if any(mark in code for mark in V2_SYNTAX):
+    if any(mark in code for mark in V2_SYNTAX) or re.search(r"^let ", code, re.M):  # constants
         with pytest.raises(fastparse.Fallback):
             _fast_scene(text, file)
         return _lark_scene(text, file)

@@ -89,12 +89,13 @@ def test_grammar_knows_every_kind_and_clause_of_the_language():
     """The keyword lists in the grammar match the AST's tables (a new primitive must be added)."""
     text = GRAMMAR.read_text()
     words = set(re.findall(r"[a-z_]+", text))
-    expected = {*A.PRIMITIVES, *A.CSG_OPS, *A.MATERIAL_KINDS, *A.LIGHT_KINDS, *A.SECTION_NAMES}
+    expected = {*A.PRIMITIVES, *A.CSG_OPS, *A.MATERIAL_KINDS, *A.LIGHT_KINDS, *A.TEXTURE_KINDS,
+                *A.SECTION_NAMES, "texture"}
     for statement in ("shape", "object", "camera", "world"):
         expected.update(clause_names(statement))
     assert expected <= words, expected - words
     for kind, names in (("primitive", A.PRIMITIVES), ("csg", A.CSG_OPS),
-                        ("light", A.LIGHT_KINDS)):
+                        ("light", A.LIGHT_KINDS), ("texture", A.TEXTURE_KINDS)):
         pattern = next(p["match"] for p in json.loads(text)["repository"]["calls"]["patterns"]
                        if p["name"] == f"support.function.{kind}.scenelang")
         assert set(re.findall(r"[a-z]+", pattern.split("\\b")[1])) == set(names)
@@ -160,3 +161,15 @@ def test_make_vscode_packages_the_extension(tmp_path):
             "extension/language-configuration.json",
             "extension/node_modules/vscode-languageclient/package.json"} <= names
     assert manifest["name"] == "scenelang-vscode" and grammar["scopeName"] == "source.scenelang"
+
+
+def test_grammar_highlights_constants_and_arithmetic(tmp_path):
+    text = ("scenelang 1\nlet h = 0.72  # height\ngeometry {\n"
+            "  shape b = box(size=(1, 1, h - 0.04)) at (0, 0, -(h / 2) * 3 + 1)\n}\n"
+            "patch constants {\n  let h = 0.8\n}\n")
+    tokens = _scopes(_tokenize(tmp_path, {"c.sl": text})["c.sl"])
+    assert ("let", "storage.type.let") in tokens and ("h", "entity.name.constant") in tokens
+    operators = [t for t, s in tokens if s == "keyword.operator.arithmetic"]
+    assert operators == ["-", "-", "/", "*", "+"], tokens
+    assert ("0.04", "constant.numeric") in tokens and ("constants", "entity.name.section") in tokens
+    assert not [t for t in tokens if t[1].startswith("invalid")]

@@ -29,12 +29,15 @@ from scenelang.stages.vision.camera import (
     DEFAULT_DISTANCE,
     LENS_BOUNDS,
     PITCH_BOUNDS,
+    SENSOR,
     CameraEstimate,
     camera_parameters,
     estimate_camera,
     gauge_camera,
+    lens_from_vertical,
     pitch_from_horizon,
 )
+from scenelang.stages.vision.vanishing import vertical_vanishing
 
 MIN_EVIDENCE_IOU = 0.7
 """Objects whose reference fit is below this IoU are not used as camera evidence."""
@@ -172,14 +175,17 @@ def estimate_scene_camera(guesses: Sequence[Guess], masks: Sequence[np.ndarray],
                           cares: Sequence[np.ndarray], camera: A.Camera, size: tuple[int, int], *,
                           horizon_row: float | None = None, local: bool = False,
                           max_evals: int = 30, stencil: tuple[float, float] | None = (2.0, 0.1),
-                          deadline: Callable[[], bool] = lambda: False
+                          deadline: Callable[[], bool] = lambda: False,
+                          vertical: tuple[float, float] | None = None
                           ) -> tuple[CameraEstimate, list[Guess], int] | None:
     """The camera that best explains the objects' silhouettes, with the objects refitted.
 
     `guesses[i]` was fitted through `camera` to `masks[i]` (IoU over `cares[i]`). `local`: a
     refinement around `camera` (small first steps, its own look-at point, azimuth and distance
     kept) rather than a search in the gauge from `camera`'s pitch and lens (with a horizon the
-    pitch follows the lens), whose score is the estimate's `start_score`. `max_evals`
+    pitch follows the lens; without one, with `vertical` = (K px, relative sd) from
+    `vision.vanishing`, the lens follows the pitch, starting from `camera`'s pitch), whose
+    score is the estimate's `start_score`. `max_evals`
     cameras are scored, plus four for the ambiguity (`stencil`, see
     `vision.camera.estimate_camera`). Returns (estimate,
     every guess refitted under the estimated camera — the ones not used as evidence are only
@@ -205,11 +211,15 @@ def estimate_scene_camera(guesses: Sequence[Guess], masks: Sequence[np.ndarray],
                                 name=camera.name)
         steps = (8.0, 0.5)
     start = (params.pitch, params.lens)
+    if local:
+        vertical = None
     if horizon_row is not None and not local:
         start = (pitch_from_horizon(horizon_row, params.lens, size), params.lens)
+    elif vertical is not None:
+        start = (params.pitch, lens_from_vertical(vertical[0], params.pitch, size))
     est = estimate_camera(score, tuple(size), start=start, horizon_row=horizon_row, steps=steps,
                           max_evals=max_evals, stencil=stencil, deadline=deadline,
-                          make_camera=make)
+                          make_camera=make, vertical=vertical)
     first = make(*start)
     est.start_score = next((e[2] for e in est.evaluations
                             if ObjectsScore.key(make(e[0], e[1])) == ObjectsScore.key(first)), None)
@@ -231,3 +241,39 @@ def estimate_scene_camera(guesses: Sequence[Guess], masks: Sequence[np.ndarray],
         est.camera = est.camera.model_copy(update={"sensor": camera.sensor,
                                                    "lens": round(est.lens * camera.sensor / 36.0, 2)})
     return est, out, score.evals
+
+
+VERTICAL_MAX_SD = 0.15
+"""Largest relative sd of the vertical vanishing point's distance K (`vertical_evidence`) the
+draft's camera step relies on."""
+VERTICAL_KINDS = ("box", "cylinder")
+"""Fitted kinds whose regions show vertical outline edges."""
+
+
+def vertical_evidence(regions: Sequence[np.ndarray], image: np.ndarray, guesses: Sequence[Guess],
+                      index: Sequence[int]) -> tuple[float, float] | None:
+    """(K px, relative sd) of the vertical vanishing point (`vision.vanishing`) in `image`
+    from the outlines of the `regions` fitted as boxes or cylinders (`index[i]` is
+    `guesses[i]`'s region; the other regions only occlude), or None when it is not measured
+    or its sd exceeds `VERTICAL_MAX_SD`."""
+    skip = [True] * len(regions)
+    for g, i in zip(guesses, index):
+        skip[i] = g.kind not in VERTICAL_KINDS
+    found = vertical_vanishing(regions, image, skip=skip)
+    if found is None or found.sd > VERTICAL_MAX_SD:
+        return None
+    return found.k, found.sd
+
+
+def camera_with_lens(camera: A.Camera, k: float, size: tuple[int, int]) -> A.Camera:
+    """`camera` (pitch, distance, azimuth and look-at point kept) with the lens that puts the
+    vertical vanishing point `k` px below the image centre (`lens_from_vertical`, clipped to
+    `LENS_BOUNDS`), in `camera`'s sensor units; unchanged when it does not look at the ground."""
+    params = camera_parameters(camera)
+    if params is None:
+        return camera
+    lens = float(np.clip(lens_from_vertical(k, params.pitch, size), *LENS_BOUNDS))
+    new = gauge_camera(params.pitch, lens, distance=params.distance, azimuth=params.azimuth,
+                       look_at=params.ground, resolution=camera.resolution, name=camera.name)
+    return new.model_copy(update={"sensor": camera.sensor,
+                                  "lens": round(lens * camera.sensor / SENSOR, 2)})

@@ -9,6 +9,8 @@ Draft (`draft_model`):
    camera, 27 degrees and 45 mm, instead of the engine's placeholder; when a straight
    horizontal sky/ground boundary is visible it is first turned about its look-at point so the
    horizon falls on that row), the objects are fitted (step 3), then the pitch and focal length
+   (tied together by the vertical vanishing point of the boxes' and cylinders' outlines,
+   `vision.vanishing`, when it is measured and no horizon is visible)
    are estimated by render-and-compare of their silhouettes (`draft_camera`,
    `offline_camera_fit.estimate_scene_camera`, `vision_camera`: the objects refitted under each
    candidate camera, the horizon constraining the pitch when visible) in the gauge: the camera
@@ -39,9 +41,12 @@ from scipy import ndimage
 
 from scenelang import ast as A
 from scenelang.stages.proposers.offline.camera_fit import (
+    camera_with_lens,
     estimate_scene_camera,
     start_camera,
+    transfer,
     trusted,
+    vertical_evidence,
 )
 from scenelang.stages.proposers.offline.fit import (
     Guess,
@@ -322,20 +327,32 @@ def draft_camera(analysis: Analysis, camera: A.Camera, guesses: list[Guess], ind
     a fixed number of refit evaluations. `deadline` is only a safety net (the proposer's
     per-call cap, see `offline.proposer`): when it fires the search stops with the cameras
     scored so far, and an estimate from fewer than `MIN_SCORED` cameras is not trusted.
+    Without a horizon, the vertical vanishing point (`offline_camera_fit.vertical_evidence`),
+    when measured,
+    ties the lens to the pitch (f = K tan(pitch)): the search runs along that curve, and when
+    its estimate is not trusted (and the safety net has not fired) the camera keeps its pitch
+    and takes the lens the curve gives there (the objects carried over by `transfer`).
     Returns (camera, guesses, silhouettes computed)."""
     if not guesses:
         return camera, guesses, 0
     everything = analysis.objects_mask
     masks = [analysis.regions[i] for i in index]
     cares = [~(everything & ~m) & analysis.care for m in masks]
+    row = horizon_row(analysis.seg)
+    vertical = (vertical_evidence(analysis.regions, analysis.linear, guesses, index)
+                if row is None else None)
     found = estimate_scene_camera(
-        guesses, masks, cares, camera, analysis.size, horizon_row=horizon_row(analysis.seg),
-        max_evals=CAMERA_EVALS, stencil=(2.0, 0.1), deadline=deadline)
+        guesses, masks, cares, camera, analysis.size, horizon_row=row,
+        max_evals=CAMERA_EVALS, stencil=(2.0, 0.1), deadline=deadline, vertical=vertical)
     if found is None:
         return camera, guesses, 0
     estimate, refitted, evals = found
     if not trusted(estimate):
-        return camera, guesses, evals
+        if vertical is None or deadline():
+            return camera, guesses, evals
+        start = camera_with_lens(camera, vertical[0], analysis.size)
+        moved = [transfer(g, camera, start, analysis.size) for g in guesses]
+        return start, [m if m is not None else g for m, g in zip(moved, guesses)], evals
     return estimate.camera, refitted, evals
 
 
@@ -380,7 +397,7 @@ def fit_regions(analysis: Analysis, camera: A.Camera, *, max_evals: int = 120,
                 continue
             g, iou = fitted
             # the classifier's ranking breaks near-ties; an extra parameter must earn its keep
-            value = iou + 0.03 * confidence.get(kind, 0.0) - 0.01 * (len(g.dims) + (kind == "box"))
+            value = iou + 0.03 * confidence.get(kind, 0.0) - 0.01 * len(g.dims)
             if best is None or value > best[0]:
                 best = (value, g)
         if best is not None and plausible(best[1], best[0]):
@@ -507,6 +524,8 @@ def model_from_scene(scene: A.Scene) -> Model | None:
     """Read a scene written by `build_scene` (possibly edited by later stages) back into a
     `Model`; None when it is not in that form (then the proposer leaves it alone)."""
     shapes, mats = scene.shapes(), scene.materials_by_name()
+    if any(m.material.texture_names() for m in mats.values()):
+        return None  # textures: not a scene `build_scene` writes
     guesses, names = [], []
     ground = (0.5, 0.5, 0.5)
     for obj in scene.objects():

@@ -27,7 +27,10 @@ then can a result differ from an idle machine's. `Usage.renders` counts the silh
 preview renders computed.
 
 `wants_draft = True` tells the CLI/bench that this proposer works best with the engine's draft
-stage turned on.
+stage turned on; `patience = 2` that a stage may end after two rounds in a row that gain less
+than the engine's `min_gain` (measured on 30 CLEVR scenes, the rounds after the draft changed
+no 3D measure and the combined score by about 0.01, mostly in the first materials round, while
+taking most of the time).
 """
 
 from __future__ import annotations
@@ -77,6 +80,7 @@ class OfflineProposer:
 
     name = "offline"
     wants_draft = True
+    patience = 2
 
     def __init__(self, seconds_per_call: float = DEFAULT_SECONDS_PER_CALL):
         self.seconds_per_call = float(seconds_per_call)
