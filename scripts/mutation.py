@@ -78,6 +78,7 @@ GROUPS = (
                "tests/core/test_validate_findings.py",
                "tests/core/test_patch_positions.py", "tests/core/test_groups_instances_arrays.py",
                "tests/core/test_constants.py", "tests/core/test_textures.py",
+               "tests/core/test_diff_constants_exact.py",
                # the validator's checks of v2 shapes (the rest of the file is parsing/printing)
                "tests/core/test_language_v2.py::test_bad_profiles_are_positioned_errors_with_hints",
                "tests/core/test_language_v2.py::test_operand_materials_print_and_must_exist",

@@ -140,3 +140,25 @@ def test_a_mesh_asset_adds_nothing_to_the_estimate_its_file_is_checked_when_read
     (error,) = [f.diagnostic.message for f in findings(scene, Limits(max_triangles=11))
                 if f.diagnostic.severity == "error"]
     assert error.startswith("the scene's meshes have about 12 triangles (objects from 'p' on")
+
+
+# ---------------------------------------------------------------- textures
+
+TEXTURES = "scenelang 1\nmaterials {\n  texture %s\n  material m = principled(base_color=t)\n}\n"
+
+
+def test_a_gradient_without_length_is_reported_on_its_call_with_the_statement():
+    text = TEXTURES % "t = gradient(color1=#000000, color2=#ffffff, start=0.5, end=0.5)"
+    assert about(text) == [("texture 't': gradient start and end are both 0.5", "s.sl:3:15",
+                            "give the ramp a length: start=-1, end=1", "materials", "t", None)]
+
+
+def test_image_problems_are_reported_at_the_path_with_the_texture_statement(tmp_path):
+    (tmp_path / "s.sl").write_text(TEXTURES % 't = image(path="missing.png")', encoding="utf-8")
+    found = [(f.diagnostic.message, f.diagnostic.span.label() if f.diagnostic.span else None,
+              f.section, f.statement)
+             for f in findings(load_scene(tmp_path / "s.sl")) if f.diagnostic.severity == "error"]
+    assert found == [("texture 't': texture image file 'missing.png' not found",
+                      f"{tmp_path / 's.sl'}:3:26", "materials", "t")]
+    hint = findings(load_scene(tmp_path / "s.sl"))[0].diagnostic.hint
+    assert hint.startswith(f"looked for {tmp_path / 'missing.png'}")
