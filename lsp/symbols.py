@@ -79,8 +79,25 @@ def occurrences(text: str) -> list[Occurrence] | None:
             for arg in head.children[1:]:
                 if isinstance(arg, Tree) and arg.data == "shape_expr":
                     shape_expr(arg)
+        material_clauses(node.children[1:])  # a CSG operand's own material
+
+    def material_clauses(clauses: list) -> None:
+        for clause in clauses:
+            if not (isinstance(clause, Tree) and clause.data == "clause"):
+                continue
+            name, value = clause.children
+            if str(name) == "material" and isinstance(value, Tree) and value.data == "ident":
+                add("material", value.children[0])
+                as_material.add(id(value.children[0]))
+
+    def source(token: Token) -> None:
+        """An instance's or array's source: a shape unless an object or group has that name."""
+        if str(token) not in placed:
+            add("shape", token)
 
     constants = {str(st.children[1]) for st in tree.find_data("let_stmt")}
+    placed = {str(st.children[1]) for kind in ("object_stmt", "instance_stmt", "array_stmt",
+                                               "group_stmt") for st in tree.find_data(kind)}
     as_material = set()  # `material NAME` clauses name a material even if a constant shares it
     for st in tree.iter_subtrees_topdown():
         if st.data == "let_stmt":
@@ -102,11 +119,16 @@ def occurrences(text: str) -> list[Occurrence] | None:
             add("texture", st.children[1], definition=True)
         elif st.data == "object_stmt":
             add("shape", st.children[2])
-            for clause in st.children[3:]:
-                name, value = clause.children
-                if str(name) == "material" and isinstance(value, Tree) and value.data == "ident":
-                    add("material", value.children[0])
-                    as_material.add(id(value.children[0]))
+            material_clauses(st.children[3:])
+        elif st.data == "instance_stmt":
+            source(st.children[3])
+            material_clauses(st.children[4:])
+        elif st.data == "array_stmt":
+            args = st.children[2].children[1:]
+            first = args[0] if args else None
+            if isinstance(first, Tree) and first.data == "shape_expr" and isinstance(first.children[0], Token):
+                source(first.children[0])
+            material_clauses(st.children[3:])
     return sorted(found, key=lambda o: o.start)
 
 

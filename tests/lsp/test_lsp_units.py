@@ -185,3 +185,33 @@ def test_rename_stays_in_its_namespace():
     assert symbols.apply(text, edits, "wood").count("wood") == 2
     with pytest.raises(symbols.RenameError, match="only shape and material names"):
         symbols.rename(text, text.index("object table") + 8, "desk")  # an object's own name
+
+
+V2_SCENE = """scenelang 1
+geometry {
+  shape leg = box(size=(0.1, 0.1, 0.7))
+  shape top = difference(box(size=(1, 1, 0.1)) material oak, cylinder(radius=0.1, depth=1))
+}
+materials {
+  material oak = principled(base_color=#8b5a2b)
+}
+composition {
+  object t = top material oak
+  object legs = array(leg, count=4, around=(0, 0, 0)) at (0.5, 0.5, 0.36) material oak
+  object leg2 = instance leg at (1, 1, 0) material oak
+  object t2 = instance t at (3, 0, 0)
+}
+"""
+
+
+def test_rename_reaches_v2_uses_operand_materials_instance_and_array_sources():
+    offset = V2_SCENE.index("material oak =") + len("material ")
+    _, targets = symbols.rename(V2_SCENE, offset, "walnut")
+    renamed = symbols.apply(V2_SCENE, targets, "walnut")
+    assert "oak" not in renamed and renamed.count("walnut") == 5
+    offset = V2_SCENE.index("shape leg") + len("shape ")
+    _, targets = symbols.rename(V2_SCENE, offset, "post")
+    renamed = symbols.apply(V2_SCENE, targets, "post")
+    assert "array(post," in renamed and "instance post at" in renamed
+    assert "instance t at" in renamed  # an instance of an object is not a shape use
+    assert "object leg2" in renamed  # object names are not shape names
