@@ -143,3 +143,21 @@ def test_meshes_that_are_no_primitive_become_shared_ply_assets_with_part_materia
     loaded = trimesh.load(tmp_path / "out_assets" / "bracket.ply", process=False)
     assert np.array_equal(np.asarray(loaded.vertices), vertices.astype(np.float32))
     assert sum("written as mesh asset out_assets/bracket.ply" in n for n in report.notes) == 1
+
+
+def test_the_compilers_default_grey_is_left_out_and_a_changed_one_kept():
+    # docs/import.md: a material named scenelang_default_grey that equals principled() (what the
+    # compiler gives objects without a material) is left out; edited, it is an ordinary material
+    plain = _object("plain", "box", {"size": (1, 1, 1)})
+    plain.material = "scenelang_default_grey"
+    edited = _object("edited", "box", {"size": (1, 1, 1)})
+    edited.material = "scenelang_default_grey.001"
+    description = Description(source="t", objects=[plain, edited], materials={
+        "scenelang_default_grey": {}, "scenelang_default_grey.001": {"roughness": 0.2}})
+    scene, _ = to_scene(description)
+    check(scene)
+    by_name = {o.name: o for o in scene.objects()}
+    assert by_name["plain"].material is None
+    assert by_name["edited"].material == "scenelang_default_grey_001"
+    assert list(scene.materials_by_name()) == ["scenelang_default_grey_001"]
+    assert scene.materials_by_name()["scenelang_default_grey_001"].material.roughness == 0.2

@@ -122,3 +122,22 @@ def test_truncated_blend_is_one_line_exit_1(tmp_path):
     proc = cli("import", str(path), "-o", str(tmp_path / "x.sl"))
     assert proc.returncode == 1, proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and "cut.blend" in proc.stderr
+
+
+def test_an_imported_scene_over_the_limits_is_still_written_and_its_errors_point_into_it(
+        tmp_path, capsys):
+    # docs/import.md: 65 point lights (the limit is 64): the .sl is written, check's error
+    # names a line of the written file, exit 1
+    lights = [{"type": "point", "intensity": 10.0, "color": [1, 1, 1]} for _ in range(65)]
+    doc = {"asset": {"version": "2.0"}, "scene": 0, "scenes": [{"nodes": list(range(65))}],
+           "extensionsUsed": ["KHR_lights_punctual"],
+           "extensions": {"KHR_lights_punctual": {"lights": lights}},
+           "nodes": [{"name": f"lamp{i}", "translation": [i * 0.1, 3, 0],
+                      "extensions": {"KHR_lights_punctual": {"light": i}}} for i in range(65)]}
+    source = tmp_path / "lamps.gltf"
+    source.write_text(json.dumps(doc))
+    out = tmp_path / "lamps.sl"
+    assert main(["import", str(source), "-o", str(out)]) == 1
+    assert out.is_file() and out.read_text(encoding="utf-8").count("light lamp") == 65
+    err = capsys.readouterr().err
+    assert f"{out}:" in err and "64" in err and "Traceback" not in err
