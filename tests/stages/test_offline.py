@@ -22,7 +22,14 @@ from scenelang.stages.budget import Budget
 from scenelang.stages.engine.loop import EngineConfig, run_reconstruction, starting_scene
 from scenelang.stages.metrics import load_image
 from scenelang.stages.proposers.base import Feedback, ProposalRequest
-from scenelang.stages.proposers.offline.draft import Model, analyse, build_scene, draft_model, model_from_scene
+from scenelang.stages.proposers.offline.draft import (
+    Model,
+    analyse,
+    build_scene,
+    draft_model,
+    kind_value,
+    model_from_scene,
+)
 from scenelang.stages.proposers.offline.fit import Guess, masked_iou, silhouette
 from scenelang.stages.proposers.offline.light import Lighting, sun_vector
 from scenelang.stages.proposers.offline.proposer import OfflineProposer
@@ -164,3 +171,11 @@ def test_without_a_draft_the_stages_still_build_the_scene(tier1, tmp_path):
     assert len(recon.objects()) == len(truth.objects())
     assert recon.lights()
     assert compare_scenes(truth, recon, SIZE)["iou"] >= 0.7
+
+
+def test_kind_value_charges_size_parameters_not_the_box_turn():
+    # a box (3 sizes; its turn about z is free) fitted 0.025 better than a sphere (1 size) wins;
+    # 0.015 better does not (two more parameters cost 0.02); the classifier's confidence breaks ties
+    assert kind_value(0.91, 0.0, 3) > kind_value(0.885, 0.0, 1)
+    assert kind_value(0.90, 0.0, 3) < kind_value(0.885, 0.0, 1)
+    assert kind_value(0.9, 1.0, 2) == pytest.approx(0.9 + 0.03 - 0.02)
