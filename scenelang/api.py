@@ -387,7 +387,7 @@ def prepare_reconstruction(proposer: str | Proposer = "offline",
     `SceneError` for bad settings.
     """
     # lazy: the engine and the proposers pull scipy, scikit-image, trimesh (~1.5 s startup)
-    from scenelang.stages.engine.config import EngineConfig
+    from scenelang.stages.engine.config import EngineConfig, proposer_choices
     from scenelang.stages.proposers.registry import make_proposer
 
     if isinstance(proposer, str):
@@ -399,12 +399,8 @@ def prepare_reconstruction(proposer: str | Proposer = "offline",
     info = dict(describe()) if callable(describe) else {"name": name}
     fields = dict(settings)
     fields["budgets"] = {**EngineConfig().budgets, **dict(fields.get("budgets") or {})}
-    if fields.get("draft") is None:
-        fields["draft"] = bool(getattr(made, "wants_draft", False))
-    if fields.get("patience") is None:
-        fields["patience"] = getattr(made, "patience", None)
-    elif fields["patience"] == 0:
-        fields["patience"] = None  # 0: every round of the budget
+    fields["draft"], fields["patience"] = proposer_choices(made, fields.get("draft"),
+                                                          fields.get("patience"))
     return Reconstruction(made, EngineConfig(**fields), info)
 
 

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from scenelang.stages.batch.manifest import Record, normalise
+from scenelang.stages.engine.config import proposer_choices
 from scenelang.stages.engine.loop import EngineConfig, run_reconstruction
 from scenelang.stages.engine.runfolder import RunFolder
 from scenelang.stages.proposers.registry import make_proposer
@@ -97,10 +98,8 @@ def _run(job: ImageJob, t0: float) -> Record:
         shutil.rmtree(folder.root)  # a start killed before run.json: nothing to keep
     proposer, info = _proposer(job.proposer, job.proposer_options)
     fields = dict(job.engine)
-    if fields.get("draft") is None:
-        fields["draft"] = bool(getattr(proposer, "wants_draft", False))
-    if fields.get("patience") is None:
-        fields["patience"] = getattr(proposer, "patience", None)
+    fields["draft"], fields["patience"] = proposer_choices(proposer, fields.get("draft"),
+                                                          fields.get("patience"))
     config = EngineConfig.from_dict(fields)
     run_reconstruction(job.image, folder.root, proposer, config, resume=resume,
                        proposer_info=info)

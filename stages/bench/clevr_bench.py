@@ -19,7 +19,7 @@ import math
 import shutil
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +45,8 @@ from scenelang.stages.bench.run import (
     object_silhouette,
     reconstruct_job,
     utc_now,
-    with_proposer_patience,
 )
+from scenelang.stages.engine.config import proposer_choices
 from scenelang.stages.engine.loop import run_reconstruction
 from scenelang.stages.metrics import load_image, psnr, ssim
 from scenelang.stages.proposers.registry import make_proposer
@@ -169,8 +169,8 @@ def run_clevr_bench(config: ClevrBenchConfig, log: Any = print, executor: Any = 
     log(f"clevr targets ready in {time.monotonic() - t0:.1f} s")
     proposer = (make_proposer("vlm", **config.proposer_options) if config.proposer == "vlm"
                 else make_proposer(config.proposer))
-    draft = config.draft if config.draft is not None else bool(getattr(proposer, "wants_draft", False))
-    config = with_proposer_patience(config, proposer)
+    draft, patience = proposer_choices(proposer, config.draft, config.patience)
+    config = replace(config, patience=patience)
     rows: list[dict[str, Any]] = []
     if executor is not None:
         _run_on(executor, config, folders, draft, properties, rows, log)

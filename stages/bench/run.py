@@ -59,6 +59,7 @@ from scenelang.parser import load_scene
 from scenelang.printer import print_scene
 from scenelang.stages.bench.placement import aligned_scene, match, object_centres, placement
 from scenelang.stages.bench.scenes import make_scene
+from scenelang.stages.engine.config import proposer_choices
 from scenelang.stages.engine.loop import EngineConfig, run_reconstruction
 from scenelang.stages.metrics import load_image, mean_color_error, psnr, ssim
 from scenelang.stages.proposers.registry import make_proposer
@@ -206,8 +207,8 @@ def run_bench(config: BenchConfig, log: Any = print, executor: Any = None) -> di
 
     size = image_size(config.size)
     proposer = _proposer(config)
-    draft = config.draft if config.draft is not None else bool(getattr(proposer, "wants_draft", False))
-    config = with_proposer_patience(config, proposer)
+    draft, patience = proposer_choices(proposer, config.draft, config.patience)
+    config = replace(config, patience=patience)
     rows: list[dict[str, Any]] = []
     with BlenderWorker() as worker:
         if executor is None:
@@ -243,14 +244,6 @@ def _targets(config: BenchConfig, size: tuple[int, int], worker: Any,
                                 for mode in config.modes)
                     continue
             yield tier, seed, truth, folder, target
-
-
-def with_proposer_patience(config: Any, proposer: Any) -> Any:
-    """`config` (a frozen bench config) with its `patience` set to what `proposer` asks for
-    when it leaves it open (None)."""
-    if config.patience is not None:
-        return config
-    return replace(config, patience=getattr(proposer, "patience", None))
 
 
 def bench_engine(config: Any, mode: str, draft: bool, final_size: int) -> EngineConfig:

@@ -85,6 +85,18 @@ class EngineConfig:
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
+def proposer_choices(proposer: Any, draft: bool | None, patience: int | None
+                     ) -> tuple[bool, int | None]:
+    """`draft` and `patience` for a run with `proposer`: None takes what the proposer asks for
+    (its `wants_draft`, default off; its `patience`, default none); a patience of 0 means every
+    round of the budget (None). Used by the API, batch and bench, so they agree."""
+    if draft is None:
+        draft = bool(getattr(proposer, "wants_draft", False))
+    if patience is None:
+        patience = getattr(proposer, "patience", None)
+    return draft, patience or None
+
+
 @dataclass(frozen=True)
 class Phase:
     """One stage of the plan: key, folder, rounds (None: until direct calls run out), sections

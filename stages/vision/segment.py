@@ -119,7 +119,7 @@ class SegmentationParams:
     - `attached_share`, `attached_level`, `attached_crispness`: a region touching a region at
       least twice its size along this share of its outline, darker than the ground by this
       linear factor and with less than this share of its outline on the ground crisp is a
-      piece of cast shadow (`_drop_attached_shadows`), not an object.
+      piece of cast shadow (`shadows.drop_attached_shadows`), not an object.
     - `patch_crispness`: object-candidate pieces (cut along crisp edges, `vision.edges`) whose
       outline is less crisp than this share are ground (a light's bright patch, a soft rim).
     - `solid_crispness`: shadow pieces whose outline is at least this share crisp and that

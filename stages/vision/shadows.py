@@ -179,9 +179,10 @@ def drop_attached_shadows(masks: list[np.ndarray], crisp: np.ndarray, level: np.
     for i, m in enumerate(masks):
         ring = ndimage.binary_dilation(m, structure=EIGHT, iterations=2) & ~m
         ground = ring & ~every
-        bigger = [j for j, o in enumerate(masks) if j != i and sizes[j] >= 2 * sizes[i]
-                  and (ring & o).sum() >= p.attached_share * ring.sum()]
-        shadow_like = (bigger and float(level[m].mean()) < p.attached_level and ground.any()
+        touches_bigger = any(j != i and sizes[j] >= 2 * sizes[i]
+                             and (ring & o).sum() >= p.attached_share * ring.sum()
+                             for j, o in enumerate(masks))
+        shadow_like = (touches_bigger and float(level[m].mean()) < p.attached_level and ground.any()
                        and (ground & near_crisp).sum() < p.attached_crispness * ground.sum())
         keep.append(not shadow_like)
     return [m for m, k in zip(masks, keep) if k]

@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
-from PIL import Image
+from ball_run import COMPOSITION, GEOMETRY, make_target
 
-from scenelang.backends.preview import render_preview
 from scenelang.errors import SceneError
-from scenelang.parser import parse_patch
-from scenelang.patches import apply_patch
-from scenelang.stages.engine.loop import EngineConfig, run_reconstruction, starting_scene
+from scenelang.stages.engine.config import proposer_choices
+from scenelang.stages.engine.loop import EngineConfig, run_reconstruction
 from scenelang.stages.engine.state import stalled_rounds
 from scenelang.stages.proposers.base import Proposal, Usage
 from scenelang.stages.proposers.offline.proposer import OfflineProposer
@@ -53,18 +50,13 @@ def test_patience_settings_are_checked():
     with pytest.raises(SceneError, match="min_gain must be 0 or more"):
         EngineConfig(min_gain=-0.1)
     assert OfflineProposer.patience == 2
+    # the API, batch and bench resolve draft and patience with one rule
+    assert proposer_choices(OfflineProposer(), None, None) == (True, 2)
+    assert proposer_choices(OfflineProposer(), False, 0) == (False, None)  # 0: every round
+    assert proposer_choices(object(), None, 3) == (False, 3)  # a proposer that asks for nothing
     assert EngineConfig.from_dict(EngineConfig(patience=3).to_dict()).patience == 3
 
 
-GEOMETRY = """patch geometry {
-  shape ground = plane(size=20)
-  shape ball = sphere(radius=0.8)
-}"""
-COMPOSITION = """patch composition {
-  camera camera at (7.36, -6.93, 4.96) look_at (0, 0, 0.5) resolution (48, 36)
-  object ground_1 = ground
-  object ball_1 = ball at (0, 0, 0.8)
-}"""
 SAME = "patch composition {\n}"  # changes nothing: no gain
 
 
@@ -82,22 +74,12 @@ class Stalling:
         return Proposal(raw="scripted", patch_text=text, usage=Usage(calls=1))
 
 
-def _target(folder):
-    scene = starting_scene((48, 36))
-    for text in (GEOMETRY, COMPOSITION):
-        scene = apply_patch(scene, parse_patch(text))
-    color = render_preview(scene, (48, 36)).color
-    path = folder / "target.png"
-    Image.fromarray((np.clip(color, 0, 1) * 255).round().astype(np.uint8)).save(path)
-    return path
-
-
 @pytest.mark.blender
 def test_a_stage_without_gains_ends_after_patience_rounds_and_resume_keeps_it_ended(tmp_path):
     cfg = EngineConfig(size=48, samples=4, final_size=48, final_samples=4, patience=2,
                        budgets={"geometry": 1, "materials": 0, "composition": 5, "lighting": 0})
     proposer = Stalling()
-    result = run_reconstruction(_target(tmp_path), tmp_path / "run", proposer, cfg)
+    result = run_reconstruction(make_target(tmp_path), tmp_path / "run", proposer, cfg)
     assert proposer.rounds == [("geometry", 1), ("composition", 1), ("composition", 2),
                                ("composition", 3)]
     data = json.loads((result.root / "run.json").read_text())

@@ -17,28 +17,16 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
-from PIL import Image
+from ball_run import COMPOSITION, GEOMETRY, make_target
 
-from scenelang.backends.preview import render_preview
-from scenelang.parser import parse_patch, parse_scene
-from scenelang.patches import apply_patch
-from scenelang.stages.engine.loop import EngineConfig, run_reconstruction, starting_scene
+from scenelang.parser import parse_scene
+from scenelang.stages.engine.loop import EngineConfig, run_reconstruction
 from scenelang.stages.engine.runfolder import RunFolder
 from scenelang.stages.proposers.base import Proposal, ProposerError, Usage, Verdict
 
 pytestmark = pytest.mark.blender
 
-GEOMETRY = """patch geometry {
-  shape ground = plane(size=20)
-  shape ball = sphere(radius=0.8)
-}"""
-COMPOSITION = """patch composition {
-  camera camera at (7.36, -6.93, 4.96) look_at (0, 0, 0.5) resolution (48, 36)
-  object ground_1 = ground
-  object ball_1 = ball at (0, 0, 0.8)
-}"""
 SAME = "patch composition {\n}"  # changes nothing
 EMPTY = """patch composition {
   remove ball_1
@@ -83,17 +71,6 @@ def config(**changes) -> EngineConfig:
                                          "lighting": 0})
     options.update(changes)
     return EngineConfig(**options)
-
-
-def make_target(folder):
-    """The scene the answers build, drawn by the numpy preview renderer (no Blender start)."""
-    path = folder / "target.png"
-    scene = starting_scene((48, 36))
-    for text in (GEOMETRY, COMPOSITION):
-        scene = apply_patch(scene, parse_patch(text))
-    color = render_preview(scene, (48, 36)).color
-    Image.fromarray((np.clip(color, 0, 1) * 255).round().astype(np.uint8)).save(path)
-    return path
 
 
 ANSWERS = {("geometry", 1, 1): GEOMETRY, ("geometry", 1, 2): BROKEN,

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 import pytest
-from camera_scenes import camera_scene
+from camera_scenes import OBJECTS, camera_scene
 
 from scenelang import ast as A
 from scenelang.backends.preview import render_preview
@@ -33,25 +33,14 @@ from scenelang.stages.vision.vanishing import region_edges, straight_run, vertic
 SIZE = (256, 192)
 
 
-def rendered(camera: A.Camera, objects: tuple[Guess, ...] | None = None
+def rendered(camera: A.Camera, objects: tuple[Guess, ...] = OBJECTS
              ) -> tuple[list[np.ndarray], np.ndarray]:
     """The object masks (one per object) and the colour image of the shared four-object scene
     (or of `objects`) through `camera` at `SIZE`."""
-    scene = camera_scene(camera) if objects is None else _scene(camera, objects)
-    preview = render_preview(scene, SIZE)
+    preview = render_preview(camera_scene(camera, objects), SIZE)
     names = [n for n in preview.object_names if n != "ground"]
     masks = [preview.mask([n]) for n in names]
     return [m for m in masks if m.sum() >= 20], preview.color
-
-
-def _scene(camera: A.Camera, objects: tuple[Guess, ...]) -> A.Scene:
-    shapes = [A.ShapeDef(name="ground", shape=A.Plane(size=1000.0))]
-    objs: list = [camera, A.ObjectDef(name="ground", shape="ground")]
-    for i, g in enumerate(objects, 1):
-        shapes.append(A.ShapeDef(name=f"s{i}", shape=g.shape()))
-        objs.append(A.ObjectDef(name=f"o{i}", shape=f"s{i}", at=g.at(), rotate=(0.0, 0.0, g.yaw)))
-    return A.Scene(geometry=A.Section(name="geometry", statements=tuple(shapes)),
-                   composition=A.Section(name="composition", statements=tuple(objs)))
 
 
 COLUMNS = tuple(Guess("cylinder", (0.4, 1.2), x, y) for x, y in

@@ -71,6 +71,13 @@ def transfer(g: Guess, old: A.Camera, new: A.Camera, size: tuple[int, int]) -> G
                    dims=tuple(float(d * s) for d in g.dims), z=z)
 
 
+def carried(g: Guess, old: A.Camera, new: A.Camera, size: tuple[int, int]) -> Guess:
+    """`transfer(g, old, new, size)`, or `g` unchanged when its contact point does not meet
+    the ground through `new`."""
+    moved = transfer(g, old, new, size)
+    return g if moved is None else moved
+
+
 class ObjectsScore:
     """`score(camera)`: the mean silhouette IoU of the objects refitted under `camera`.
 
@@ -233,8 +240,7 @@ def estimate_scene_camera(guesses: Sequence[Guess], masks: Sequence[np.ndarray],
         if i in use:
             out.append(fitted[use.index(i)])
         else:
-            moved = transfer(g, camera, est.camera, size)
-            out.append(moved if moved is not None else g)
+            out.append(carried(g, camera, est.camera, size))
     # the estimate's camera keeps the resolution and sensor of the request
     est.camera = est.camera.model_copy(update={"resolution": camera.resolution})
     if math.isfinite(est.pitch) and est.camera.sensor != camera.sensor:

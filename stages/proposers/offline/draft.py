@@ -42,9 +42,9 @@ from scipy import ndimage
 from scenelang import ast as A
 from scenelang.stages.proposers.offline.camera_fit import (
     camera_with_lens,
+    carried,
     estimate_scene_camera,
     start_camera,
-    transfer,
     trusted,
     vertical_evidence,
 )
@@ -331,7 +331,7 @@ def draft_camera(analysis: Analysis, camera: A.Camera, guesses: list[Guess], ind
     when measured,
     ties the lens to the pitch (f = K tan(pitch)): the search runs along that curve, and when
     its estimate is not trusted (and the safety net has not fired) the camera keeps its pitch
-    and takes the lens the curve gives there (the objects carried over by `transfer`).
+    and takes the lens the curve gives there (the objects carried over by `camera_fit.carried`).
     Returns (camera, guesses, silhouettes computed)."""
     if not guesses:
         return camera, guesses, 0
@@ -351,8 +351,7 @@ def draft_camera(analysis: Analysis, camera: A.Camera, guesses: list[Guess], ind
         if vertical is None or deadline():
             return camera, guesses, evals
         start = camera_with_lens(camera, vertical[0], analysis.size)
-        moved = [transfer(g, camera, start, analysis.size) for g in guesses]
-        return start, [m if m is not None else g for m, g in zip(moved, guesses)], evals
+        return start, [carried(g, camera, start, analysis.size) for g in guesses], evals
     return estimate.camera, refitted, evals
 
 

@@ -30,7 +30,7 @@ import numpy as np
 from scipy import ndimage
 from scipy.optimize import linear_sum_assignment
 
-from scenelang.stages.proposers.offline.camera_fit import estimate_scene_camera, transfer, trusted
+from scenelang.stages.proposers.offline.camera_fit import carried, estimate_scene_camera, trusted
 from scenelang.stages.proposers.offline.draft import (
     Analysis,
     Model,
@@ -247,9 +247,7 @@ def refine_camera(model: Model, analysis: Analysis, deadline: Deadline) -> tuple
         guesses[k] = g
     others = [k for k, r in enumerate(model.region_of) if r is None]
     for k in others:
-        moved = transfer(guesses[k], model.camera, estimate.camera, analysis.size)
-        if moved is not None:
-            guesses[k] = moved
+        guesses[k] = carried(guesses[k], model.camera, estimate.camera, analysis.size)
     model.guesses = guesses
     model.camera = estimate.camera
     return model, evals
