@@ -25,8 +25,10 @@ colours, not a substitute for a real render:
 * the shaded value is `base_color x irradiance / pi` (a Lambertian surface), with irradiance
   from the sun: `energy x cos(angle)`; point and spot: `energy / (4 pi d^2) x cos(angle)` (spots fade
   across their cone); area: `energy x cos(light) / (pi d^2) x cos(angle)` (Cycles' conventions);
+* lights written in composition groups are lit where their groups put them
+  (`scenelang.resolve.scene_lights`);
 * emission adds `emission_color x emission_strength`;
-* a scene whose lighting section is empty (no light, no world) gets a headlight so that its
+* a scene with no light (in lighting or in a group) and no world gets a headlight so that its
   shapes stay readable: a sun shining along the camera's view, strong enough (pi W/m^2) that
   a surface facing the camera shows its base colour (Blender would render it almost black);
 * the background is the world colour; the result is converted to display sRGB (Blender's
@@ -54,6 +56,7 @@ from scenelang.backends.camera import (
 from scenelang.backends.meshes import ObjectMesh, scene_meshes, world_matrix
 from scenelang.backends.textures import evaluate as evaluate_texture
 from scenelang.errors import SceneError
+from scenelang.resolve import scene_lights
 from scenelang.validate import DEFAULT_LIMITS
 
 MAX_FRAGMENTS_PER_BATCH = 2_000_000
@@ -346,7 +349,7 @@ def _shade(scene: Scene, meshes: Sequence[ObjectMesh], normal: np.ndarray, owner
     normal = np.where((np.einsum("ij,ij->i", normal, rays) > 0)[:, None], -normal, normal)
 
     irradiance = np.zeros((len(points), 3)) + _background(scene)
-    lights = [ld.light for ld in scene.lights()]
+    lights = [rl.light for rl in scene_lights(scene)]  # lights in groups in world space
     if not lights and scene.world() is None:
         lights = [Sun(direction=tuple(float(c) for c in scene_forward(scene)), energy=np.pi)]
     for light in lights:

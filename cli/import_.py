@@ -2,10 +2,11 @@
 
 Primitives are recognised from the mesh data, live Boolean modifiers become CSG, linked
 duplicates share one shape, other meshes become mesh assets in `<SCENE stem>_assets/` beside
-the output; parenting is flattened and what the language cannot hold yet is
-reported as skipped, with the reason (docs/import.md). The result is validated before it is
-written. Exit codes: 0 ok, 1 the file is corrupt or gives no valid scene, 3 a missing input or an
-unwritable output (`scenelang.cli.files`).
+the output; parents become groups, repeated groups and collection instances `instance`
+statements, evenly placed copies arrays; a transform the language cannot hold is flattened
+and what it cannot hold at all is reported as skipped, with the reason (docs/import.md). The
+result is validated before it is written. Exit codes: 0 ok, 1 the file is corrupt or gives no
+valid scene, 3 a missing input or an unwritable output (`scenelang.cli.files`).
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Read a .blend (through Blender), .glb or .gltf file and write the scene it "
                     "holds as scenelang text: primitives recognised from their mesh data, live "
                     "Boolean modifiers as CSG, Principled materials, lights, the world and the "
-                    "camera. Parenting is flattened; meshes that are not primitives are skipped "
-                    "with the reason. Prints what was recognised, flattened and skipped.",
+                    "camera. Parents become groups, repeated groups and collection instances "
+                    "become instances; meshes that are not primitives become mesh assets beside "
+                    "the output. Prints what was recognised, flattened and skipped.",
     )
     p.add_argument("file", metavar="FILE", help="the .blend, .glb or .gltf file")
     p.add_argument("-o", "--output", required=True, metavar="SCENE",

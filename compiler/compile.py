@@ -266,7 +266,8 @@ def build_plan(scene: SceneLike, *, apply_csg: bool, source_file: str | None,
     textures = scene.textures_by_name()
     camera, world = bound.camera, bound.world
     object_rows, part_functions = lower_composition(
-        bound.parts, lambda st: _comment(st, label, f"{st.stmt} {st.name}"))
+        bound.parts, lambda st: _comment(st, label, f"{st.stmt} {st.name}"),
+        lambda st: _light_plan(st, label))
     return {
         "source": label,
         "version": scene.version,
@@ -287,7 +288,9 @@ def build_plan(scene: SceneLike, *, apply_csg: bool, source_file: str | None,
                    "comment": _comment(camera, label, f"camera {camera.name}")},
         "world": {"color": world.color, "strength": world.strength,
                   "comment": _comment(world, label, "world")},
-        "lights": [_light_plan(light, label) for light in bound.lights],
+        # lights in groups are rows of build_objects (parented to their group's Empty)
+        "lights": [_light_plan(light.definition, label) for light in bound.lights
+                   if light.parent is None],
     }
 
 

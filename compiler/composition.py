@@ -7,7 +7,9 @@ duplicate), a group or an array is an Empty, and each row is parented to the row
 An array is one row (an Empty at its parent's origin) plus one call `repeat(ctx, NAME, EMPTY,
 count, offset, around, angle, at, rotate, scale, part_<k>)`; `part_<k>(ctx, name, parent,
 step)` builds one element (its own rows, named `name + suffix`), so a 1,000-copy array costs a
-few lines of script, not 1,000 statements.
+few lines of script, not 1,000 statements. A light written in a group is a row too: the light
+object built from its statement as written (its `at`, `direction`, `look_at` relative to the
+group) and parented to the group's Empty, so moving the group moves it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from scenelang.placement import Part
 class Row:
     """One object or Empty: `var = ...`, named `name` (or `name + suffix` inside a part)."""
 
-    kind: str  # "object" | "empty"
+    kind: str  # "object" | "empty" | "light"
     var: str
     name: str
     prefixed: bool
@@ -33,6 +35,8 @@ class Row:
     shape: str | None = None
     material: str | None = None
     array: dict[str, Any] | None = None
+    light: dict[str, Any] | None = None
+    """A light row's parameters (`compile._light_plan`), relative to its parent."""
 
 
 @dataclass
@@ -44,8 +48,9 @@ class PartFunction:
 
 
 class _Lowering:
-    def __init__(self, comment):
+    def __init__(self, comment, light_plan):
         self.comment = comment
+        self.light_plan = light_plan
         self.functions: list[PartFunction] = []
         self.counter = 0
 
@@ -62,6 +67,9 @@ class _Lowering:
         if part.kind == "object":
             out.append(Row("object", shape=part.shape, material=part.material, **common))
             return
+        if part.kind == "light":
+            out.append(Row("light", light=self.light_plan(part.statement), **common))
+            return
         row = Row("empty", **common)
         out.append(row)
         if part.kind == "group":
@@ -77,11 +85,13 @@ class _Lowering:
                      "function": f"part_{function.index}"}
 
 
-def lower_composition(parts: tuple[Part, ...], comment) -> tuple[list[Row], list[PartFunction]]:
+def lower_composition(parts: tuple[Part, ...], comment, light_plan
+                      ) -> tuple[list[Row], list[PartFunction]]:
     """The rows of `build_objects` and the array element functions, in definition order.
 
-    `comment(statement)` gives the line comment of a row (`scene.sl:12 object ball_1`)."""
-    lowering = _Lowering(comment)
+    `comment(statement)` gives the line comment of a row (`scene.sl:12 object ball_1`),
+    `light_plan(statement)` the parameters of a light row."""
+    lowering = _Lowering(comment, light_plan)
     rows: list[Row] = []
     for part in parts:
         lowering.rows(part, None, False, rows)

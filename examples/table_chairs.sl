@@ -1,6 +1,6 @@
 # A table, two chairs and a desk lamp written with groups, an instance and radial arrays (four
-# legs as one leg turned about the centre in quarter turns): the same scene as
-# table_chairs_flat.sl, whose composition is written object by object.
+# legs as one leg turned about the centre in quarter turns), the lamp's light in its group: the
+# same scene as table_chairs_flat.sl, whose composition is written object by object.
 scenelang 1
 
 geometry {
@@ -41,11 +41,11 @@ composition {
     object base_1 = lamp_base at (0, 0, 0.15) material brass
     object shade_1 = shade at (0, 0, 0.35) material lamp_green
     object bulb_1 = bulb at (0, 0, 0.25) material glow
+    light lamp_light = point(at=(0, 0, 0.23), energy=40, color=#ffd89a, radius=0.03)
   }
 }
 
 lighting {
   world color #1c232b strength 0.6
   light sun_1 = sun(direction=(-0.4, 0.5, -0.75))
-  light lamp_light = point(at=(0.3, 0.25, 1), energy=40, color=#ffd89a, radius=0.03)
 }

@@ -81,7 +81,14 @@ def _shape_heads(ctx: Context) -> list[T.CompletionItem]:
     return _kinds(list(A.PRIMITIVES) + list(A.CSG_OPS)) + _names(earlier, "shape")
 
 
+GROUP_MEMBERS = ("object", "group", "light")
+"""Statement keywords inside a composition group (`ast.MEMBER_STMTS`; instances and arrays are
+`object` statements)."""
+
+
 def _statement_keywords(ctx: Context) -> list[T.CompletionItem]:
+    if sum(f.kind == "section" for f in ctx.frames) > 1:  # inside a group's braces
+        return [_keyword(k) for k in GROUP_MEMBERS]
     return [_keyword(k) for k in STATEMENTS_OF.get(ctx.section or "", ())]
 
 

@@ -43,15 +43,17 @@ KEYWORDS = {
     "object": "`object NAME = SHAPE [at V] [rotate V] [scale S] [material M]` (composition); "
               "also `object NAME = instance SOURCE ...` and `object NAME = array(SOURCE, count=N, "
               "offset=V | around=P) ...`.",
-    "group": "`group NAME [at V] [rotate V] [scale S] { object ... group ... }` (composition): "
-             "members placed together, moved by the group's transform (an Empty in Blender).",
+    "group": "`group NAME [at V] [rotate V] [scale S] { object ... group ... light ... }` "
+             "(composition): members placed together, moved by the group's transform (an Empty in "
+             "Blender), a light's at/direction/look_at too.",
     "instance": "`object NAME = instance SOURCE [at V] [rotate V] [scale S] [material M]`: a copy "
                 "of an object, group or shape; clauses not written are the source's.",
     "array": "`object NAME = array(SOURCE, count=N, offset=(dx, dy, dz) | around=(x, y, z) "
              "[, angle=A]) [at V] ...`: N copies in a row or around a vertical axis.",
     "camera": "`camera NAME at V [look_at V | rotate V] [lens L | fov A] [sensor S] "
               "[resolution (W, H)]` (composition; at most one).",
-    "light": "`light NAME = sun(...) | point(...) | spot(...) | area(...)` (lighting).",
+    "light": "`light NAME = sun(...) | point(...) | spot(...) | area(...)` (lighting, or in a "
+             "composition group, placed relative to it).",
     "world": "`world [color C] [strength S]` (lighting; at most one): background and ambient light.",
     "let": "`let NAME = EXPR`: a named number, after the header and before the sections; any "
            "number may then be arithmetic on it (`at (0, 0, h / 2)`; + - * /, parentheses).",

@@ -254,6 +254,7 @@ def render(scene: SceneLike, out: str | os.PathLike[str] | None, *, engine: Engi
             raise ValueError("a .blend needs Blender: use engine='cycles' or 'workbench'")
         return _render_preview(base, png, size)
     pixels = _pixels(base, size)
+    _check_limits(pixels, samples)
     settings = RenderSettings(engine=ENGINES[engine]).with_(  # type: ignore[arg-type]
         samples=samples, seed=seed, size=pixels, denoise=True if denoise else None,
         threads=threads)
@@ -273,6 +274,16 @@ def _blender(scene: A.Scene, png: Path | None, worker: BlenderWorker | None,
     if worker is not None:
         return worker.render(scene, png, **options)
     return render_scene(scene, png, blender=blender, **options)
+
+
+def _check_limits(pixels: tuple[int, int] | None, samples: int | None) -> None:
+    """The CLI's limits (`Limits.max_samples`, `Limits.max_resolution`) for API renders too."""
+    limits = Limits()
+    if samples is not None and not 1 <= samples <= limits.max_samples:
+        raise ValueError(f"samples must be in 1..{limits.max_samples}, got {samples}")
+    if pixels is not None and not all(1 <= side <= limits.max_resolution for side in pixels):
+        raise ValueError(f"size must be 1..{limits.max_resolution} pixels per side, "
+                         f"got {pixels[0]}x{pixels[1]}")
 
 
 def _pixels(scene: A.Scene, size: int | tuple[int, int] | None) -> tuple[int, int] | None:

@@ -362,9 +362,9 @@ class AstBuilder(ConstantRules):
         for member in members:
             if member is FAILED:
                 continue
-            if member.stmt not in A.PLACEMENT_STMTS:
+            if member.stmt not in A.MEMBER_STMTS:
                 self._error(f"a {member.stmt} statement cannot stand in a group: groups hold "
-                            f"objects, instances, arrays and groups", member.span,
+                            f"objects, instances, arrays, groups and lights", member.span,
                             hint=f"write it in the {A.SECTION_OF[member.stmt]} section")
                 continue
             good.append(member)

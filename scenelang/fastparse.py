@@ -507,7 +507,7 @@ class _Parser:
             members = []
             while self.kinds[self.pos] != "}":
                 member = self.statement()
-                if member.stmt not in A.PLACEMENT_STMTS:
+                if member.stmt not in A.MEMBER_STMTS:
                     raise Fallback
                 members.append(member)
             self.pos += 1

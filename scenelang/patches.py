@@ -5,7 +5,9 @@ Semantics (one `Patch` edits one section; a `PatchFile` applies its patches in o
 - `set NAME.PARAM = VALUE` changes one parameter of a statement of the patch's section (of the
   shape, material or light that shape, material and light statements define), typed like the
   parser types it (`scenelang.coerce.with_param`); the statement keeps its place and comments.
-  `set world.PARAM` on a scene without a world statement adds one (with the defaults).
+  `set world.PARAM` on a scene without a world statement adds one (with the defaults). In
+  composition, `set MEMBER.PARAM` also reaches a member of a group (an object or a light written
+  inside `group { }`, at any depth), which the group then holds changed.
 - a full statement (`PutOp`) replaces the same-named statement in place, comments and all, or is
   appended to the section when the name is new;
 - `remove NAME` deletes a statement;
@@ -180,6 +182,8 @@ class _Applier:
         if at is None and section == "lighting" and op.target == "world":
             self.statements[section].append(A.World(span=span))
             at = len(self.statements[section]) - 1
+        if at is None and section == "composition" and self._set_member(op, span):
+            return
         if at is None:
             self.unknown(section, op.target, span)
             return
@@ -195,6 +199,40 @@ class _Applier:
         # problems the validator finds in this statement now belong to this op
         self.statements[section][at] = respan(new, span)
         self.touched[(section, op.target)] = op
+
+    def _set_member(self, op: A.SetOp, span: Span | None) -> bool:
+        """`set MEMBER.PARAM` for a member of a composition group (any depth): True when a group
+        holds a member of that name (then set, or its error reported)."""
+        def changed(group: A.GroupDef) -> A.GroupDef | None:
+            for i, member in enumerate(group.members):
+                new = None
+                if member.name == op.target:
+                    new = respan(with_param(member, op.param, op.value, span), span)
+                elif isinstance(member, A.GroupDef):
+                    inner = changed(member)
+                    new = inner.model_copy(update={"span": span}) if inner is not None else None
+                if new is not None:
+                    members = (*group.members[:i], new, *group.members[i + 1:])
+                    return group.model_copy(update={"members": members})
+            return None
+
+        statements = self.statements["composition"]
+        for at, st in enumerate(statements):
+            if isinstance(st, A.GroupDef):
+                try:
+                    new = changed(st)
+                except SceneError as exc:
+                    self.errors.extend(exc.diagnostics)
+                    return True
+                except (ValidationError, ValueError, TypeError) as exc:
+                    self.error(f"cannot set {op.target}.{op.param}: {exc}", span)
+                    return True
+                if new is not None:
+                    statements[at] = new
+                    self.touched[("composition", st.name)] = op
+                    self.touched[("composition", op.target)] = op
+                    return True
+        return False
 
     def replace(self, patch: A.Patch) -> None:
         section = patch.section

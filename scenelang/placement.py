@@ -4,7 +4,8 @@
 statements into `Part`s (an object, a group with children, or an array with one element
 template), following instances and array sources by name, and reports what it cannot follow as
 positioned diagnostics (an unknown source, an instance or array that contains itself).
-`flatten(parts)` lists every object the tree makes, with the chain of transforms above it.
+`flatten(parts)` lists every object the tree makes, with the chain of transforms above it, and
+`flatten(parts, kind="light")` every light written in a group (`light_in_world` places it).
 
 Naming: members written in a group keep their names; copies made by an instance or an array get
 names derived from the copy: an instance `chair_2` of group `chair` with member `seat` makes an
@@ -30,6 +31,7 @@ from scenelang.errors import Diagnostic
 Vec = tuple[float, float, float]
 Transform = tuple[Vec, Vec, Vec]
 IDENTITY: Transform = ((0.0, 0.0, 0.0), (0.0, 0.0, 0.0), (1.0, 1.0, 1.0))
+LIGHT_WALK = 4
 MAX_FLATTENED = 50_000
 """Objects `flatten` lists at most, so a hostile array costs bounded time (the validator's
 `Limits.max_expanded_objects`, default 10,000, rejects such scenes; raising it above this cap
@@ -46,14 +48,15 @@ def scale3(scale: float | tuple | None) -> Vec | None:
 
 @dataclass(frozen=True)
 class Part:
-    """One placed thing: an object, a group (children) or an array (count copies of `element`).
+    """One placed thing: an object, a light (a group's member), a group (children) or an array
+    (count copies of `element`).
 
     `name` is the full name, or inside an array's element template the suffix after the
     element's name (`""` for the template's root). `transform` is relative to the parent.
     """
 
     name: str
-    kind: Literal["object", "group", "array"]
+    kind: Literal["object", "light", "group", "array"]
     statement: A.Statement
     transform: Transform
     shape: str | None = None
@@ -69,8 +72,8 @@ class Part:
     parent's origin; see `array_step`)."""
 
     def size(self) -> int:
-        """How many objects this part makes (arrays multiplied out)."""
-        if self.kind == "object":
+        """How many objects and lights this part makes (arrays multiplied out)."""
+        if self.kind in ("object", "light"):
             return 1
         if self.kind == "group":
             return sum(c.size() for c in self.children)
@@ -122,6 +125,8 @@ class _Expander:
              material: str | None = None) -> Part | None:
         if isinstance(st, A.ObjectDef):
             return Part(name, "object", st, _own(st), shape=st.shape, material=material or st.material)
+        if isinstance(st, A.LightDef):  # its own placement is in the light (at, direction)
+            return Part(name, "light", st, IDENTITY)
         if isinstance(st, A.GroupDef):
             if st.name in stack:
                 return None
@@ -202,7 +207,8 @@ def expand(statements: tuple[A.Statement, ...], shapes: dict) -> tuple[tuple[Par
 
 @dataclass(frozen=True)
 class Leaf:
-    """One object of the flattened tree: its part, full name, the chain above it, its parent."""
+    """One object (or light) of the flattened tree: its part, full name, the chain above it, its
+    parent."""
 
     part: Part
     name: str
@@ -212,21 +218,29 @@ class Leaf:
     """One name per chain link: the group's or array's name, `ELEMENT#step` for an array step."""
 
 
-def flatten(parts: tuple[Part, ...], limit: int = MAX_FLATTENED) -> list[Leaf]:
-    """Every object the parts make, in order, at most `limit` (a list: recursion appending to
-    one list is several times faster than nested generators for large arrays)."""
+def flatten(parts: tuple[Part, ...], limit: int = MAX_FLATTENED,
+            kind: Literal["object", "light"] = "object") -> list[Leaf]:
+    """Every object (`kind="light"`: every light) the parts make, in order, at most `limit` (a
+    list: recursion appending to one list is several times faster than nested generators for
+    large arrays). Listing lights visits at most `LIGHT_WALK * limit` parts, however few of
+    them are lights (a hostile array of light-less copies costs bounded time)."""
     out: list[Leaf] = []
+    budget = [LIGHT_WALK * limit if kind == "light" else -1]  # parts left to visit; -1: no cap
 
     def walk(part: Part, prefix: str, chain: tuple[Transform, ...], names: tuple[str, ...],
              parent: str | None) -> None:
+        if budget[0] == 0:
+            return
+        budget[0] -= 1
         name = prefix + part.name
-        if part.kind == "object":
-            out.append(Leaf(part, name, chain, parent, names))
+        if part.kind in ("object", "light"):
+            if part.kind == kind:
+                out.append(Leaf(part, name, chain, parent, names))
             return
         inner, inner_names = (*chain, part.transform), (*names, name)
         if part.kind == "group":
             for child in part.children:
-                if len(out) >= limit:
+                if len(out) >= limit or budget[0] == 0:
                     return
                 walk(child, prefix, inner, inner_names, name)
             return
@@ -234,7 +248,7 @@ def flatten(parts: tuple[Part, ...], limit: int = MAX_FLATTENED) -> list[Leaf]:
         if element is None:
             return
         for index in range(part.count):
-            if len(out) >= limit:
+            if len(out) >= limit or budget[0] == 0:
                 return
             element_name = f"{name}_{index + 1}"
             walk(element, element_name, (*inner, array_step(part, index)),
@@ -246,8 +260,8 @@ def flatten(parts: tuple[Part, ...], limit: int = MAX_FLATTENED) -> list[Leaf]:
 
 
 def names(parts: tuple[Part, ...], limit: int = MAX_FLATTENED) -> Iterator[tuple[str, Part]]:
-    """The name of every object and Empty (group, array, element of a group array) the parts
-    make, with the part it comes from, at most `limit` names."""
+    """The name of every object, light and Empty (group, array, element of a group array) the
+    parts make, with the part it comes from, at most `limit` names."""
     count = 0
 
     def walk(part: Part, prefix: str):
@@ -265,3 +279,53 @@ def names(parts: tuple[Part, ...], limit: int = MAX_FLATTENED) -> Iterator[tuple
 
     for part in parts:
         yield from walk(part, "")
+
+
+def has_lights(statements) -> bool:
+    """True when a group among `statements` (at any depth) holds a light."""
+    return any(isinstance(st, A.GroupDef) and any(
+        m.stmt == "light" or (isinstance(m, A.GroupDef) and has_lights((m,))) for m in st.members)
+        for st in statements)
+
+
+def _rotated(v: Vec, rotate: Vec) -> Vec:
+    """`v` turned by Euler XYZ angles `rotate` (degrees): R = Rz @ Ry @ Rx, as Blender."""
+    x, y, z = v
+    for axis, degrees in enumerate(rotate):
+        if degrees:
+            c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+            if axis == 0:
+                y, z = c * y - s * z, s * y + c * z
+            elif axis == 1:
+                x, z = c * x + s * z, -s * x + c * z
+            else:
+                x, y = c * x - s * y, s * x + c * y
+    return (x, y, z)
+
+
+def chain_point(chain: tuple[Transform, ...], p: Vec, *, vector: bool = False) -> Vec:
+    """Point `p` (or with `vector`, a direction: no translation) written inside the transforms
+    `chain` (outermost first), in world space: each link scales, rotates, then moves by `at`."""
+    for at, rotate, scale in reversed(chain):
+        p = _rotated((p[0] * scale[0], p[1] * scale[1], p[2] * scale[2]), rotate)
+        if not vector:
+            p = (p[0] + at[0], p[1] + at[1], p[2] + at[2])
+    return p
+
+
+def light_in_world(light, chain: tuple[Transform, ...]):
+    """A light (`ast.Sun|Point|Spot|Area`) written inside `chain`, in world space: `at` and
+    `look_at` moved as points, `direction` turned (and scaled) as a vector, as Blender's parenting
+    moves and turns the light object. Sizes, radii and energies are kept (Blender also scales an
+    area light's size by the group's scale)."""
+    update = {}
+    for field in ("at", "look_at"):
+        value = getattr(light, field, None)
+        if value is not None:
+            update[field] = chain_point(chain, tuple(value))
+    direction = getattr(light, "direction", None)
+    if direction is None and "direction" in type(light).model_fields and light.look_at is None:
+        direction = (0.0, 0.0, -1.0)  # a spot or area light's default aim turns with the group
+    if direction is not None:
+        update["direction"] = chain_point(chain, tuple(direction), vector=True)
+    return light.model_copy(update={**update, "exprs": ()}) if chain else light

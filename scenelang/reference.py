@@ -41,7 +41,7 @@ LIMIT_DESCRIPTIONS = {
     "max_statements": "statements in the whole scene",
     "max_shapes": "shape statements",
     "max_objects": "object statements",
-    "max_lights": "light statements",
+    "max_lights": "lights, copies of lights in groups included",
     "max_csg_depth": "CSG nesting depth, counted through shape references",
     "max_csg_operands": "operands of one union/difference/intersection",
     "max_primitives": "primitives after expanding references (all objects, and one shape)",
@@ -50,7 +50,7 @@ LIMIT_DESCRIPTIONS = {
     "max_samples": "render samples",
     "max_triangles": "triangles of all objects' meshes (estimated from segments/rings/vertices)",
     "max_name_length": "characters of a name",
-    "max_expanded_objects": "objects after expanding groups, instances and arrays",
+    "max_expanded_objects": "objects and lights after expanding groups, instances and arrays",
     "max_image_bytes": "bytes of a texture image file (`image(path=...)`)",
     "max_image_side": "pixels per side of a texture image",
 }
@@ -280,7 +280,9 @@ def _markdown() -> str:
     out.extend(["", "### World clauses (lighting)", "",
                 _summary(A.World, whole=True), ""])
     out.extend(_table(model_params(A.World), "clause"))
-    out.extend(["", "### Lights (lighting)"])
+    out.extend(["", "### Lights (lighting, or in a composition group)", "",
+                "`light NAME = KIND(...)` in the lighting section, or as a member of a group in "
+                "composition: then `at`, `look_at` and `direction` are in the group's frame."])
     for kind, cls in A.LIGHT_KINDS.items():
         add_model(kind, cls)
     limits = _limits_fields()
@@ -357,8 +359,9 @@ def _compact() -> str:
                  'relative to the scene file')
     lines.append("composition:")
     lines.append(f"  object NAME = SHAPE {_compact_clauses(A.ObjectDef, skip=('shape',))}")
-    lines.append(f"  group NAME {_compact_clauses(A.GroupDef)} {{ object ... group ... }}  (members "
-                 "placed relative to the group; moving the group moves them all)")
+    lines.append(f"  group NAME {_compact_clauses(A.GroupDef)} {{ object ... group ... light ... }}  "
+                 "(members placed relative to the group, a light's at/direction/look_at too; moving "
+                 "the group moves them all)")
     lines.append(f"  object NAME = instance SOURCE {_compact_clauses(A.InstanceDef, skip=('source',))}"
                  "  (a copy of an object, group or shape; clauses not written are the source's)")
     lines.append("  object NAME = array(SOURCE, count=N, offset=(dx, dy, dz) | around=(x, y, z) "
@@ -366,7 +369,8 @@ def _compact() -> str:
                  "  (N copies: at/rotate/scale place the first, then each is moved by offset, or "
                  "turned by angle/N degrees about the vertical axis through `around`)")
     lines.append("  e.g. group lamp at (1, 0, 0.75) { object base_1 = lamp_base material brass  "
-                 "object shade_1 = shade at (0, 0, 0.3) material green }; "
+                 "object shade_1 = shade at (0, 0, 0.3) material green  "
+                 "light bulb = point(at=(0, 0, 0.25), energy=40) }; "
                  "object chair_2 = instance chair_1 at (0, 1, 0) rotate (0, 0, 180deg); "
                  "object legs = array(leg, count=4, around=(0, 0, 0)) at (0.5, 0.5, 0.36)")
     lines.append(f"  camera NAME {_compact_clauses(A.Camera)}  (at most one camera; look_at or "

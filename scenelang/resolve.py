@@ -12,7 +12,8 @@ the AST again:
 - each object with its shape definition and its material (`DEFAULT_MATERIAL` when it names
   none), plus positioned errors for an unknown shape or material;
 - the camera (`DEFAULT_CAMERA` when there is none), the world (default `World()` when there is
-  none), the lights, in source order.
+  none), the lights in source order: those written in composition groups (with their copies)
+  first, in world space, then the lighting section's.
 
 `resolve` never raises: problems are data, and each consumer decides which are errors (the
 compiler accepts a reference to a later shape, the preview does not; the validator words every
@@ -30,7 +31,7 @@ from typing import Literal
 
 from scenelang import ast as A
 from scenelang.errors import Diagnostic, SceneError
-from scenelang.placement import Part, Transform, expand, flatten
+from scenelang.placement import Part, Transform, expand, flatten, has_lights, light_in_world
 
 DEFAULT_MATERIAL = A.Principled()
 """The material of an object without one: Principled defaults, base colour linear grey 0.8."""
@@ -100,6 +101,54 @@ class ResolvedObject:
         return self.full_name if self.full_name is not None else self.definition.name
 
 
+@dataclass(frozen=True)
+class ResolvedLight:
+    """A light in world space. For one written in the lighting section, `light` is the written
+    one; for one written in a composition group (or a copy of it), `definition.light` is
+    relative to the group and `light` has the group transforms applied (`placement.light_in_world`)."""
+
+    definition: A.LightDef
+    light: A.Light
+    """The light in world space (`at`, `direction`, `look_at` moved and turned)."""
+    chain: tuple[Transform, ...] = ()
+    """The transforms of the groups, instances and array steps above it, outermost first."""
+    parent: str | None = None
+    """The name of the group or array (an Empty in Blender) it hangs from; None in lighting."""
+    chain_names: tuple[str, ...] = ()
+    full_name: str | None = None
+    """Its name when it is a copy (an instance's or array's `COPY_NAME`)."""
+
+    @property
+    def name(self) -> str:
+        return self.full_name if self.full_name is not None else self.definition.name
+
+    @property
+    def span(self):
+        return self.definition.span
+
+    def local(self) -> A.LightDef:
+        """The statement as written (relative to its parent), under the light's full name."""
+        d = self.definition
+        return d if d.name == self.name else d.model_copy(update={"name": self.name})
+
+
+def scene_lights(scene: A.Scene, parts: tuple[Part, ...] | None = None) -> tuple[ResolvedLight, ...]:
+    """Every light of `scene` in world space: those in composition groups (copies included,
+    from `parts`, else expanded here), then the lighting section's."""
+    placed: list[ResolvedLight] = []
+    statements = scene.composition.statements
+    if has_lights(statements):
+        if parts is None:
+            parts = expand(statements, {})[0]  # lights need no shapes
+        for leaf in flatten(parts, kind="light"):
+            st = leaf.part.statement
+            assert isinstance(st, A.LightDef)
+            placed.append(ResolvedLight(st, light_in_world(st.light, leaf.chain), leaf.chain,
+                                        leaf.parent, leaf.chain_names,
+                                        None if leaf.name == st.name else leaf.name))
+    return (*placed, *(ResolvedLight(ld, ld.light) for ld in scene.lights()))
+
+
 def walk_shape(shape: A.ShapeBase) -> Iterator[A.ShapeBase]:
     """Every node of a shape expression, depth first (references are not followed)."""
     yield shape
@@ -124,7 +173,8 @@ class ResolvedScene:
     camera: A.Camera
     world: A.World
     world_def: A.World | None
-    lights: tuple[A.LightDef, ...]
+    lights: tuple[ResolvedLight, ...]
+    """Every light in world space (`scene_lights`): composition groups' first, then lighting's."""
     ref_problems: dict[tuple[str, A.Ref], RefProblem] = field(repr=False)
     expanded: tuple[Part, ...] | None = field(default=None, repr=False)
     """The composition tree when it has groups, instances or arrays (else built on first use of
@@ -315,7 +365,7 @@ def resolve(scene: A.Scene) -> ResolvedScene:
         camera=scene.camera(),
         world=world if world is not None else A.World(),
         world_def=world,
-        lights=tuple(scene.lights()),
+        lights=scene_lights(scene, expanded),
         ref_problems=_resolve_refs(shapes),
         expanded=expanded,
         placement_errors=tuple(placement_errors),

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from scenelang import ast as A
 from scenelang.assets import asset_path, image_path
 from scenelang.errors import Diagnostic, SceneError, Span
+from scenelang.light_checks import group_light_problems
 from scenelang.placement import names as placed_names
 from scenelang.resolve import ResolvedScene, SceneLike, resolved, shape_refs, walk_shape
 
@@ -71,7 +72,7 @@ class Limits:
     max_asset_bytes: int = 50 * 1024 * 1024
     max_asset_triangles: int = 1_000_000
     max_expanded_objects: int = 10_000
-    """Objects after expanding groups, instances and arrays."""
+    """Objects and lights after expanding groups, instances and arrays."""
     max_image_bytes: int = 20 * 1024 * 1024
     """Size of a texture image file (`image(path=...)`)."""
     max_image_side: int = 8192
@@ -155,7 +156,6 @@ def _is_zero(v: tuple[float, ...] | None) -> bool:
 
 
 ONE_OF_HINT = "a `set` cannot clear a parameter: in a patch, write the whole statement again"
-
 
 
 # ---------------------------------------------------------------- the checker
@@ -438,6 +438,8 @@ class _Checker:
                                 f"array's copies ARRAY_1, ARRAY_2, ...)", part.statement,
                                 statement=part.statement, hint="rename one of them")
                     break
+        for message, st, hint in group_light_problems(scene, self.limits.max_lights):
+            self.report(message, statement=st, hint=hint)
         self.section = None
 
     def check_camera(self, st: A.Camera, index: int) -> None:
@@ -469,8 +471,7 @@ class _Checker:
 
     def check_light(self, st: A.LightDef, index: int) -> None:
         light = st.light
-        direction = getattr(light, "direction", None)
-        if _is_zero(direction):
+        if _is_zero(getattr(light, "direction", None)):
             self.report(f"light '{st.name}' has a zero direction vector; give a direction such "
                         f"as (0, 0, -1)", light, statement=st)
         if isinstance(light, (A.Spot, A.Area)):

@@ -810,15 +810,20 @@ def _placement_transform(draw) -> dict[str, Any]:
 def placement_scenes(draw, comments: bool = False) -> A.Scene:
     """A valid scene (`scenes`) whose composition also holds a group (with a nested group), an
     instance of it or of an object, and a linear or radial array of a shape or of the group.
-    The new statements are named `g_main`, `g_inner`, `m_one`, `m_inner`, `i_copy`, `a_row`;
+    Either group may also hold a light (`l_main`, `l_inner`). The new statements are named
+    `g_main`, `g_inner`, `m_one`, `m_inner`, `l_main`, `l_inner`, `i_copy`, `a_row`;
     a draw whose names clash with the scene's (or whose expanded copies' names clash) is
     rejected with `assume`."""
     scene = draw(scenes(comments=comments, min_shapes=1))
     shapes = [s_.name for s_ in scene.geometry.statements]
     materials = [m.name for m in scene.materials.statements]
-    inner_member = _draw_object(draw, "m_inner", shapes, materials)
-    inner = A.GroupDef(name="g_inner", members=(inner_member,), **_placement_transform(draw))
+    inner_members = [_draw_object(draw, "m_inner", shapes, materials)]
+    if draw(_BOOL):  # a light in a group (copied with it by the instance and the array)
+        inner_members.insert(draw(st.integers(0, 1)), A.LightDef(name="l_inner", light=draw(lights)))
+    inner = A.GroupDef(name="g_inner", members=tuple(inner_members), **_placement_transform(draw))
     members = [_draw_object(draw, "m_one", shapes, materials)]
+    if draw(_BOOL):
+        members.append(A.LightDef(name="l_main", light=draw(lights)))
     if draw(_BOOL):
         members.append(inner)
     group = A.GroupDef(name="g_main", members=tuple(members), **_placement_transform(draw))

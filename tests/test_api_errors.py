@@ -30,6 +30,9 @@ def test_a_file_one_byte_over_4_mib_is_a_positioned_scene_error(tmp_path):
     ({"engine": "eevee"}, "engine must be one of"),
     ({"engine": "cycles", "samples": 0}, "samples must be in 1.."),
     ({"engine": "cycles", "threads": -1}, "threads must be in 0.."),
+    ({"engine": "cycles", "samples": 4097}, r"samples must be in 1\.\.4096, got 4097"),
+    ({"engine": "cycles", "size": (4097, 16)}, r"size must be 1\.\.4096 pixels per side, got 4097x16"),
+    ({"engine": "cycles", "size": 5000}, r"size must be 1\.\.4096 pixels per side"),
 ])
 def test_bad_render_settings_are_value_errors_before_blender_starts(tmp_path, settings, message):
     # `/bin/false` as Blender: reaching it would be a BlenderError, not a ValueError

@@ -11,7 +11,8 @@ plain data, nothing interpreted here: objects (type, matrices, local transform, 
 visibility, material and every slot's material, modifiers), meshes (vertex coordinates,
 polygons and the material indices they use, up to `MAX_VERTICES` vertices), materials (the
 Principled BSDF's inputs, or what stands in for it), lights, the camera, the world and the
-render size. Units are Blender's: metres, radians, mm.
+render size; the collections Empties instance (their instance offset and objects; objects only
+such a collection holds are listed too, with `in_scene` false). Units are Blender's: metres, radians, mm.
 The importer (`scenelang.backends.importers`) turns it into a scene, outside Blender.
 """
 
@@ -169,11 +170,35 @@ def world_entry(world):
     return entry
 
 
+def instanced_collections(objects):
+    """The collections Empties instance (nested ones included), with the objects the scene does
+    not hold itself: `({name: {"offset", "objects"}}, [extra objects])`."""
+    found, extra, seen = {}, [], {o.name for o in objects}
+    pending = list(objects)
+    while pending:
+        obj = pending.pop(0)
+        collection = obj.instance_collection if obj.instance_type == 'COLLECTION' else None
+        if obj.type != 'EMPTY' or collection is None or collection.name in found:
+            continue
+        members = list(collection.all_objects)
+        found[collection.name] = {'offset': list(collection.instance_offset),
+                                  'objects': [o.name for o in members]}
+        for member in members:
+            if member.name not in seen:
+                seen.add(member.name)
+                extra.append(member)
+                pending.append(member)
+    return found, extra
+
+
 def describe():
     scene = bpy.context.scene
     render = scene.render
     objects = list(scene.objects)
     rendered = rendered_objects(scene)
+    collections, extra = instanced_collections(objects)
+    rendered |= {o.name for o in extra if not o.hide_render}
+    objects += extra
     meshes = {o.data.name: o.data for o in objects if o.type == 'MESH'}
     used_materials = {}
     for obj in objects:
@@ -182,7 +207,9 @@ def describe():
                 used_materials[slot.material.name] = slot.material
     return {
         'scene': scene.name,
-        'objects': [object_entry(o, rendered) for o in objects],
+        'objects': [dict(object_entry(o, rendered), in_scene=i < len(objects) - len(extra))
+                    for i, o in enumerate(objects)],
+        'collections': collections,
         'meshes': [mesh_entry(m) for m in meshes.values()],
         'materials': [material_entry(m) for m in used_materials.values()],
         'camera': scene.camera.name if scene.camera else None,

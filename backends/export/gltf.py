@@ -19,7 +19,8 @@ The file holds, in one glTF scene named "scene":
   texture its mean value (`scenelang.backends.export.gltf_textures`).
 * **The camera** (the scene's, or the default camera) and **the lights** (`KHR_lights_punctual`;
   area lights approximated by spot lights, with a warning), each a node named after it, and the
-  world colour in the scene's `extras`: see `scenelang.backends.export.gltf_scene`.
+  world colour in the scene's `extras`: see `scenelang.backends.export.gltf_scene`. A light
+  written in a group is a child of the group's node with its local transform, as an object is.
 
 There is no root node: the Z-up to Y-up change is in each node's transform (and each mesh's
 vertices), as Blender's exporter writes it. Meshes carry positions and triangle indices only
@@ -47,7 +48,7 @@ from scenelang.backends.export.gltf_scene import (
 )
 from scenelang.backends.export.gltf_textures import box_uv_mesh, image_entries, image_materials
 from scenelang.backends.meshes import ObjectMesh
-from scenelang.resolve import ResolvedScene
+from scenelang.resolve import ResolvedLight, ResolvedScene
 
 FLOAT, UNSIGNED_SHORT, UNSIGNED_INT = 5126, 5123, 5125
 ARRAY_BUFFER, ELEMENT_ARRAY_BUFFER = 34962, 34963
@@ -136,7 +137,7 @@ def gltf_document(scene: ResolvedScene, meshes: list[ObjectMesh]) -> tuple[dict,
     gltf_meshes: list[dict] = []
     nodes: list[dict] = []
     roots: list[int] = []
-    placed: list[tuple[int, ObjectMesh]] = []
+    placed: list[tuple[int, ObjectMesh | ResolvedLight]] = []
     for obj in meshes:
         local, d = obj.local, obj.definition
         if local is None or d is None:
@@ -174,9 +175,9 @@ def gltf_document(scene: ResolvedScene, meshes: list[ObjectMesh]) -> tuple[dict,
     roots.append(len(nodes))
     nodes.append({**camera_node, "camera": 0})
     lights, warnings = [], []
-    for light_def in scene.lights:
-        light, node, warning = gltf_light(light_def)
-        roots.append(len(nodes))
+    for resolved_light in scene.lights:  # a light in a group: its local transform, as objects
+        light, node, warning = gltf_light(resolved_light.local())
+        placed.append((len(nodes), resolved_light))
         nodes.append({**node, "extensions": {LIGHTS_EXTENSION: {"light": len(lights)}}})
         lights.append(light)
         if warning:

@@ -3,9 +3,10 @@
 A reader fills a `Description` (`model.py`): `blend.py` through Blender (the fixed scan script
 `backends/blender/scan.py` in a subprocess), `gltf.py` without Blender (json + numpy). Then
 `tosl.py` turns the description into a scene AST, recognising primitives from the mesh data
-(`recognise.py`); a mesh that is no primitive is written as a mesh asset beside the output
-(`asset_folder`). What the language cannot hold yet (groups, instances) is reported, never
-dropped silently: see docs/import.md.
+(`recognise.py`) and nesting objects into groups and instances again (`hierarchy.py`); a mesh
+that is no primitive is written as a mesh asset beside the output (`asset_folder`). What the
+language cannot hold (a transform with shear relative to its parent: flattened; a curve: skipped)
+is reported, never dropped silently: see docs/import.md.
 """
 
 from __future__ import annotations

@@ -5,8 +5,12 @@ subprocess through the runner (`run_script_once`: clean environment, scratch fol
 default `SCAN_TIMEOUT` seconds), and returns one JSON entry per file. `describe_blend(entry)`
 turns an entry into a `Description`: the objects that render (helpers of live Boolean
 modifiers become operands of their owner, and render as objects of their own only when they
-are visible in renders too), parenting flattened to world transforms, the materials' Principled
-inputs, the lights, the scene camera and the world's Background colour.
+are visible in renders too), the parents they hang from (Empties and any other parent become
+`GroupData` frames; `tosl`/`hierarchy` nest them into groups), collection instances (an Empty
+instancing a collection becomes a frame holding a copy of the collection's objects, placed by
+the Empty's matrix and the collection's instance offset; `hierarchy` writes the repeated copies
+as `instance` statements), the materials' Principled inputs, the lights and the scene camera (at
+their world transforms, also when they have a parent: noted) and the world's Background colour.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from scenelang.backends.blender.runner import BlenderError, find_blender, run_sc
 from scenelang.backends.importers.model import (
     CameraData,
     Description,
+    GroupData,
     LightData,
     MeshData,
     ObjectData,
@@ -37,6 +42,9 @@ BEVEL_SEGMENTS = 3
 BEVEL_ANGLE = math.radians(30.0)
 """The Bevel modifier `bevel W` compiles to (`compiler/runtime/meshes.add_bevel`)."""
 LIGHT_KINDS = {"POINT": "point", "SUN": "sun", "SPOT": "spot", "AREA": "area"}
+MAX_INSTANCE_DEPTH = 4
+"""Collection instances nested deeper than this (an instance in an instanced collection ...)
+are skipped, with the reason."""
 
 
 class ImportFailure(Exception):
@@ -110,11 +118,28 @@ def describe_blend(entry: dict, source: str) -> Description:
     description = Description(source=source, report=report)
     objects = {o["name"]: o for o in entry["objects"]}
     meshes = {m["name"]: m for m in entry["meshes"]}
+    collections = entry.get("collections", {})
     operand_names = {m["object"] for o in objects.values() for m in o["modifiers"]
                      if m["type"] == "BOOLEAN" and m.get("object")}
     operand_names |= {n for o in objects.values() for m in o["modifiers"]
                       if m["type"] == "BOOLEAN" for n in m.get("collection", [])}
+    parents = {o["parent"] for o in objects.values() if o["parent"] is not None}
     mesh_cache: dict[str, MeshData] = {}
+    spaces: dict[str, np.ndarray] = {}
+
+    def space(name: str, depth: int = 0) -> np.ndarray:
+        """The world matrix of object `name` (for an object only an instanced collection holds:
+        in the collection's space, from its parents' and its own local transforms)."""
+        if name not in spaces:
+            obj = objects[name]
+            if obj.get("in_scene", True) or depth > 64:
+                spaces[name] = _matrix(obj["matrix_world"])
+            else:
+                local = _matrix(obj["matrix_parent_inverse"]) @ _matrix(obj["matrix_basis"])
+                parent = obj["parent"]
+                spaces[name] = (space(parent, depth + 1) @ local if parent in objects
+                                else _matrix(obj["matrix_basis"]))
+        return spaces[name]
 
     def mesh_of(obj: dict) -> MeshData:
         name = obj["data"]
@@ -128,8 +153,8 @@ def describe_blend(entry: dict, source: str) -> Description:
 
     def object_data(obj: dict, seen: tuple[str, ...], slots: list | None = None) -> ObjectData:
         slots = obj.get("slot_materials", []) if slots is None else slots  # the owner's slots
-        data = ObjectData(obj["name"], mesh_of(obj), _matrix(obj["matrix_world"]),
-                          _euler(obj) if obj["parent"] is None else None, obj["material"])
+        data = ObjectData(obj["name"], mesh_of(obj), space(obj["name"]), _euler(obj),
+                          obj["material"])
         index = data.mesh.material_index
         if 0 < index < len(slots):  # a Boolean keeps operand faces' slots on the owner
             data.part_material = slots[index]
@@ -162,56 +187,102 @@ def describe_blend(entry: dict, source: str) -> Description:
                                              euler))
         return data
 
-    for obj in entry["objects"]:
+    def place(obj: dict, frame: np.ndarray | None, prefix: str, parent: str | None,
+              depth: int) -> None:
+        """Describe `obj` (and an Empty's collection), placed by `frame @ space(obj)` (frame
+        None: the scene's own object at its world matrix); its key is `prefix + name`."""
         name, kind = obj["name"], obj["type"]
-        if obj["parent"] is not None and obj["renders"] and name not in operand_names:
-            report.flattened.append(f"parent {obj['parent']} of {name} flattened: groups arrive "
-                                    "with language v2")
-        if kind == "MESH":
-            if name in operand_names and not obj["renders"]:
-                continue
-            if not obj["renders"]:
-                report.skipped.append(f"object {name}: hidden in renders")
-                continue
-            if name in operand_names:
+        key = prefix + name
+        description.order.append(key)
+        world = space(name) if frame is None else frame @ space(name)
+        is_parent = name in parents
+        holder = obj["parent"] or (prefix.rstrip("/").rsplit("/", 1)[-1] if prefix else None)
+        if kind == "MESH" and obj["renders"]:
+            if name in operand_names and not prefix:
                 report.notes.append(f"object {name} is a Boolean operand and renders too: "
                                     "imported as an object of its own as well")
-            description.objects.append(object_data(obj, (name,)))
+            data = object_data(obj, (name,))
+            data.matrix, data.parent, data.key = world, parent, key
+            description.objects.append(data)
+            return
+        if kind == "MESH" and name not in operand_names and not prefix:
+            report.skipped.append(f"object {name}: hidden in renders")
         elif kind == "LIGHT":
-            light = obj["light"]
-            if not obj["renders"]:
-                report.skipped.append(f"light {name}: hidden in renders")
+            add_light(obj, world, holder)
+        elif kind == "CAMERA" and not prefix:
+            add_camera(obj, world, holder)
+        elif kind == "EMPTY" and obj.get("instances"):
+            instance(obj, world, key, parent, depth)
+            return
+        elif kind not in ("MESH", "EMPTY", "CAMERA"):
+            report.skipped.append(f"object {name}: {kind.lower()} objects are not in the "
+                                  "language (convert it to a mesh in Blender to import it as "
+                                  "a mesh asset)")
+        if kind == "EMPTY" or is_parent:  # a frame for what hangs from it
+            description.groups.append(GroupData(name, world, _euler(obj), parent, key))
+
+    def instance(obj: dict, world: np.ndarray, key: str, parent: str | None, depth: int) -> None:
+        """An Empty instancing a collection: a frame holding a copy of the collection's objects
+        (`hierarchy` makes the copies after the first `instance` statements)."""
+        name, target = obj["name"], obj["instances"]
+        info = collections.get(target)
+        if not obj["renders"] or info is None or depth >= MAX_INSTANCE_DEPTH:
+            why = ("hidden in renders" if not obj["renders"] else "the collection is not described"
+                   if info is None else f"instances nest deeper than {MAX_INSTANCE_DEPTH}")
+            report.skipped.append(f"object {name}: an instance of collection {target}: {why}")
+            description.groups.append(GroupData(name, world, _euler(obj), parent, key))
+            return
+        shift = np.eye(4)
+        shift[:3, 3] = -np.asarray(info["offset"], dtype=float)
+        frame = world @ shift
+        description.groups.append(GroupData(name, frame, _euler(obj), parent, key))
+        members = set(info["objects"])
+        for member in info["objects"]:
+            other = objects.get(member)
+            if other is None:
                 continue
-            if light["type"] not in LIGHT_KINDS:
-                report.skipped.append(f"light {name}: {light['type']} lights are not in the language")
-                continue
-            description.lights.append(LightData(
-                name, LIGHT_KINDS[light["type"]], _matrix(obj["matrix_world"]), light["energy"],
-                tuple(light["color"]), light["shadow_soft_size"], light.get("angle"),
-                light.get("spot_size"), light.get("spot_blend"), light.get("shape"),
-                light.get("size"), light.get("size_y")))
-        elif kind == "CAMERA":
-            if name != entry["camera"]:
-                report.skipped.append(f"camera {name}: not the scene camera (the language has one)")
-                continue
-            cam = obj["camera"]
-            if cam["type"] != "PERSP":
-                report.notes.append(f"camera {name}: {cam['type']} imported as a perspective camera")
-            if cam["sensor_fit"] == "VERTICAL" or (cam["shift_x"], cam["shift_y"]) != (0, 0):
-                report.notes.append(f"camera {name}: sensor fit {cam['sensor_fit']} and lens "
-                                    "shift are not in the language (AUTO fit, no shift used)")
-            description.camera = CameraData(name, _matrix(obj["matrix_world"]),
-                                             _euler(obj) if obj["parent"] is None else None,
-                                             cam["lens"], cam["sensor_width"],
-                                             tuple(entry["resolution"]))
-        elif kind == "EMPTY":
-            if obj.get("instances") and obj["renders"]:
-                report.skipped.append(f"object {name}: an instance of collection "
-                                      f"{obj['instances']}; instances arrive with language v2")
-            continue  # otherwise an empty only groups (its children are flattened) or marks a place
-        else:
-            report.skipped.append(f"object {name}: {kind.lower()} objects are not in the language "
-                                  "(mesh assets arrive with language v2)")
+            up = other["parent"]
+            place(other, frame, f"{key}/", f"{key}/{up}" if up in members else key, depth + 1)
+
+    def add_light(obj: dict, world: np.ndarray, holder: str | None) -> None:
+        """A light at its world matrix (also when it hangs from `holder`, which is noted)."""
+        name, light = obj["name"], obj["light"]
+        if not obj["renders"]:
+            report.skipped.append(f"light {name}: hidden in renders")
+            return
+        if light["type"] not in LIGHT_KINDS:
+            report.skipped.append(f"light {name}: {light['type']} lights are not in the language")
+            return
+        if holder is not None:
+            report.notes.append(f"light {name}: placed in the lighting section at its world "
+                                f"transform (it hangs from {holder})")
+        description.lights.append(LightData(
+            name, LIGHT_KINDS[light["type"]], world, light["energy"],
+            tuple(light["color"]), light["shadow_soft_size"], light.get("angle"),
+            light.get("spot_size"), light.get("spot_blend"), light.get("shape"),
+            light.get("size"), light.get("size_y")))
+
+    def add_camera(obj: dict, world: np.ndarray, holder: str | None) -> None:
+        name, cam = obj["name"], obj["camera"]
+        if name != entry["camera"]:
+            report.skipped.append(f"camera {name}: not the scene camera (the language has one)")
+            return
+        if cam["type"] != "PERSP":
+            report.notes.append(f"camera {name}: {cam['type']} imported as a perspective camera")
+        if cam["sensor_fit"] == "VERTICAL" or (cam["shift_x"], cam["shift_y"]) != (0, 0):
+            report.notes.append(f"camera {name}: sensor fit {cam['sensor_fit']} and lens "
+                                "shift are not in the language (AUTO fit, no shift used)")
+        if holder is not None:
+            report.notes.append(f"camera {name}: placed at its world transform (it hangs from "
+                                f"{holder}; the camera is never in a group)")
+        description.camera = CameraData(name, world, _euler(obj) if holder is None else None,
+                                         cam["lens"], cam["sensor_width"],
+                                         tuple(entry["resolution"]))
+
+    for obj in entry["objects"]:
+        if obj.get("in_scene", True):
+            up = obj["parent"]
+            place(obj, None, "", up if up in objects else None, 0)
     for material in entry["materials"]:
         description.materials[material["name"]] = _material(material, report)
     world = entry.get("world")

@@ -1,7 +1,10 @@
 """Reading .glb and .gltf files without Blender (json + numpy) into a `Description`.
 
-- nodes: world matrices from `matrix` or `translation`/`rotation`/`scale`, children flattened
-  (reported: groups arrive with language v2); glTF is Y-up, so a node's matrix `M` becomes
+- nodes: world matrices from `matrix` or `translation`/`rotation`/`scale`; the hierarchy is
+  kept: a node with a mesh is an object, a node without one that has children a `GroupData`,
+  each with the key of its parent node (`tosl`/`hierarchy` nest them into groups again; nodes
+  that use one mesh share one shape); an array step node of scenelang's exporter
+  (`NAME#step`, one child) is folded into its child. glTF is Y-up, so a node's matrix `M` becomes
   `C^-1 @ M @ C` in Blender's Z-up frame and mesh vertices `C^-1 @ v`, with
   `C = (x, y, z) -> (x, z, -y)` (`backends/export/common.Z_UP_TO_Y_UP`); cameras and lights, which
   look down local -Z in both conventions, become `C^-1 @ M`;
@@ -32,7 +35,14 @@ from pathlib import Path
 import numpy as np
 
 from scenelang.backends.importers.blend import ImportFailure
-from scenelang.backends.importers.model import CameraData, Description, LightData, MeshData, ObjectData
+from scenelang.backends.importers.model import (
+    CameraData,
+    Description,
+    GroupData,
+    LightData,
+    MeshData,
+    ObjectData,
+)
 
 WATTS_TO_LUMENS = 683.0
 C = np.array([[1.0, 0, 0, 0], [0, 0, 1, 0], [0, -1, 0, 0], [0, 0, 0, 1]])
@@ -42,6 +52,8 @@ COMPONENTS = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint16, 51
               5126: np.float32}
 WIDTH = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT4": 16}
 MAX_BYTES = 256 * 2**20
+STEP_SUFFIX = "#step"
+"""scenelang's exporter writes an array copy's step as a parent node `ELEMENT#step`."""
 
 
 def _load(path: Path) -> tuple[dict, list[bytes]]:
@@ -229,27 +241,39 @@ def _describe(gltf: dict, buffers: list[bytes], source: str) -> Description:
 
     visited: set[int] = set()
 
-    def visit(index: int, parent: np.ndarray, parent_name: str | None) -> None:
+    def visit(index: int, parent: np.ndarray, up: tuple[str, str] | None) -> list[tuple]:
+        """Node `index` under `parent` (its world matrix, glTF frame); up: the (key, name) of the
+        frame it hangs from (an array step node of scenelang's exporter is passed through).
+        Returns its children's visits, so any depth is walked without recursion."""
         if index in visited:  # glTF nodes form a forest: a node reached twice is malformed
             raise ValueError(f"node {index} is reached twice (a cycle or a shared child)")
         visited.add(index)
         node = gltf["nodes"][index]
         name = node.get("name") or f"node_{index}"
+        key = f"node {index}"
         world_g = parent @ _local(node)
-        if parent_name is not None:
-            report.flattened.append(f"parent {parent_name} of {name} flattened: groups arrive "
-                                    "with language v2")
+        world = C_INV @ world_g @ C
+        here = (key, name)
+        description.order.append(key)
         if "mesh" in node:
             found = mesh(node["mesh"])
             if isinstance(found, str):
                 report.skipped.append(f"object {name}: {found}")
+                description.groups.append(GroupData(name, world, None, up and up[0], key))
             else:
                 prim = gltf["meshes"][node["mesh"]]["primitives"][0]
                 material = None
                 if "material" in prim:
                     material = materials[prim["material"]].get("name") or f"material_{prim['material']}"
                     description.materials.setdefault(material, _material(materials[prim["material"]]))
-                description.objects.append(ObjectData(name, found, C_INV @ world_g @ C, None, material))
+                description.objects.append(ObjectData(name, found, world, None, material,
+                                                      parent=up and up[0], key=key))
+        elif name.endswith(STEP_SUFFIX) and len(node.get("children", [])) == 1:
+            here = up  # scenelang's array step: folded into the element below it
+        elif node.get("children"):
+            description.groups.append(GroupData(name, world, None, up and up[0], key))
+        placed = f"placed in the lighting section at its world transform ({up[1]} is its parent)" \
+            if up is not None else ""
         if "camera" in node:
             if description.camera is None:
                 cam = gltf["cameras"][node["camera"]]
@@ -262,9 +286,11 @@ def _describe(gltf: dict, buffers: list[bytes], source: str) -> Description:
         if light_ref is not None:
             entry = lights[light_ref]
             description.lights.append(_light(entry.get("name") or name, entry, C_INV @ world_g))
-        for child in node.get("children", []):
-            visit(child, world_g, name)
+            if placed:
+                report.notes.append(f"light {name}: {placed}")
+        return [(child, world_g, here) for child in node.get("children", [])]
 
-    for root in scene.get("nodes", []):
-        visit(root, np.eye(4), None)
+    pending = [(root, np.eye(4), None) for root in reversed(scene.get("nodes", []))]
+    while pending:  # depth first, in file order
+        pending.extend(reversed(visit(*pending.pop())))
     return description

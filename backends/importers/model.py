@@ -1,8 +1,9 @@
 """What an importer reads from a file, before it becomes a scene: plain data in Blender's frame.
 
 Both readers (`blend.py` for .blend files, `gltf.py` for .glb/.gltf) fill a `Description`;
-`tosl.py` turns it into a scene AST. Everything here is in Blender's convention: z up, metres,
-4x4 row-major matrices (numpy), angles in radians unless a name says degrees, colours linear RGB.
+`tosl.py` turns it into a scene AST (`hierarchy.py` nests it into groups and instances).
+Everything here is in Blender's convention: z up, metres, 4x4 row-major matrices (numpy),
+angles in radians unless a name says degrees, colours linear RGB.
 A light or camera looks along its local -z axis with +y up.
 """
 
@@ -57,6 +58,31 @@ class ObjectData:
     part_material: str | None = None
     bevel: float | None = None
     """Width (m) of a live Bevel modifier made the way the compiler makes `bevel W`, else None."""
+    parent: str | None = None
+    """The `key` of the object or `GroupData` it hangs from (None: top level, or the parent is
+    not described); `matrix` stays the world matrix either way."""
+    key: str = ""
+    """A name unique within the description (default `name`; glTF names need not be unique)."""
+
+    def __post_init__(self) -> None:
+        self.key = self.key or self.name
+
+
+@dataclass
+class GroupData:
+    """A frame that only carries others: a Blender Empty (or a parent that does not render
+    itself), a glTF node without a mesh. matrix: its world matrix; for a collection instance the
+    frame the collection's objects are placed in (the Empty's matrix moved by the collection's
+    instance offset). parent and key as for `ObjectData`."""
+
+    name: str
+    matrix: np.ndarray
+    euler: tuple[float, float, float] | None = None
+    parent: str | None = None
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        self.key = self.key or self.name
 
 
 @dataclass
@@ -101,11 +127,16 @@ class Report:
 
 @dataclass
 class Description:
-    """A whole file: objects (only those that render), materials by name (language parameter
-    names, linear colours), lights, the camera (None: none), the world (None: none)."""
+    """A whole file: objects (only those that render), the groups they hang from (parents,
+    in file order), materials by name (language parameter names, linear colours), lights, the
+    camera (None: none), the world (None: none). Lights and the camera keep world matrices."""
 
     source: str
     objects: list[ObjectData] = field(default_factory=list)
+    groups: list[GroupData] = field(default_factory=list)
+    order: list[str] = field(default_factory=list)
+    """Keys of objects and groups in file order (the composition keeps it; keys not listed
+    follow, groups first)."""
     materials: dict[str, dict] = field(default_factory=dict)
     lights: list[LightData] = field(default_factory=list)
     camera: CameraData | None = None

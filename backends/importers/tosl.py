@@ -1,8 +1,9 @@
 """A `Description` (what a file holds, in Blender's frame) -> a scenelang `Scene` and a report.
 
 - each object becomes `object NAME = SHAPE at .. rotate .. scale .. material M`, its transform
-  taken from the world matrix (Euler XYZ in degrees; the file's own Euler angles when it stores
-  them, so `rotate (0, 0, 200deg)` stays 200);
+  relative to its parent (Euler XYZ in degrees; the file's own Euler angles when they match, so
+  `rotate (0, 0, 200deg)` stays 200); parents become groups and repeated groups instances
+  (`hierarchy.compose`, which also reports what it flattens);
 - its shape is the recognised primitive (`recognise.py`) with the transform baked into the mesh
   as the shape's own `at`/`rotate`/`scale`, or, with live Boolean operands, a CSG expression:
   consecutive modifiers of one operation make one n-ary `union`/`difference`/`intersection`,
@@ -13,7 +14,7 @@
   becomes a mesh asset: its vertices, in the mesh's own frame, are written once per distinct mesh
   as a PLY file into `assets` (an `AssetFolder`, beside the output .sl) and the shape is
   `mesh(path="<folder>/<mesh>.ply")`; without a folder (output to stdout) or without vertex data
-  (too large) the object is skipped with the reason, as is a transform with shear;
+  (too large) the object is skipped with the reason;
 - materials, lights, the camera and the world map field by field, values clamped to the
   language's ranges (each clamp is reported); names are made valid (`Cube.001` -> `Cube_001`) and
   unique per namespace.
@@ -25,12 +26,12 @@ prints as `0.76`.
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
 import numpy as np
 
 from scenelang import ast as sl
+from scenelang.backends.importers.hierarchy import Node, compose
 from scenelang.backends.importers.model import (
     CameraData,
     Description,
@@ -40,47 +41,22 @@ from scenelang.backends.importers.model import (
     Report,
 )
 from scenelang.backends.importers.recognise import Fit, recognise
+from scenelang.backends.importers.transforms import (
+    Unsupported,
+    clean,
+    decompose,
+    transform_fields,
+    valid_name,
+    vec,
+)
 from scenelang.compiler.compile import DEFAULT_MATERIAL_NAME
+from scenelang.resolve import shape_refs
 
-DIGITS = 6
-"""Significant digits kept for imported numbers."""
 MIRROR_AXIS = {"torus": 1}
 """The axis whose mirror maps a primitive's vertex set onto itself (default x)."""
 
 
-class Unsupported(Exception):
-    """An object the language cannot hold yet; the message is the reason."""
-
-
-# ---------------------------------------------------------------- numbers and names
-
-
-def clean(x: float) -> float:
-    """`x` rounded to DIGITS significant digits, tiny values snapped to 0 (never -0)."""
-    x = float(x)
-    if abs(x) < 1e-9:
-        return 0.0
-    value = float(f"{x:.{DIGITS}g}")
-    return value + 0.0
-
-
-def vec(values) -> tuple[float, float, float]:
-    out = tuple(clean(v) for v in values)
-    scale = max((abs(v) for v in out), default=0.0)
-    return tuple(0.0 if abs(v) < 1e-6 * max(scale, 1.0) else v for v in out)  # type: ignore[return-value]
-
-
-def valid_name(wanted: str, taken: set[str], fallback: str) -> str:
-    """`wanted` made a valid, unused name (invalid characters -> `_`, at most 64 characters)."""
-    name = re.sub(r"[^A-Za-z0-9_]", "_", wanted)[:60] or fallback
-    if not re.match(r"[A-Za-z_]", name):
-        name = "_" + name
-    base, n = name, 1
-    while name in taken:
-        n += 1
-        name = f"{base}_{n}"
-    taken.add(name)
-    return name
+# ---------------------------------------------------------------- colours
 
 
 def color(rgb) -> sl.HexColor | sl.RGB:
@@ -96,52 +72,6 @@ def color(rgb) -> sl.HexColor | sl.RGB:
         if all(abs(a - b) < 2e-6 for a, b in zip(hexed.linear(), linear)):
             return hexed
     return sl.RGB(r=clean(linear[0]), g=clean(linear[1]), b=clean(linear[2]))
-
-
-# ---------------------------------------------------------------- transforms
-
-
-def euler_of(rotation: np.ndarray) -> tuple[float, float, float]:
-    """XYZ Euler angles (radians) of a rotation matrix R = Rz @ Ry @ Rx."""
-    sy = -rotation[2, 0]
-    if abs(sy) < 1 - 1e-9:
-        return (math.atan2(rotation[2, 1], rotation[2, 2]), math.asin(sy),
-                math.atan2(rotation[1, 0], rotation[0, 0]))
-    return (math.atan2(-rotation[1, 2], rotation[1, 1]), math.copysign(math.pi / 2, sy), 0.0)
-
-
-def rotation_of(euler) -> np.ndarray:
-    x, y, z = euler
-    cx, sx, cy, sy, cz, sz = math.cos(x), math.sin(x), math.cos(y), math.sin(y), math.cos(z), math.sin(z)
-    rx = np.array([[1, 0, 0], [0, cx, -sx], [0, sx, cx]])
-    ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
-    rz = np.array([[cz, -sz, 0], [sz, cz, 0], [0, 0, 1]])
-    return rz @ ry @ rx
-
-
-def decompose(matrix: np.ndarray, euler=None):
-    """(at, rotate in degrees, scale) of a 4x4 matrix, or raise Unsupported (shear, mirror)."""
-    a = matrix[:3, :3]
-    s = np.linalg.norm(a, axis=0)
-    if np.any(s <= 1e-12):
-        raise Unsupported("its transform has a zero scale")
-    r = a / s
-    if np.abs(r.T @ r - np.eye(3)).max() > 1e-4:
-        raise Unsupported("its transform has shear, which the language cannot hold")
-    if np.linalg.det(r) < 0:
-        raise Unsupported("its transform mirrors it (a negative scale)")
-    if euler is None or np.abs(rotation_of(euler) - r).max() > 1e-5:
-        euler = euler_of(r)
-    return matrix[:3, 3], tuple(math.degrees(e) for e in euler), s
-
-
-def transform_fields(matrix: np.ndarray, euler=None) -> dict:
-    """The `at`/`rotate`/`scale` of a shape expression (None where it is the identity)."""
-    at, rotate, scale = decompose(matrix, euler)
-    at, rotate, scale = vec(at), vec(rotate), vec(scale)
-    return {"at": None if at == (0, 0, 0) else at,
-            "rotate": None if rotate == (0, 0, 0) else rotate,
-            "scale": None if scale == (1, 1, 1) else (scale[0] if len(set(scale)) == 1 else scale)}
 
 
 # ---------------------------------------------------------------- shapes
@@ -338,7 +268,6 @@ def to_scene(description: Description,
     report = description.report
     shapes: dict[sl.ShapeBase, str] = {}
     shape_defs: list[sl.ShapeDef] = []
-    objects: list[sl.ObjectDef] = []
     names = {"shape": set(), "material": set(), "object": set(), "light": {"world"}}
     material_names: dict[str, str] = {}
     used_materials: list[str] = []
@@ -356,36 +285,6 @@ def to_scene(description: Description,
             used_materials.append(raw)
         return material_names[raw]
 
-    for obj in description.objects:
-        try:
-            expr = _expression(obj, report, assets, material_ref)
-            world = obj.matrix
-            if np.linalg.det(world[:3, :3]) < 0:  # move the mirror into the shape
-                flip = np.diag([-1.0, 1.0, 1.0, 1.0])
-                world, expr = world @ flip, expr.moved(flip)
-            at, rotate, scale = decompose(world, obj.euler)
-            shape_ast = expr.to_ast()
-            if obj.bevel is not None:
-                shape_ast = shape_ast.model_copy(update={"bevel": clean(obj.bevel)})
-        except Unsupported as exc:
-            report.skipped.append(f"object {obj.name}: {exc}")
-            continue
-        if shape_ast not in shapes:
-            wanted = obj.mesh.name if obj.mesh.name else obj.name
-            earlier = dict(shapes)
-            shapes[shape_ast] = valid_name(wanted, names["shape"], "shape")
-            shape_defs.append(sl.ShapeDef(name=shapes[shape_ast], shape=_with_refs(shape_ast, earlier)))
-        material = material_ref(obj.material) if obj.material is not None else None
-        scale = vec(scale)
-        name = valid_name(obj.name, names["object"], "object")
-        objects.append(sl.ObjectDef(name=name, shape=shapes[shape_ast], at=vec(at), rotate=vec(rotate),
-                                    scale=scale[0] if len(set(scale)) == 1 else scale,
-                                    material=material))
-        kinds = _kinds(shape_ast)
-        report.recognised.append(f"object {obj.name}: {kinds}")
-    materials = [sl.MaterialDef(name=material_names[m],
-                                material=material_ast(material_names[m], description.materials[m], report))
-                 for m in used_materials]
     composition: list = []
     if description.camera is not None:
         try:
@@ -396,7 +295,37 @@ def to_scene(description: Description,
         except Unsupported as exc:
             report.skipped.append(f"camera {description.camera.name}: {exc} (the default camera "
                                   "is used)")
-    composition += objects
+    nodes = [Node(g.key, g.name, g.matrix, g.euler, g.parent) for g in description.groups]
+    for obj in description.objects:
+        try:
+            expr = _expression(obj, report, assets, material_ref)
+            world = obj.matrix
+            if np.linalg.det(world[:3, :3]) < 0:  # move the mirror into the shape
+                flip = np.diag([-1.0, 1.0, 1.0, 1.0])
+                world, expr = world @ flip, expr.moved(flip)
+            shape_ast = expr.to_ast()
+            if obj.bevel is not None:
+                shape_ast = shape_ast.model_copy(update={"bevel": clean(obj.bevel)})
+        except Unsupported as exc:
+            report.skipped.append(f"object {obj.name}: {exc}")
+            nodes.append(Node(obj.key, obj.name, obj.matrix, obj.euler, obj.parent))  # a frame
+            continue
+        if shape_ast not in shapes:
+            wanted = obj.mesh.name if obj.mesh.name else obj.name
+            earlier = dict(shapes)
+            shapes[shape_ast] = valid_name(wanted, names["shape"], "shape")
+            shape_defs.append(sl.ShapeDef(name=shapes[shape_ast], shape=_with_refs(shape_ast, earlier)))
+        material = material_ref(obj.material) if obj.material is not None else None
+        nodes.append(Node(obj.key, obj.name, world, obj.euler, obj.parent, shapes[shape_ast],
+                          material, frame=obj.matrix))
+        report.recognised.append(f"object {obj.name}: {_kinds(shape_ast)}")
+    rank = {key: i for i, key in enumerate(description.order)}
+    nodes.sort(key=lambda n: rank.get(n.key, len(rank)))  # stable: unlisted keep their order
+    composition += compose(nodes, names["object"], report)
+    shape_defs = _used(shape_defs, composition)
+    materials = [sl.MaterialDef(name=material_names[m],
+                                material=material_ast(material_names[m], description.materials[m], report))
+                 for m in used_materials]
     lighting: list = []
     if description.world is not None:
         rgb, strength = description.world
@@ -416,6 +345,24 @@ def to_scene(description: Description,
         lighting=sl.Section(name="lighting", statements=tuple(lighting)),
     )
     return scene, report
+
+
+def _used(shape_defs: list[sl.ShapeDef], composition: list) -> list[sl.ShapeDef]:
+    """The shape statements some placed object uses, directly or through references (an
+    object that could not be placed leaves its shape out)."""
+    wanted = {st.shape if isinstance(st, sl.ObjectDef) else st.source
+              for st in _placed(composition) if isinstance(st, (sl.ObjectDef, sl.ArrayDef))}
+    for definition in reversed(shape_defs):  # a reference names an earlier shape
+        if definition.name in wanted:
+            wanted |= {ref.name for ref in shape_refs(definition.shape)}
+    return [d for d in shape_defs if d.name in wanted]
+
+
+def _placed(statements):
+    for st in statements:
+        yield st
+        if isinstance(st, sl.GroupDef):
+            yield from _placed(st.members)
 
 
 def _with_refs(node: sl.ShapeBase, earlier: dict[sl.ShapeBase, str]) -> sl.ShapeBase:

@@ -91,6 +91,7 @@ from scenelang.ast.patches import (
 )
 from scenelang.ast.scene import (
     DEFAULT_CAMERA,
+    MEMBER_STMTS,
     PLACEMENT_STMTS,
     SECTION_OF,
     ArrayDef,
@@ -218,6 +219,7 @@ __all__ = [
     "ArrayDef",
     "GroupDef",
     "Member",
+    "MEMBER_STMTS",
     "PLACEMENT_STMTS",
     "Camera",
     "World",

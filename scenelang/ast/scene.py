@@ -139,12 +139,24 @@ class ArrayDef(Statement):
         return self
 
 
-class GroupDef(Statement):
-    """`group NAME [at V] [rotate V] [scale S] { object ... group ... }` (composition).
+class LightDef(Statement):
+    """`light NAME = sun(...) | point(...) | spot(...) | area(...)` (lighting).
 
-    Objects, instances, arrays and groups placed together: the members' transforms are relative
-    to the group, whose own transform (scale, rotate, then `at`) moves them all. Compiled to an
-    Empty with the members parented to it.
+    Also a member of a composition `group { }`: its `at`, `direction` and `look_at` are then
+    relative to the group, whose transform moves and turns it with the group's objects
+    (`ResolvedScene.lights` holds it in world space; compiled as a light parented to the group's
+    Empty)."""
+
+    stmt: Literal["light"] = "light"
+    light: Light
+
+
+class GroupDef(Statement):
+    """`group NAME [at V] [rotate V] [scale S] { object ... group ... light ... }` (composition).
+
+    Objects, instances, arrays, groups and lights placed together: the members' transforms (a
+    light's `at`, `direction`, `look_at`) are relative to the group, whose own transform (scale,
+    rotate, then `at`) moves them all. Compiled to an Empty with the members parented to it.
     """
 
     stmt: Literal["group"] = "group"
@@ -154,9 +166,12 @@ class GroupDef(Statement):
     members: tuple[Member, ...] = Field((), description="the statements inside the braces")
 
 
-Member = Annotated[ObjectDef | InstanceDef | ArrayDef | GroupDef, Field(discriminator="stmt")]
+Member = Annotated[ObjectDef | InstanceDef | ArrayDef | GroupDef | LightDef, Field(discriminator="stmt")]
 GroupDef.model_rebuild()
 PLACEMENT_STMTS = ("object", "instance", "array", "group")
+"""Statements that place objects (and may be copied by an instance or array)."""
+MEMBER_STMTS = (*PLACEMENT_STMTS, "light")
+"""Statements a group may hold."""
 
 
 class Camera(Statement):
@@ -200,13 +215,6 @@ class World(Statement):
     strength: Annotated[float, Field(ge=0, le=1e4, allow_inf_nan=False)] = Field(
         1.0, description="background strength"
     )
-
-
-class LightDef(Statement):
-    """`light NAME = sun(...) | point(...) | spot(...) | area(...)` (lighting)."""
-
-    stmt: Literal["light"] = "light"
-    light: Light
 
 
 StatementType = Annotated[
@@ -308,6 +316,7 @@ class Scene(Node):
         return DEFAULT_CAMERA
 
     def lights(self) -> list[LightDef]:
+        """The lighting section's lights (lights in composition groups: `ResolvedScene.lights`)."""
         return [s for s in self.lighting.statements if isinstance(s, LightDef)]
 
     def world(self) -> World | None:

@@ -18,16 +18,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from scenelang import ast as sl
 from scenelang.backends.blender.runner import BlenderWorker, clean_env
 from scenelang.backends.importers import import_file, import_scanned
 from scenelang.backends.importers.blend import scan_blends
+from scenelang.backends.meshes import world_matrix
 from scenelang.cli.main import main as cli_main
 from scenelang.compiler import RenderSettings
 from scenelang.parser import load_scene, parse_scene
 from scenelang.printer import print_scene
+from scenelang.resolve import resolve
 from scenelang.stages.metrics import foreground_mask, psnr, silhouette_iou
 from scenelang.validate import check
 
@@ -118,6 +121,28 @@ def test_round_trip_keeps_structure(round_trips):
     assert swatches.camera().lens == pytest.approx(28) and swatches.camera().sensor == pytest.approx(24)
 
 
+@pytest.mark.parametrize("example", ["table_chairs", "garden_arrays"])
+def test_round_trip_keeps_groups_instances_and_arrays(round_trips, example):
+    """Groups come back as groups, an instance as an instance, arrays as arrays, every object
+    (copies included, by name) at the original's world matrix within 1e-4."""
+    original = resolve(load_scene(ROOT / "examples" / f"{example}.sl"))
+    imported = parse_scene(round_trips[example]["text"])
+    before = {o.name: world_matrix(o) for o in original.objects}
+    after = {o.name: world_matrix(o) for o in resolve(imported).objects}
+    assert set(before) == set(after)
+    assert max(float(np.abs(before[n] - after[n]).max()) for n in before) < 1e-4
+    top = {st.name: st for st in imported.composition.statements}
+    if example == "table_chairs":
+        assert top["chair_2"] == sl.InstanceDef(name="chair_2", source="chair_1", at=(0, 0.85, 0),
+                                                rotate=(0, 0, 180))
+        assert isinstance(top["table"], sl.GroupDef) and isinstance(top["lamp"], sl.GroupDef)
+        assert [type(m) for m in top["chair_1"].members] == [sl.ObjectDef, sl.ArrayDef, sl.ObjectDef]
+    else:
+        assert top["stones"] == sl.ArrayDef(name="stones", source="stone", count=12,
+                                            around=(0, 0, 0), at=(1.2, 0, 0.06), material="granite")
+        assert top["fence"].members[0].offset == (0.3, 0, 0)
+
+
 HAND_MADE = r"""
 import sys
 import bpy
@@ -187,8 +212,9 @@ def test_hand_made_blend_imports(hand_blend, tmp_path, capsys):
     assert capsys.readouterr().err.strip() == f"{out}: ok"  # checks cleanly: no warnings either
     text = out.read_text()
     scene = parse_scene(text, "hand.sl")
-    objects = {o.name: o for o in scene.objects()}
-    assert set(objects) == {"Block", "Post", "Post_001", "Suzanne"}, text
+    resolved = {o.name: o for o in resolve(scene).objects}
+    assert set(resolved) == {"Block", "Post", "Post_001", "Suzanne"}, text
+    objects = {name: o.definition for name, o in resolved.items()}
     monkey = scene.shapes()[objects["Suzanne"].shape].shape  # no primitive: a mesh asset
     assert monkey == sl.MeshAsset(path=sl.String(value="hand_assets/Suzanne.ply"))
     assert (tmp_path / "hand_assets" / "Suzanne.ply").is_file()
@@ -198,10 +224,14 @@ def test_hand_made_blend_imports(hand_blend, tmp_path, capsys):
     sphere = block.operands[1]
     assert isinstance(sphere, sl.Sphere) and sphere.radius == pytest.approx(0.6)
     assert sphere.at == pytest.approx((0.75, 0, 0.45))
-    # the linked duplicate shares the cylinder's shape; the parent is flattened into `at`
+    # the linked duplicate shares the cylinder's shape; the parent Empty is a group
     assert objects["Post"].shape == objects["Post_001"].shape
     assert scene.shapes()[objects["Post"].shape].shape == sl.Cylinder(radius=0.3, depth=1)
-    assert objects["Post"].at == pytest.approx((2, 2, 0.5))
+    group = next(st for st in scene.composition.statements if isinstance(st, sl.GroupDef))
+    assert group.name == "Group" and group.at == (0, 2, 0)
+    assert [m.name for m in group.members] == ["Post", "Post_001"]
+    assert objects["Post"].at == pytest.approx((2, 0, 0.5))  # relative to the group
+    assert world_matrix(resolved["Post"])[:3, 3] == pytest.approx((2, 2, 0.5))
     assert objects["Post"].rotate == pytest.approx((0, 0, 28.6479), abs=1e-3)
     assert objects["Block"].material == "Red_Paint"
     red = scene.materials_by_name()["Red_Paint"].material
@@ -210,10 +240,11 @@ def test_hand_made_blend_imports(hand_blend, tmp_path, capsys):
     assert isinstance(light.light, sl.Point) and light.light.energy == 800
     assert light.light.at == (3, -3, 4)
     assert "recognised: object Block: difference(box, sphere)" in printed
-    assert "flattened: parent Group of Post flattened: groups arrive with language v2" in printed
+    assert "flattened:" not in printed
     assert "note: mesh Suzanne: not a primitive" in printed, printed
     assert "written as mesh asset hand_assets/Suzanne.ply" in printed
-    assert "skipped: object PropInstance: an instance of collection Props" in printed
+    # the instanced collection holds an empty mesh: its copy is skipped with the reason
+    assert "skipped: object PropCube: mesh 'PropMesh' is not a primitive: the mesh is empty" in printed
     assert import_file(blend, output=out).scene == scene  # the library gives what the command wrote
 
 
@@ -234,10 +265,12 @@ def test_blenders_own_gltf_export_imports(hand_blend, tmp_path):
     result = import_file(glb)
     scene = parse_scene(print_scene(result.scene))
     check(scene)
-    objects = {o.name: o for o in scene.objects()}
+    resolved = {o.name: o for o in resolve(scene).objects}
+    assert resolved["Post"].parent == "Group"  # the Empty's node is a group again
+    objects = {name: o.definition for name, o in resolved.items()}
     assert objects["Post"].shape == objects["Post_001"].shape
     assert scene.shapes()[objects["Post"].shape].shape == sl.Cylinder(radius=0.3, depth=1)
-    assert objects["Post_001"].at == pytest.approx((-2, 2, 0.5), abs=1e-5)
+    assert world_matrix(resolved["Post_001"])[:3, 3] == pytest.approx((-2, 2, 0.5), abs=1e-5)
     assert scene.shapes()[objects["Block"].shape].shape == sl.Box(size=(1.5, 1.5, 1.5))
     (light,) = scene.lights()
     assert isinstance(light.light, sl.Point) and light.light.energy == pytest.approx(800, rel=1e-3)

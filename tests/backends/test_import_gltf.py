@@ -21,10 +21,13 @@ from hypothesis import strategies as st
 from scenelang import ast as sl
 from scenelang.backends.export import export_scene
 from scenelang.backends.importers import ImportFailure, import_file
+from scenelang.backends.importers.hierarchy import MAX_DEPTH
 from scenelang.backends.importers.recognise import Fit, NoFit, recognise
+from scenelang.backends.meshes import world_matrix
 from scenelang.compiler.runtime.primitives import PRIMITIVES
 from scenelang.parser import load_scene, parse_scene
 from scenelang.printer import print_scene
+from scenelang.resolve import resolve
 from scenelang.validate import check
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -184,10 +187,14 @@ def test_gltf_nodes_lights_camera_materials(tmp_path):
     text = print_scene(result.scene)
     scene = parse_scene(text, "scene.sl")
     check(scene)
-    objects = {o.name: o for o in scene.objects()}
-    assert set(objects) == {"crate_1", "post_1", "post_2"}, text
+    resolved = {o.name: o for o in resolve(scene).objects}
+    assert set(resolved) == {"crate_1", "post_1", "post_2"}, text
+    (group,) = [st for st in scene.composition.statements if isinstance(st, sl.GroupDef)]
+    assert group.name == "group" and group.at == (1, 0, 0)  # the parent node is a group, Z-up
+    objects = {o.name: o.definition for o in resolved.values()}
     assert scene.shapes()[objects["crate_1"].shape].shape == sl.Box(size=(1, 2, 0.5))
-    assert objects["crate_1"].at == pytest.approx((1, 0, 0.25))  # parent flattened, Z-up
+    assert objects["crate_1"].at == pytest.approx((0, 0, 0.25))  # relative to the group
+    assert world_matrix(resolved["crate_1"])[:3, 3] == pytest.approx((1, 0, 0.25))
     assert objects["post_1"].shape == objects["post_2"].shape  # one shared shape
     assert objects["post_2"].rotate == pytest.approx((90, 0, 0))
     assert objects["crate_1"].material == "Crate_Paint"
@@ -201,7 +208,7 @@ def test_gltf_nodes_lights_camera_materials(tmp_path):
     assert camera.resolution == (640, 427)
     report = result.report
     assert any("blob_1" in s and "not a primitive" in s for s in report.skipped)
-    assert any("group" in f for f in report.flattened)
+    assert not report.flattened
 
 
 def test_gltf_from_trimesh(tmp_path):
@@ -281,3 +288,24 @@ def test_corrupt_glb_and_bad_extension(tmp_path):
         import_file(tmp_path / "scene.fbx")
     with pytest.raises(ImportFailure, match="no such file"):
         import_file(tmp_path / "missing.glb")
+
+
+def test_gltf_deep_node_chain_is_walked_and_capped(tmp_path):
+    """A 300-deep chain of nodes (a rig's bones, a hostile file) imports without recursion:
+    groups nest at most `hierarchy.MAX_DEPTH` deep, what hangs deeper keeps its world place."""
+    box_v, box_f = PRIMITIVES["box"](size=(1.0, 1.0, 1.0))
+    depth = 300
+    nodes = [{"name": f"bone{i}", "translation": [0.0, 0.01, 0.0], "children": [i + 1],
+              **({"_child": True} if i else {})} for i in range(depth)]
+    nodes.append({"name": "tip", "mesh": 0, "_child": True})
+    path = tmp_path / "chain.gltf"
+    path.write_text(json.dumps(_gltf(nodes, [("cube", *_split(box_v, box_f), None)])))
+    result = import_file(path)
+    scene = parse_scene(print_scene(result.scene))
+    check(scene)
+    (tip,) = resolve(scene).objects
+    assert len(tip.chain) == MAX_DEPTH
+    assert world_matrix(tip)[:3, 3] == pytest.approx((0, 0, depth * 0.01), abs=1e-6)
+    assert result.report.flattened == [f"group bone{MAX_DEPTH} flattened: groups would nest more "
+                                       f"than {MAX_DEPTH} deep; what hangs from it is placed in "
+                                       f"group bone{MAX_DEPTH - 1}"]
