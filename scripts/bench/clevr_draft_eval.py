@@ -52,7 +52,6 @@ from scenelang.stages.metrics import load_image
 from scenelang.stages.proposers.offline.draft import (
     Model,
     analyse,
-    build_scene,
     colour_guesses,
     draft_model,
     fit_regions,
@@ -61,6 +60,7 @@ from scenelang.stages.proposers.offline.draft import (
 from scenelang.stages.proposers.offline.fit import refine_joint
 from scenelang.stages.proposers.offline.light import estimate_lighting
 from scenelang.stages.proposers.offline.proposer import DEFAULT_SECONDS_PER_CALL
+from scenelang.stages.proposers.offline.scene_model import build_scene
 from scenelang.stages.vision.camera import camera_parameters
 
 LOOP_LONG_SIDE = 256

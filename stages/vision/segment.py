@@ -127,6 +127,10 @@ class SegmentationParams:
     - `shaded_spread`: such a piece as dark as full shadow is still an object when the standard
       deviation of its level (linear ratio to the ground) is at least this: cast shadows are one
       even level, an object's faces are shaded unevenly.
+    - `upright_spread`: a shadow piece with a crisp outline, at least as tall as it is wide, of
+      at least three times the smallest object's area and whose level varies by at least this
+      (standard deviation) is an object standing on the ground (a grey one, even at another
+      object's base): cast shadows lie flat on the ground, foreshortened, and evenly dark.
     """
 
     background_tolerance: float = 0.03
@@ -145,6 +149,7 @@ class SegmentationParams:
     patch_crispness: float = 0.3
     solid_crispness: float = 0.6
     shaded_spread: float = 0.04
+    upright_spread: float = 0.03
 
 
 def segment_objects(image: ImageSource, params: SegmentationParams | None = None) -> Segmentation:
@@ -156,11 +161,14 @@ def segment_objects(image: ImageSource, params: SegmentationParams | None = None
     with trimming); (3) pixels farther than `object_threshold` from the model are object
     candidates, except shadows: the umbra is the darkest well-populated level of the linear
     ratio pixel / ground whose hue is the ground's (grey, or tinted towards a visible world
-    colour), full shadow matches it, penumbra lies between it and 1 in a thin band next to full
-    shadow and lit ground; (4) candidates are cleaned (opening, small holes filled) and split
-    into 8-connected components of at least `min_area` px; (5) a component made of two clearly
-    different chromaticities is split in two (one object in front of another). Objects are
-    ordered by their contact row, nearest (lowest in the image) first.
+    colour), full shadow matches it, partial shadow (penumbra, or the shadow of one of several
+    lights) lies between it and 1 with the umbra's hue; crisp-outlined pieces that are objects
+    are taken back (`shadows.solid_from_shadow`); (4) candidates are cleaned (opening, small
+    holes filled) and split into 8-connected components of at least `min_area` px; (5) a
+    component made of two clearly different chromaticities is split in two (one object in
+    front of another), unless they are one colour lit twice, the brighter with a clipped
+    channel (`_shade_of`). Objects are ordered by their contact row, nearest (lowest in the
+    image) first.
     """
     p = params or SegmentationParams()
     img = load_image(image).astype(np.float64)
@@ -304,6 +312,8 @@ def split_by_color(linear: np.ndarray, mask: np.ndarray, p: SegmentationParams, 
         d1 = ndimage.distance_transform_edt(~out[1])
         out[0] = out[0] | (leftover & (d0 <= d1))
         out[1] = out[1] | (leftover & (d1 < d0))
+    if _shade_of(linear, out[0], out[1]):
+        return [mask]  # two faces of one object, one lit so brightly that a channel clips
     crispness = 0.0 if np.linalg.norm(centers[0] - centers[1]) >= p.split_sure_chroma \
         else p.split_crispness
     if crisp is not None and not _occlusion_split(mask, out[0], out[1], crisp, crispness):
@@ -312,6 +322,23 @@ def split_by_color(linear: np.ndarray, mask: np.ndarray, p: SegmentationParams, 
     for piece in out:
         result.extend(split_by_color(linear, piece, p, min_area, depth + 1, crisp))
     return result
+
+
+def _shade_of(linear: np.ndarray, a: np.ndarray, b: np.ndarray, clip: float = 0.85,
+              tolerance: float = 0.15) -> bool:
+    """True when the median linear colours of `a` and `b` are one colour lit twice: the brighter
+    is the darker scaled by one factor in its unclipped channels (those below `clip`; the
+    factors within `tolerance` of each other) and at least `clip` in the others, at least one
+    of which is clipped. A face lit so brightly that a channel saturates shifts towards white
+    and looks like another colour; a second object's colour is not such a scaling."""
+    ca, cb = np.median(linear[a], axis=0), np.median(linear[b], axis=0)
+    bright, dark = (ca, cb) if luminance(ca) >= luminance(cb) else (cb, ca)
+    clipped = bright >= clip
+    if not clipped.any() or clipped.all() or (dark[~clipped] <= 1e-3).any():
+        return False
+    factors = bright[~clipped] / dark[~clipped]
+    k = float(np.mean(factors))
+    return bool(k > 1.0 and np.ptp(factors) <= tolerance * k and (k * dark[clipped] >= 0.9 * clip).all())
 
 
 def _occlusion_split(mask: np.ndarray, a: np.ndarray, b: np.ndarray, crisp: np.ndarray,

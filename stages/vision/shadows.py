@@ -29,7 +29,10 @@ def find_shadows(
     (penumbra). Returns (mask, umbra ratio in linear RGB or None).
 
     Works on the ratio q = pixel / ground model in linear RGB (median filtered against render
-    noise). Full shadow has q close to the umbra ratio, penumbra lies between the umbra and 1.
+    noise). Full shadow has q close to the umbra ratio; partial shadow (a penumbra, or the
+    shadow of one of several lights, which the others still light) lies between the umbra and 1
+    with the umbra's hue, anywhere (grey objects it takes are given back by
+    `solid_from_shadow`).
     The umbra's chromaticity must be grey, or tinted towards the `ambient` colour (the visible
     world colour, linear RGB) when it is known; then the umbra can also be no brighter than
     the world itself (the ground in full shadow is lit by the world alone).
@@ -96,13 +99,20 @@ def find_shadows(
             & (np.linalg.norm(chroma - umbra_chroma, axis=2) < tolerance))
     if full.sum() < 6:
         return none, None
-    # Penumbra (partly darkened ground) only in a thin band between full shadow and lit ground,
-    # so that the shaded side of a grey object next to its shadow is not taken for a shadow.
-    band = max(2, int(round(0.015 * min(candidate.shape))))
-    near_full = ndimage.binary_dilation(full, structure=EIGHT, iterations=band)
-    near_lit = ndimage.binary_dilation(~candidate, structure=EIGHT, iterations=band)
-    partial = candidate & (depth > 0.25) & (depth < 0.88) & near_full & near_lit
-    partial &= segment_distance(chroma, umbra_chroma, grey) < chroma_tolerance
+    # Partly darkened ground: a penumbra, or the shadow of one of several lights (a sun's
+    # shadow still lit by a fill light is far lighter than the umbra under the object, where
+    # every light is blocked). Grey objects that match it are taken back by `solid_from_shadow`.
+    partial = (candidate & (depth > 0.25) & (depth < 0.88)
+               & (segment_distance(chroma, umbra_chroma, grey) < chroma_tolerance))
+    # specks of a few partly dark pixels on their own are noise or an object's outline
+    labels, count = ndimage.label(partial & ~full, structure=EIGHT)
+    if count:
+        sizes = np.bincount(labels.ravel(), minlength=count + 1)
+        touching = np.unique(labels[ndimage.binary_dilation(full, structure=EIGHT)])
+        speck = sizes < 6
+        speck[0] = False
+        speck[touching] = False
+        partial &= ~speck[labels]
     return full | partial, umbra
 
 
@@ -117,7 +127,12 @@ def solid_from_shadow(shadow: np.ndarray, candidate: np.ndarray, crisp: np.ndarr
     piece of its shadow group is an object's face, kept as object even where it touches a
     candidate (the darkest piece stays shadow). Nothing within 15% of the `umbra` level (full
     shadow) is taken out, nor a piece less than half as tall as it is wide (a shadow on the
-    ground seen at a grazing angle)."""
+    ground seen at a grazing angle). A piece at least as tall as it is wide, of at least three
+    times `min_area` and unevenly shaded (level standard deviation at least
+    `p.upright_spread`) is an object standing on the ground whatever it touches: cast shadows
+    lie flat, foreshortened, and evenly dark. A piece at a caster's base that is wider than tall
+    and evenly dark (spread below `p.shaded_spread`) is shadow even when lighter than the rest of
+    its group (the shadow of one light that another still lights, next to the umbra)."""
     if shadow.sum() < min_area:
         return shadow
     solid = enclosed_parts(shadow, crisp, min_crispness=p.solid_crispness, min_px=min_area)
@@ -141,6 +156,9 @@ def solid_from_shadow(shadow: np.ndarray, candidate: np.ndarray, crisp: np.ndarr
         if np.ptp(rows) + 1 < 0.5 * (np.ptp(cols) + 1):
             solid &= ~piece  # flat like a shadow on the ground seen at a grazing angle
             continue
+        if (np.ptp(rows) >= np.ptp(cols) and spreads[i - 1] >= p.upright_spread
+                and piece.sum() >= 3 * min_area):
+            continue  # upright and unevenly shaded: an object standing on the ground
         if umbra is not None and levels[i - 1] <= 1.15 * umbra and (
                 at_base or spreads[i - 1] < p.shaded_spread):
             # as dark as full shadow and either at a caster's base or evenly dark (a sun's
@@ -149,6 +167,9 @@ def solid_from_shadow(shadow: np.ndarray, candidate: np.ndarray, crisp: np.ndarr
             solid &= ~piece
             continue
         if not at_base:
+            continue
+        if np.ptp(rows) < np.ptp(cols) and spreads[i - 1] < p.shaded_spread:
+            solid &= ~piece  # flat and even at a caster's base: the shadow of one of several lights
             continue
         # faces of one object differ in shading; a cast shadow is one even level
         group = np.unique(groups[piece])

@@ -25,14 +25,13 @@ from scenelang.stages.proposers.base import Feedback, ProposalRequest
 from scenelang.stages.proposers.offline.draft import (
     Model,
     analyse,
-    build_scene,
     draft_model,
     kind_value,
-    model_from_scene,
 )
 from scenelang.stages.proposers.offline.fit import Guess, masked_iou, silhouette
 from scenelang.stages.proposers.offline.light import Lighting, sun_vector
 from scenelang.stages.proposers.offline.proposer import OfflineProposer
+from scenelang.stages.proposers.offline.scene_model import build_scene, model_from_scene
 from scenelang.stages.proposers.registry import make_proposer
 
 SIZE = (160, 120)

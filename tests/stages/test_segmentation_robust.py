@@ -17,11 +17,13 @@ from scipy import ndimage
 
 from scenelang import ast as A
 from scenelang.backends.preview import render_preview
+from scenelang.parser import load_scene
 from scenelang.stages.bench.scenes import make_scene
 from scenelang.stages.proposers.offline.draft import analyse
 from scenelang.stages.vision.edges import crisp_edges, crisp_pieces, implausible, soft_parts
 from scenelang.stages.vision.ground import fit_ground
-from scenelang.stages.vision.segment import segment_objects
+from scenelang.stages.vision.masks import linear_to_srgb, srgb_to_linear
+from scenelang.stages.vision.segment import _shade_of, segment_objects
 
 SIZE = (320, 240)
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -286,3 +288,62 @@ def test_slab_region_is_implausible_and_its_soft_part_dropped():
     assert len(parts) == 1 and _iou(parts[0], obj) > 0.8
     assert not implausible(obj)
     assert math.isclose(float(obj.sum()), 500.0)
+
+
+# ------------------------------------------------------------------------------ shading vs material
+
+
+def test_face_lit_until_a_channel_clips_is_not_a_second_object():
+    # tests/data/two_lights.png: Cycles render (32 samples, `scenelang render`) of
+    # tests/data/two_lights.sl, a red box and a teal cylinder under a sun and an area light.
+    # The box's top is lit so brightly that its red channel saturates: it looks orange, a
+    # different chromaticity from its red sides, across a crisp edge; still one object
+    img = np.asarray(Image.open(DATA / "two_lights.png").convert("RGB"), float) / 255
+    preview = render_preview(load_scene(DATA / "two_lights.sl"), (img.shape[1], img.shape[0]))
+    truth = [preview.object_id == i for i, n in enumerate(preview.object_names) if n != "ground"]
+    seg = segment_objects(img)
+    assert len(seg.objects) == 2
+    for t in truth:
+        assert max(_iou(r.mask, t) for r in seg.objects) > 0.75
+
+
+def test_one_colour_lit_twice_is_told_from_two_colours():
+    linear = np.zeros((10, 20, 3))
+    a = np.zeros((10, 20), bool)
+    a[:, :10] = True
+    side = np.array([0.45, 0.05, 0.03])
+    for other, same in (((1.0, 0.11, 0.065), True),  # twice as bright, red clipped
+                        ((0.8, 0.09, 0.053), False),  # brighter, nothing clipped
+                        ((1.0, 0.3, 0.03), False),  # red clipped, green and blue not scaled alike
+                        ((0.05, 0.4, 0.35), False)):  # another colour
+        linear[a], linear[~a] = side, other
+        assert _shade_of(linear, a, ~a) is same, other
+
+
+def test_grey_object_at_another_objects_base_is_found_whole():
+    # tests/data/clevr_grey_at_base.png: a 100x110 crop (at 256 px wide) of a CLEVR-suite
+    # target (scene 3 of `bench --suite clevr`, Blender with the CLEVR assets) and the true mask
+    # of its grey rubber cylinder, which stands in front of a cyan cylinder's base. Its shaded
+    # side is as dark as the cast shadows, and it touches another object's base like a cast
+    # shadow does; but it stands up (taller than wide) and is shaded unevenly: an object
+    img = np.asarray(Image.open(DATA / "clevr_grey_at_base.png").convert("RGB"), float) / 255
+    grey = np.asarray(Image.open(DATA / "clevr_grey_at_base_mask.png")) > 127
+    assert max(_iou(r, grey) for r in analyse(img).regions) > 0.7
+
+
+def test_shadow_of_one_of_two_lights_is_not_an_object():
+    # a sun's crisp shadow that a second light still lights (half the ground's light) next to
+    # the soft umbra under the box where both are blocked (a tenth): the darkest level is the
+    # umbra, and the sun's shadow, far lighter, is shadow too, not a second object
+    lin = srgb_to_linear(_ground())
+    h, w = lin.shape[:2]
+    rr, cc = np.mgrid[0:h, 0:w]
+    box = (rr >= 100) & (rr < 150) & (cc >= 80) & (cc < 130)
+    lin[(rr >= 125) & (rr < 152) & (cc >= 120) & (cc < 180)] *= 0.5
+    lin[(rr >= 146) & (rr < 158) & (cc >= 72) & (cc < 138)] *= 0.1
+    lin[box] = (0.45, 0.04, 0.02)
+    lin[box & (rr < 112)] = (0.7, 0.062, 0.031)  # the lit top, the same colour
+    img = linear_to_srgb(lin) + np.random.default_rng(0).normal(0, 0.01, lin.shape)
+    seg = segment_objects(np.clip(img, 0, 1))
+    assert len(seg.objects) == 1
+    assert _iou(seg.objects[0].mask, box) > 0.85

@@ -37,6 +37,7 @@ from scenelang.stages.vision.camera import (
     lens_from_vertical,
     pitch_from_horizon,
 )
+from scenelang.stages.vision.ellipses import CircleCamera, circle_camera, measure_circles
 from scenelang.stages.vision.vanishing import vertical_vanishing
 
 MIN_EVIDENCE_IOU = 0.7
@@ -183,7 +184,8 @@ def estimate_scene_camera(guesses: Sequence[Guess], masks: Sequence[np.ndarray],
                           horizon_row: float | None = None, local: bool = False,
                           max_evals: int = 30, stencil: tuple[float, float] | None = (2.0, 0.1),
                           deadline: Callable[[], bool] = lambda: False,
-                          vertical: tuple[float, float] | None = None
+                          vertical: tuple[float, float] | None = None,
+                          circles: CircleCamera | None = None
                           ) -> tuple[CameraEstimate, list[Guess], int] | None:
     """The camera that best explains the objects' silhouettes, with the objects refitted.
 
@@ -194,7 +196,8 @@ def estimate_scene_camera(guesses: Sequence[Guess], masks: Sequence[np.ndarray],
     `vision.vanishing`, the lens follows the pitch, starting from `camera`'s pitch), whose
     score is the estimate's `start_score`. `max_evals`
     cameras are scored, plus four for the ambiguity (`stencil`, see
-    `vision.camera.estimate_camera`). Returns (estimate,
+    `vision.camera.estimate_camera`). `circles` (`circle_evidence`; not with `local`): the
+    search starts at their pitch and every camera's score loses `circle_penalty`. Returns (estimate,
     every guess refitted under the estimated camera — the ones not used as evidence are only
     transferred —, silhouettes computed), or None when there is no evidence or `camera` does not
     look at the ground."""
@@ -219,19 +222,22 @@ def estimate_scene_camera(guesses: Sequence[Guess], masks: Sequence[np.ndarray],
         steps = (8.0, 0.5)
     start = (params.pitch, params.lens)
     if local:
-        vertical = None
+        vertical = circles = None
+    if circles is not None:
+        start = (circles.pitch, circles.lens if circles.tied else params.lens)
     if horizon_row is not None and not local:
         start = (pitch_from_horizon(horizon_row, params.lens, size), params.lens)
     elif vertical is not None:
-        start = (params.pitch, lens_from_vertical(vertical[0], params.pitch, size))
-    est = estimate_camera(score, tuple(size), start=start, horizon_row=horizon_row, steps=steps,
+        start = (start[0], lens_from_vertical(vertical[0], start[0], size))
+    objective = score if circles is None else (lambda cam: score(cam) - circle_penalty(circles, cam))
+    est = estimate_camera(objective, tuple(size), start=start, horizon_row=horizon_row, steps=steps,
                           max_evals=max_evals, stencil=stencil, deadline=deadline,
                           make_camera=make, vertical=vertical)
     first = make(*start)
     est.start_score = next((e[2] for e in est.evaluations
                             if ObjectsScore.key(make(e[0], e[1])) == ObjectsScore.key(first)), None)
     if est.start_score is None:
-        est.start_score = score(first)
+        est.start_score = objective(first)
     fitted = score.fits.get(ObjectsScore.key(est.camera))
     if fitted is None:
         fitted, _ = score.refit(est.camera)
@@ -280,6 +286,59 @@ def camera_with_lens(camera: A.Camera, k: float, size: tuple[int, int]) -> A.Cam
         return camera
     lens = float(np.clip(lens_from_vertical(k, params.pitch, size), *LENS_BOUNDS))
     new = gauge_camera(params.pitch, lens, distance=params.distance, azimuth=params.azimuth,
+                       look_at=params.ground, resolution=camera.resolution, name=camera.name)
+    return new.model_copy(update={"sensor": camera.sensor,
+                                  "lens": round(lens * camera.sensor / SENSOR, 2)})
+
+
+CIRCLE_MAX_PITCH_SD = 3.5
+"""Largest pitch sd (degrees) of the horizontal circles' camera (`circle_evidence`) the
+draft's camera step relies on."""
+CIRCLE_WEIGHT = 0.005
+"""Score (IoU) a camera loses per unit of the circles' chi-square above their best camera's
+(`circle_penalty`): two sd off costs 0.02, five times what `MIN_GAIN` calls significant."""
+CIRCLE_KINDS = ("cylinder", "torus")
+"""Fitted kinds whose regions are measured for horizontal circles (`vision.ellipses`)."""
+
+
+def circle_evidence(regions: Sequence[np.ndarray], image: np.ndarray, guesses: Sequence[Guess],
+                    index: Sequence[int], size: tuple[int, int], *,
+                    vertical: tuple[float, float] | None = None,
+                    horizon_row: float | None = None) -> CircleCamera | None:
+    """The camera of the horizontal circles (`vision.ellipses`: cylinders' top rims, tori's
+    rings) of the `regions` fitted as cylinders or tori (`index[i]` is `guesses[i]`'s region),
+    tied to the horizon row or else the vertical vanishing point (K px, sd) when given; None
+    when nothing is measured or its pitch sd exceeds `CIRCLE_MAX_PITCH_SD`."""
+    kinds: list[str | None] = [None] * len(regions)
+    for g, i in zip(guesses, index):
+        kinds[i] = g.kind if g.kind in CIRCLE_KINDS else None
+    found = circle_camera(measure_circles(regions, image, kinds), size,
+                          vertical_k=vertical[0] if vertical is not None else None,
+                          horizon_row=horizon_row)
+    if found is None or not found.pitch_sd <= CIRCLE_MAX_PITCH_SD:
+        return None
+    return found
+
+
+def circle_penalty(circles: CircleCamera, camera: A.Camera) -> float:
+    """`CIRCLE_WEIGHT` x the circles' chi-square excess (`CircleCamera.chi2_at`) at `camera`
+    (0 when it does not look at the ground)."""
+    params = camera_parameters(camera)
+    if params is None:
+        return 0.0
+    return CIRCLE_WEIGHT * max(circles.chi2_at(params.pitch, params.lens), 0.0)
+
+
+def camera_from_circles(camera: A.Camera, circles: CircleCamera, size: tuple[int, int]
+                        ) -> A.Camera:
+    """`camera` (distance, azimuth and look-at point kept) turned to the circles' pitch, with
+    their lens when it is tied to a horizon or vanishing point (else `camera`'s), in `camera`'s
+    sensor units; unchanged when it does not look at the ground."""
+    params = camera_parameters(camera)
+    if params is None:
+        return camera
+    lens = float(np.clip(circles.lens if circles.tied else params.lens, *LENS_BOUNDS))
+    new = gauge_camera(circles.pitch, lens, distance=params.distance, azimuth=params.azimuth,
                        look_at=params.ground, resolution=camera.resolution, name=camera.name)
     return new.model_copy(update={"sensor": camera.sensor,
                                   "lens": round(lens * camera.sensor / SENSOR, 2)})

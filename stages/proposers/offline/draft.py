@@ -18,7 +18,8 @@ Draft (`draft_model`):
    only a prior), and the fits are carried over to the estimated camera;
 3. each region: the primitive kinds `vision_shape.classify_silhouette` ranks highest are each
    fitted (`offline_fit.fit_single`: back-projected ground contact, size from the extent at
-   that depth, then Nelder-Mead on silhouette IoU) and the best fit wins; then a joint pass
+   that depth, then Nelder-Mead on silhouette IoU) and the best fit wins (`kind_value`; after
+   the camera (step 2), near-ties broken by the shading, `shaded_kinds`); then a joint pass
    that accounts for occlusions;
 4. lighting (`offline_light.estimate_lighting`): the sun direction from the cast shadows, a
    nearby point light from the bright patch on the ground, the sun's strength and the world
@@ -26,7 +27,7 @@ Draft (`draft_model`):
 5. materials (`vision.material`): metal or matte from each region's mirror structure, the base
    colour from its brightness relative to the lit ground beside it.
 
-`Model` is the editable form the refinement works on; `build_scene` turns it into scene
+`Model` is the editable form the refinement works on; `scene_model.build_scene` turns it into scene
 language with fixed names: shapes/objects/materials `ground` and `shape_N`/`object_N`/
 `material_N` (N from 1), the camera `camera`, the lights `sun` and `lamp_N`.
 """
@@ -40,9 +41,12 @@ import numpy as np
 from scipy import ndimage
 
 from scenelang import ast as A
+from scenelang.stages.proposers.offline.box_horizon import box_camera, refit_under
 from scenelang.stages.proposers.offline.camera_fit import (
+    camera_from_circles,
     camera_with_lens,
     carried,
+    circle_evidence,
     estimate_scene_camera,
     start_camera,
     trusted,
@@ -51,16 +55,14 @@ from scenelang.stages.proposers.offline.camera_fit import (
 from scenelang.stages.proposers.offline.fit import (
     Guess,
     fit_single,
-    guess_from_shape,
     refine_joint,
     visible_masks,
 )
 from scenelang.stages.proposers.offline.light import (
-    DEFAULT_SUN_DIRECTION,
-    Lamp,
     Lighting,
     estimate_lighting,
 )
+from scenelang.stages.proposers.offline.shading import with_shading
 from scenelang.stages.vision.camera import (
     PRIOR_LENS,
     PRIOR_PITCH,
@@ -332,6 +334,11 @@ def draft_camera(analysis: Analysis, camera: A.Camera, guesses: list[Guess], ind
     ties the lens to the pitch (f = K tan(pitch)): the search runs along that curve, and when
     its estimate is not trusted (and the safety net has not fired) the camera keeps its pitch
     and takes the lens the curve gives there (the objects carried over by `camera_fit.carried`).
+    Without a horizon, a confident camera from the boxes' edges (`offline.box_horizon`) is
+    taken as it is (the objects fitted again under it).
+    Horizontal circles (`camera_fit.circle_evidence`), when measured confidently, start the
+    search at their pitch and penalise cameras they disagree with; an untrusted search then
+    gives their camera (`camera_fit.camera_from_circles`) instead of the start.
     Returns (camera, guesses, silhouettes computed)."""
     if not guesses:
         return camera, guesses, 0
@@ -339,18 +346,28 @@ def draft_camera(analysis: Analysis, camera: A.Camera, guesses: list[Guess], ind
     masks = [analysis.regions[i] for i in index]
     cares = [~(everything & ~m) & analysis.care for m in masks]
     row = horizon_row(analysis.seg)
+    boxes = (None if row is not None else
+             box_camera(analysis.linear, analysis.regions, guesses, index, camera, analysis.size,
+                        cares=cares))
+    if boxes is not None:
+        return boxes, *refit_under(guesses, masks, cares, camera, boxes, analysis.size,
+                                   deadline=deadline)
     vertical = (vertical_evidence(analysis.regions, analysis.linear, guesses, index)
                 if row is None else None)
+    circles = circle_evidence(analysis.regions, analysis.linear, guesses, index, analysis.size,
+                              vertical=vertical, horizon_row=row)
     found = estimate_scene_camera(
         guesses, masks, cares, camera, analysis.size, horizon_row=row,
-        max_evals=CAMERA_EVALS, stencil=(2.0, 0.1), deadline=deadline, vertical=vertical)
+        max_evals=CAMERA_EVALS, stencil=(2.0, 0.1), deadline=deadline, vertical=vertical,
+        circles=circles)
     if found is None:
         return camera, guesses, 0
     estimate, refitted, evals = found
     if not trusted(estimate):
-        if vertical is None or deadline():
+        if (vertical is None and circles is None) or deadline():
             return camera, guesses, evals
-        start = camera_with_lens(camera, vertical[0], analysis.size)
+        start = (camera_from_circles(camera, circles, analysis.size) if circles is not None
+                 else camera_with_lens(camera, vertical[0], analysis.size))
         return start, [carried(g, camera, start, analysis.size) for g in guesses], evals
     return estimate.camera, refitted, evals
 
@@ -370,9 +387,13 @@ def initial_camera(camera: A.Camera) -> A.Camera:
 
 def fit_regions(analysis: Analysis, camera: A.Camera, *, max_evals: int = 120,
                 deadline: Callable[[], bool] = lambda: False,
-                only: list[int] | None = None) -> tuple[list[Guess], list[int], int]:
-    """One fitted guess per object region (best kind by IoU), for the regions `only` (default
-    all). Returns (guesses, region indices, silhouettes computed)."""
+                only: list[int] | None = None, preferred: list[Guess] | None = None
+                ) -> tuple[list[Guess], list[int], int]:
+    """One fitted guess per object region (best kind by `kind_value`), for the regions `only`
+    (default all). When a list `preferred` is given, the fit the shading prefers for each
+    returned region (near-ties of `kind_value` broken by how well each fit's normals explain
+    the region's shading, `shading.with_shading`) is appended to it. Returns (guesses, region
+    indices, silhouettes computed)."""
     size = analysis.size
     everything = analysis.objects_mask
     guesses, index, evals = [], [], 0
@@ -384,24 +405,43 @@ def fit_regions(analysis: Analysis, camera: A.Camera, *, max_evals: int = 120,
         # fits are cheap: every solid kind is tried, the torus only when the classifier sees one
         kinds = list(ALWAYS_TRIED) + [k for k, conf in ranking
                                       if k == "torus" and conf >= MIN_KIND_CONFIDENCE]
-        best: tuple[float, Guess] | None = None
+        fits: list[tuple[float, Guess]] = []
         confidence = dict(ranking)
         for kind in kinds:
-            if deadline() and best is not None:
+            if deadline() and fits:
                 break
             fitted = fit_single(kind, mask, care, camera, size,
                                 max_evals=max_evals if not deadline() else 20)
             evals += max_evals
-            if fitted is None:
-                continue
-            g, iou = fitted
-            value = kind_value(iou, confidence.get(kind, 0.0), len(g.dims))
-            if best is None or value > best[0]:
-                best = (value, g)
+            if fitted is not None:
+                g, iou = fitted
+                fits.append((kind_value(iou, confidence.get(kind, 0.0), len(g.dims)), g))
+        best = max(fits, key=lambda f: f[0]) if fits else None  # the first of equals
         if best is not None and plausible(best[1], best[0]):
             guesses.append(best[1])
             index.append(i)
+            if preferred is not None:  # the silhouette's value plus the shading's evidence
+                shaded = with_shading([v for v, _ in fits], [g for _, g in fits], mask,
+                                      analysis.linear, camera, size)
+                preferred.append(fits[int(np.argmax(shaded))][1])
     return guesses, index, evals
+
+
+def shaded_kinds(analysis: Analysis, camera: A.Camera, guesses: list[Guess], index: list[int],
+                 preferred: list[Guess]) -> list[Guess]:
+    """`guesses` (fitted through `camera`) with each one whose region's shading preferred another
+    kind (`fit_regions`' `preferred`) replaced by that kind fitted through `camera`. The camera
+    is estimated from the silhouettes' kinds first (`draft_camera`): a kind changed by the
+    shading must not move the camera (a box's outline is vertical-vanishing evidence, a
+    sphere's is not)."""
+    everything, out = analysis.objects_mask, list(guesses)
+    for k, (g, p, i) in enumerate(zip(guesses, preferred, index)):
+        if p.kind != g.kind:
+            mask = analysis.regions[i]
+            care = ~(everything & ~mask) & analysis.care
+            fitted = fit_single(p.kind, mask, care, camera, analysis.size)
+            out[k] = fitted[0] if fitted is not None else g
+    return out
 
 
 def kind_value(iou: float, confidence: float, size_parameters: int) -> float:
@@ -428,9 +468,12 @@ def draft_model(analysis: Analysis, camera: A.Camera, *,
     """The whole first draft (see the module docstring). Returns (model, silhouettes computed)."""
     seg, size = analysis.seg, analysis.size
     camera = camera_from_horizon(camera, horizon_row(seg), size)
-    guesses, index, evals = fit_regions(analysis, camera, deadline=deadline)
+    preferred: list[Guess] = []
+    guesses, index, evals = fit_regions(analysis, camera, deadline=deadline, preferred=preferred)
     camera, guesses, n = draft_camera(analysis, camera, guesses, index, deadline=deadline)
     evals += n
+    if not deadline():
+        guesses = shaded_kinds(analysis, camera, guesses, index, preferred)
     if guesses and not deadline():
         targets = [analysis.regions[i] for i in index]
         guesses, _, n = refine_joint(guesses, targets, camera, size, fit_position=True,
@@ -477,91 +520,3 @@ def colour_guesses(analysis: Analysis, camera: A.Camera, guesses: list[Guess], i
         out.append(replace(g, color=colour if colour is not None else g.color,
                            metallic=est.metallic, roughness=est.roughness))
     return out
-
-
-# ------------------------------------------------------------------------------ scene <-> model
-
-
-def _rgb(c) -> A.RGB:
-    r, g, b = (float(np.clip(round(v, 4), 0.0, 1.0)) for v in c)
-    return A.RGB(r=r, g=g, b=b)
-
-
-def world_statement(world: tuple[float, float, float]) -> A.World:
-    """A world statement of linear radiance `world` (strength > 1 when a channel exceeds 1)."""
-    peak = max(max(world), 1e-6)
-    strength = max(1.0, peak)
-    return A.World(color=_rgb(np.asarray(world) / strength), strength=round(strength, 4))
-
-
-def build_scene(model: Model) -> A.Scene:
-    """The scene of `model` (names as in the module docstring)."""
-    shapes = [A.ShapeDef(name="ground", shape=A.Plane(size=GROUND_SIZE))]
-    mats = [A.MaterialDef(name="ground", material=A.Principled(base_color=_rgb(model.ground),
-                                                              roughness=0.8))]
-    objs: list = [model.camera, A.ObjectDef(name="ground", shape="ground", material="ground")]
-    while len(model.names) < len(model.guesses):
-        model.names.append(model.fresh_names())
-    for g, (obj, shape, mat) in zip(model.guesses, model.names):
-        shapes.append(A.ShapeDef(name=shape, shape=g.shape()))
-        mats.append(A.MaterialDef(name=mat, material=A.Principled(
-            base_color=_rgb(g.color), metallic=round(g.metallic, 3),
-            roughness=round(g.roughness, 3))))
-        x, y, z = (round(v, 3) for v in g.at())
-        objs.append(A.ObjectDef(name=obj, shape=shape, at=(x, y, z),
-                                rotate=(0.0, 0.0, round(g.yaw % 360.0, 2)), material=mat))
-    light = model.lighting
-    sun = A.Sun(direction=tuple(round(v, 4) for v in light.direction),
-                energy=round(float(np.clip(light.energy, 0.0, 1e4)), 4), color=_rgb(light.color))
-    return A.Scene(
-        geometry=A.Section(name="geometry", statements=tuple(shapes)),
-        materials=A.Section(name="materials", statements=tuple(mats)),
-        composition=A.Section(name="composition", statements=tuple(objs)),
-        lighting=A.Section(name="lighting", statements=(
-            world_statement(light.world), A.LightDef(name="sun", light=sun),
-            *(A.LightDef(name=f"lamp_{k}", light=A.Point(
-                at=tuple(round(float(v), 3) for v in m.at),
-                energy=round(float(np.clip(m.energy, 0.0, 1e6)), 2), color=_rgb(m.color)))
-              for k, m in enumerate(light.lamps, 1)))),
-    )
-
-
-def model_from_scene(scene: A.Scene) -> Model | None:
-    """Read a scene written by `build_scene` (possibly edited by later stages) back into a
-    `Model`; None when it is not in that form (then the proposer leaves it alone)."""
-    shapes, mats = scene.shapes(), scene.materials_by_name()
-    if any(m.material.texture_names() for m in mats.values()):
-        return None  # textures: not a scene `build_scene` writes
-    guesses, names = [], []
-    ground = (0.5, 0.5, 0.5)
-    for obj in scene.objects():
-        shape = shapes.get(obj.shape)
-        if shape is None:
-            return None
-        if obj.name == "ground":
-            if obj.material in mats:
-                ground = mats[obj.material].material.base_color.linear()
-            continue
-        g = guess_from_shape(shape.shape, obj)
-        if g is None:
-            return None
-        if obj.material in mats:
-            m = mats[obj.material].material
-            g = replace(g, color=m.base_color.linear(), metallic=m.metallic, roughness=m.roughness)
-        guesses.append(g)
-        names.append((obj.name, obj.shape, obj.material or f"material_of_{obj.name}"))
-    suns = [ld.light for ld in scene.lights() if isinstance(ld.light, A.Sun)]
-    world = scene.world() or A.World()
-    wl = tuple(float(v) * world.strength for v in world.color.linear())
-    lamps = tuple(Lamp(tuple(float(v) for v in ld.light.at), float(ld.light.energy),
-                       tuple(float(v) for v in ld.light.color.linear()))
-                  for ld in scene.lights() if isinstance(ld.light, A.Point))
-    if suns:
-        s = suns[0]
-        lighting = Lighting(tuple(float(v) for v in s.direction), float(s.energy),
-                            tuple(float(v) for v in s.color.linear()), wl, lamps)
-    else:
-        lighting = Lighting(DEFAULT_SUN_DIRECTION, 0.0, (1.0, 1.0, 1.0), wl, lamps)
-    return Model(camera=scene.camera(), guesses=guesses, lighting=lighting,
-                 ground=tuple(float(v) for v in ground), region_of=[None] * len(guesses),
-                 names=names)

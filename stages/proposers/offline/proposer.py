@@ -57,10 +57,8 @@ from scenelang.stages.proposers.offline.draft import (
     Analysis,
     Model,
     analyse,
-    build_scene,
     draft_model,
     initial_camera,
-    model_from_scene,
 )
 from scenelang.stages.proposers.offline.refine import (
     colours_changed,
@@ -69,6 +67,7 @@ from scenelang.stages.proposers.offline.refine import (
     refine_lighting,
     refine_materials,
 )
+from scenelang.stages.proposers.offline.scene_model import build_scene, model_from_scene
 
 DEFAULT_SECONDS_PER_CALL = 120.0
 """Safety-net wall-time cap (s) of one call's inner optimisation (normally never reached: the
