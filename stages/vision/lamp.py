@@ -35,7 +35,8 @@ LUMA = np.array([0.2126, 0.7152, 0.0722])
 MAX_SAMPLES = 2500
 """Ground pixels used by the fit (an even subsample)."""
 MAX_REACH = 20.0
-"""Ground points farther than this (m) from the camera's ground point are ignored."""
+"""Ground points farther than this (m) from the camera's ground point are ignored, and a fitted
+light whose ground point lies farther than this from it is a ramp, not a nearby light (None)."""
 MIN_EXPLAINED = 0.35
 """Share of the ground's variance (about a constant) the light must explain."""
 MIN_SHARE = 0.25
@@ -122,6 +123,8 @@ def fit_lamp(linear: np.ndarray, lit_ground: np.ndarray, camera: A.Camera,
         return None
     if not 1.05 * HEIGHT_RANGE[0] < light[2] < 0.95 * HEIGHT_RANGE[1]:
         return None  # at a bound: a ramp (far light) or an edge (grazing light), not a patch
+    if np.linalg.norm(light[:2] - centre) > MAX_REACH:
+        return None  # beyond the ground it was fitted to: a ramp, not a patch
     if coef[1] * f.max() < MIN_SHARE * max(coef[0] + coef[1] * f.max(), 1e-6):
         return None
     design = np.stack([np.ones_like(f), f], axis=1)

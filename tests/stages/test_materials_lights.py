@@ -14,10 +14,12 @@ The object masks come from the preview renderer through the same camera.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from scenelang import ast as A
 from scenelang.backends.preview import render_preview
 from scenelang.parser import parse_scene
 from scenelang.stages.metrics import load_image
@@ -173,6 +175,18 @@ def test_flat_ground_has_no_lamp():
     linear = np.full((h, w, 3), 0.2) + rng.normal(0, 0.005, (h, w, 3))
     _, ground = _masks(scene)
     assert fit_lamp(linear, ground, scene.camera(), 0.5) is None
+
+
+def test_ground_lit_by_a_far_light_has_no_lamp():
+    """The lit ground of an own-tier target (tier 1 scene 1, a box on blue ground, its lit
+    ground mask and the draft's camera as the lighting step saw them) is a gentle ramp: no lamp
+    far beyond the ground seen (the fit used to wander to a lamp 650 m off with 4.7e9 W, which
+    blacked out the whole reconstruction)."""
+    with np.load(Path(__file__).resolve().parent.parent / "data" / "far_lamp_ground.npz") as data:
+        linear, clear = data["linear"].astype(float), data["clear"]
+    camera = A.Camera(name="camera", at=(7.3046, -6.8779, 5.1121), look_at=(0, 0, 0), lens=45,
+                      resolution=(320, 240))
+    assert fit_lamp(linear, clear, camera, 0.7) is None
 
 
 def test_smooth_shading_is_matte_and_mirror_structure_is_metal():
