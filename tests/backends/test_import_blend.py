@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from bpy_script import write_blend
 
 from scenelang import ast as sl
 from scenelang.backends.blender.runner import BlenderWorker, clean_env
@@ -195,11 +196,7 @@ bpy.ops.wm.save_as_mainfile(filepath=sys.argv[-1])
 
 @pytest.fixture(scope="module")
 def hand_blend(tmp_path_factory) -> Path:
-    blend = tmp_path_factory.mktemp("hand-made") / "hand.blend"
-    proc = subprocess.run([sys.executable, "-c", HAND_MADE, str(blend)], capture_output=True,
-                          text=True, timeout=120, env=clean_env())
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return blend
+    return write_blend(HAND_MADE, tmp_path_factory.mktemp("hand-made") / "hand.blend")
 
 
 def test_hand_made_blend_imports(hand_blend, tmp_path, capsys):

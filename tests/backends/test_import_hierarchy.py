@@ -16,15 +16,13 @@ one shape.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from bpy_script import write_blend
 
 from scenelang import ast as sl
-from scenelang.backends.blender.runner import clean_env
 from scenelang.backends.export import export_scene
 from scenelang.backends.importers import import_file
 from scenelang.backends.importers.hierarchy import Node, compose
@@ -139,11 +137,7 @@ def _match(expected: list[tuple[str, np.ndarray]], got: list[tuple[str, np.ndarr
 
 @pytest.fixture(scope="module")
 def hierarchy_blend(tmp_path_factory) -> Path:
-    blend = tmp_path_factory.mktemp("hierarchy") / "rig.blend"
-    proc = subprocess.run([sys.executable, "-c", HIERARCHY, str(blend)], capture_output=True,
-                          text=True, timeout=120, env=clean_env())
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return blend
+    return write_blend(HIERARCHY, tmp_path_factory.mktemp("hierarchy") / "rig.blend")
 
 
 @pytest.mark.blender
