@@ -79,6 +79,14 @@ class Part:
             return sum(c.size() for c in self.children)
         return self.count * self.element.size() if self.element is not None else 0
 
+    def nodes(self) -> int:
+        """`size()` plus one per group copy (its Empty): the parts expanding it walks."""
+        if self.kind in ("object", "light"):
+            return 1
+        if self.kind == "group":
+            return 1 + sum(c.nodes() for c in self.children)
+        return self.count * self.element.nodes() if self.element is not None else 0
+
 
 def array_step(part: Part, index: int) -> Transform:
     """Element `index` (from 0) of an array part: the array's own transform (`at`, `rotate`,
@@ -222,10 +230,11 @@ def flatten(parts: tuple[Part, ...], limit: int = MAX_FLATTENED,
             kind: Literal["object", "light"] = "object") -> list[Leaf]:
     """Every object (`kind="light"`: every light) the parts make, in order, at most `limit` (a
     list: recursion appending to one list is several times faster than nested generators for
-    large arrays). Listing lights visits at most `LIGHT_WALK * limit` parts, however few of
-    them are lights (a hostile array of light-less copies costs bounded time)."""
+    large arrays). The walk visits at most `LIGHT_WALK * limit` parts, however few of them are
+    objects or lights (a hostile array of copies of empty groups costs bounded time; the
+    validator rejects such a scene by `Part.nodes`)."""
     out: list[Leaf] = []
-    budget = [LIGHT_WALK * limit if kind == "light" else -1]  # parts left to visit; -1: no cap
+    budget = [LIGHT_WALK * limit]  # parts left to visit
 
     def walk(part: Part, prefix: str, chain: tuple[Transform, ...], names: tuple[str, ...],
              parent: str | None) -> None:

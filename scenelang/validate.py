@@ -418,13 +418,15 @@ class _Checker:
         self.section = "composition"
         for d in scene.placement_errors:
             self.findings.append(Finding(d, "composition", None))
-        limit, total = self.limits.max_expanded_objects, 0
+        limit, total, nodes = self.limits.max_expanded_objects, 0, 0
         for part in scene.parts:
-            total += part.size()
-            if total > limit:
-                self.report(f"the composition makes {total:,} objects up to {describe(part.statement)}"
-                            f" (groups, instances and arrays expanded); the limit is {limit:,}",
-                            statement=part.statement, hint="lower an array's count")
+            total, nodes = total + part.size(), nodes + part.nodes()
+            if max(total, nodes) > limit:
+                count, what = (total, "objects") if total > limit else (nodes, "objects and group copies")
+                self.report(f"the composition makes {count:,} {what} up to "
+                            f"{describe(part.statement)} (groups, instances and arrays expanded); "
+                            f"the limit is {limit:,}", statement=part.statement,
+                            hint="lower an array's count")
                 self.section = None
                 return
         if total != len(scene.parts) or any(p.kind != "object" for p in scene.parts):

@@ -220,6 +220,18 @@ def test_unknown_sources_and_materials():
     assert any(m.startswith("array 'z' uses material 'nope', which is not defined") for m in messages)
 
 
+def test_copies_of_empty_groups_are_bounded_too():
+    """Nested arrays of an empty group make no object but a billion group copies: a positioned
+    error in about a second (the expansion used to walk them all: `check` never returned)."""
+    text = ("  group a {\n  }\n  group b {\n    object a1 = array(a, count=1000, offset=(1, 0, 0))\n"
+            "  }\n  group c {\n    object b1 = array(b, count=1000, offset=(0, 1, 0))\n  }\n"
+            "  object c1 = array(c, count=1000, offset=(0, 0, 1))")
+    found = errors(text)
+    assert found[0][0] == ("the composition makes 1,002,003 objects and group copies up to group "
+                           "'c' (groups, instances and arrays expanded); the limit is 10,000")
+    assert found[0][2] == "lower an array's count"
+
+
 def test_names_are_unique_across_groups_and_copies():
     assert errors("  object b = s\n  group g {\n    object b = t\n  }")[0][:2] == (
         "object 'b' is defined twice (first on line 10)", 12)
