@@ -7,10 +7,9 @@ cylinder's side varies smoothly across it (its top is flat), a sphere varies smo
 For each candidate `fit.Guess` fitted to a region, `normals_at` casts the rays of the region's
 pixels through the camera onto the guess (sphere tracing of the primitive's exact signed
 distance, so every kind, the torus included, is handled alike) and returns the surface normal
-each pixel sees. `shading_fit` then fits the pixel luminance as a low-order function of the
-normal (Lambert under unknown distant lights: `I ~ a + b . n`, plus the second-order spherical
-harmonic terms when `order=2`), by least squares with the brightest pixels (highlights) left
-out, and reports the share of the luminance variance explained (R^2, 0..1).
+each pixel sees. `shading_fit` then fits the pixel luminance as a linear function of the
+normal (Lambert under unknown distant lights: `I ~ a + b . n`), by least squares with the
+brightest pixels (highlights) left out, and reports the share of the luminance variance explained (R^2, 0..1).
 
 `with_shading` adds the explained variance, weighted, to the silhouette values of the kinds
 fitted to a region (`draft.fit_regions`): only within `SILHOUETTE_MARGIN` of the best value and
@@ -149,22 +148,14 @@ def normals_at(g: Guess, camera: A.Camera, size: tuple[int, int], pixels: np.nda
 # ------------------------------------------------------------------------------ shading fit
 
 
-def _design(n: np.ndarray, order: int) -> np.ndarray:
-    x, y, z = n[:, 0], n[:, 1], n[:, 2]
-    cols = [np.ones_like(x), x, y, z]
-    if order >= 2:
-        cols += [x * y, x * z, y * z, x * x - y * y, 3 * z * z - 1]
-    return np.stack(cols, axis=1)
-
-
-def shading_fit(luminance: np.ndarray, normals: np.ndarray, *, order: int = 1,
+def shading_fit(luminance: np.ndarray, normals: np.ndarray, *,
                 highlight_share: float = HIGHLIGHT_SHARE) -> float:
     """Share (0..1) of the variance of `luminance` (N,) explained by a least-squares fit
-    `I ~ a + b . n` (`order=1`; `order=2` adds the second-order spherical harmonics) of the
-    unit `normals` (N, 3), the brightest `highlight_share` of the pixels left out. 0 when the
+    `I ~ a + b . n` of the unit `normals` (N, 3), the brightest `highlight_share` of the pixels left out. 0 when the
     luminance is flat or there are fewer pixels than unknowns."""
     keep = luminance <= np.quantile(luminance, 1.0 - highlight_share)
-    y, x = luminance[keep], _design(normals[keep], order)
+    y = luminance[keep]
+    x = np.column_stack([np.ones(len(y)), normals[keep]])
     if len(y) <= x.shape[1] + 2:
         return 0.0
     total = float(np.sum((y - y.mean()) ** 2))
@@ -191,8 +182,7 @@ def interior(region: np.ndarray) -> np.ndarray:
 
 
 def shading_scores(guesses: Sequence[Guess], region: np.ndarray, linear: np.ndarray,
-                   camera: A.Camera, size: tuple[int, int], *, order: int = 1
-                   ) -> ShadingScore | None:
+                   camera: A.Camera, size: tuple[int, int]) -> ShadingScore | None:
     """How well each of `guesses` (fitted to the bool (H, W) `region`) explains the region's
     shading in `linear` (H, W, 3 linear RGB) seen through `camera` at `size` = (W, H); None when
     the region's interior has fewer than `MIN_PIXELS` pixels."""
@@ -203,18 +193,18 @@ def shading_scores(guesses: Sequence[Guess], region: np.ndarray, linear: np.ndar
     lum = linear[inner].sum(axis=1).astype(float)
     mean = float(lum.mean())
     contrast = float(lum.std() / mean) if mean > 1e-9 else 0.0
-    scores = [_explained(g, lum, pixels, inner.shape, camera, size, order) for g in guesses]
+    scores = [_explained(g, lum, pixels, inner.shape, camera, size) for g in guesses]
     return ShadingScore(tuple(scores), len(pixels), contrast)
 
 
 def _explained(g: Guess, lum: np.ndarray, pixels: np.ndarray, shape: tuple[int, int],
-               camera: A.Camera, size: tuple[int, int], order: int) -> float:
+               camera: A.Camera, size: tuple[int, int]) -> float:
     normals, hit = normals_at(g, camera, size, pixels)
     if hit.sum() < 3:
         return 0.0
     if not hit.all():
         normals = _fill_misses(normals, hit, pixels, shape)
-    return shading_fit(lum, normals, order=order)
+    return shading_fit(lum, normals)
 
 
 def _fill_misses(normals: np.ndarray, hit: np.ndarray, pixels: np.ndarray,
