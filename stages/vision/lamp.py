@@ -30,8 +30,8 @@ from scipy.optimize import minimize
 
 from scenelang import ast as A
 from scenelang.backends.camera import backproject_to_plane
+from scenelang.stages.vision.material import LUMA
 
-LUMA = np.array([0.2126, 0.7152, 0.0722])
 MAX_SAMPLES = 2500
 """Ground pixels used by the fit (an even subsample)."""
 MAX_REACH = 20.0

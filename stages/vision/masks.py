@@ -7,8 +7,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-LUMA = np.array([0.2126, 0.7152, 0.0722])
-"""Rec. 709 luminance weights (for linear RGB)."""
+from scenelang.stages.vision.material import LUMA
 
 EIGHT = np.ones((3, 3), bool)
 """8-connectivity."""
