@@ -15,7 +15,7 @@ from typing import Any
 from lark import Token
 
 from scenelang import ast as A
-from scenelang.build_constants import ConstantRules
+from scenelang.build_constants import ConstantRules, describe
 from scenelang.buildkit import FAILED, _Failed
 from scenelang.buildkit import collecting as _collecting
 from scenelang.buildkit import token_span as _token_span
@@ -119,6 +119,10 @@ class AstBuilder(ConstantRules):
                 self.undefined.append((item.name, item.span))
         if any(i is FAILED or isinstance(i, A.Ident) for i in items):
             return FAILED
+        for item in items:
+            if not isinstance(item, A.Number):
+                return self._error(f"a vector's components are numbers, not {describe(item)}", item.span,
+                                   hint="write (x, y, z) with numbers or `let` constants")
         span = self._join(self._tok(opening), self._tok(closing))
         if len(items) > 4:
             return self._error(f"a vector has at most 4 components, got {len(items)}", span)
@@ -147,6 +151,10 @@ class AstBuilder(ConstantRules):
         opening, *items, closing = [c for c in children if c is not None]
         if any(i is FAILED for i in items):
             return FAILED
+        for item in items:
+            if not isinstance(item, (A.Number, A.Vector, A.HexColor, A.Ident, A.String)):
+                return self._error(f"a list holds numbers, points, colours, names or strings, not {describe(item)}",
+                                   item.span, hint="lists do not nest: write [(x, y), (x, y), ...]")
         return A.ListValue(items=tuple(items), span=self._join(self._tok(opening), self._tok(closing)))
 
     @_collecting

@@ -18,6 +18,15 @@ from scenelang.errors import Span
 from scenelang.literals import ident_node
 
 MAX_EXPR_DEPTH = 64  # operations nested in one expression (as brackets are, ParseLimits)
+_DESCRIBED = {"string": "a string", "list": "a list", "vector": "a vector", "hex": "a colour",
+              "rgb": "a colour"}
+
+
+def describe(node: A.Node) -> str:
+    """How an error names a value that is not a number ("a string", "a list", ...)."""
+    return _DESCRIBED.get(getattr(node, "kind", ""), "this value")
+
+
 _UNITLESS = ("expressions are unit-less: angles are degrees and lens sizes millimetres, so "
              "write the bare number")
 
@@ -54,6 +63,9 @@ class ConstantRules:
         if isinstance(node, A.Ident):
             self.undefined.append((node.name, node.span))
             return FAILED
+        if not isinstance(node, A.Number):
+            return self._error(f"{describe(node)} cannot be used in arithmetic",
+                               node.span, hint="+ - * / and parentheses take numbers and `let` constants")
         if node.expr is not None:
             return node.expr, node.value
         if node.unit is not None:

@@ -161,6 +161,14 @@ def test_evaluation_is_arithmetic_not_eval():
     ("let c = 1e200\nlet d = c * c * 2\n", "not a finite number", 3, 9, "1.8e308"),
     ("geometry {\n  shape s = box(size=(1, 1, 30deg * 2))\n}\n", "cannot be used in arithmetic",
      3, 29, "unit-less"),
+    ("geometry {\n  shape s = sphere(radius=1 + \"a\")\n}\n", "a string cannot be used in arithmetic",
+     3, 31, "take numbers"),
+    ("geometry {\n  shape s = sphere(radius=-[1, 2])\n}\n", "a list cannot be used in arithmetic",
+     3, 28, "take numbers"),
+    ("geometry {\n  shape s = box(size=(1, \"a\", 2))\n}\n", "a vector's components are numbers, not a string",
+     3, 26, "with numbers"),
+    ("geometry {\n  shape s = revolve(profile=[(0.1, 0), (0.2, [1])])\n}\n",
+     "a vector's components are numbers, not a list", 3, 46, "with numbers"),
     ("geometry {\n  let a = 1\n}\n", "`let` goes after the header", 3, 3, "below `scenelang 1`"),
     ("constants {\n}\n", "a scene has no constants section", 2, 1, "patch constants"),
 ])
@@ -260,13 +268,42 @@ def test_the_fast_path_declines_arithmetic_without_constants_too(value):
 
 
 @settings(max_examples=examples(150), deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("h1.0e2+-*/() ,#\nlet=x")), max_size=40))
+@given(st.text(alphabet=st.sampled_from(list("h1.0e2+-*/() ,#\nlet=x\"[]")), max_size=40))
 def test_arithmetic_soup_is_a_value_or_a_positioned_error(value):
     text = f"scenelang 1\nlet h = 2\ngeometry {{\n  shape s = sphere(radius={value})\n}}\n"
     try:
         scene = parse_scene(text, file="t.sl")
     except SceneError as exc:
         assert all(d.span is not None and d.span.file == "t.sl" for d in exc.diagnostics)
+        return
+    assert parse_scene(print_scene(scene)) == scene
+
+
+_ATOMS = st.sampled_from(["h", "1", "2.5", '"a"', "[1, 2]", "[]", "30deg", "#ff0000", "red", "(1, 2, 3)"])
+
+
+def _values():
+    """Values of any type nested in arithmetic, parentheses, unary minus and vectors."""
+    def extend(inner):
+        return st.one_of(
+            st.tuples(inner, st.sampled_from(["+", "-", "*", "/"]), inner).map(" ".join),
+            inner.map(lambda v: f"-{v}"), inner.map(lambda v: f"({v})"),
+            st.lists(inner, min_size=2, max_size=4).map(lambda vs: f"({', '.join(vs)})"),
+            st.lists(inner, min_size=1, max_size=3).map(lambda vs: f"[{', '.join(vs)}]"))
+    return st.recursive(_ATOMS, extend, max_leaves=6)
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(_values())
+def test_values_of_any_type_in_any_position_are_a_value_or_a_positioned_error(value):
+    """Strings, lists, colours and units mixed into arithmetic and vectors: never an unpositioned
+    error (a string inside `1 + ...` or a vector used to leak a Python attribute error)."""
+    text = f"scenelang 1\nlet h = 2\ngeometry {{\n  shape s = box(size={value})\n}}\n"
+    try:
+        scene = parse_scene(text, file="t.sl")
+    except SceneError as exc:
+        assert all(d.span is not None and d.span.file == "t.sl" and d.span.line >= 4
+                   for d in exc.diagnostics), [str(d) for d in exc.diagnostics]
         return
     assert parse_scene(print_scene(scene)) == scene
 
