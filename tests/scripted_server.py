@@ -9,6 +9,7 @@ is filled from rough token counts) or a `Fault`:
   OpenAI-style JSON error body (and a Retry-After header when given);
 * `Fault.hang(seconds)`: sleep that long before answering (beyond the client's timeout);
 * `Fault.malformed()`: status 200 with a body that is not JSON;
+* `Fault.deep()`: status 200 with JSON nested too deeply to decode;
 * `Fault.trickle(seconds, answer)`: status 200, a valid completion whose body arrives one byte
   every `seconds` (each read is quick, the whole body is slow);
 * `Fault.endless(seconds)`: status 200 and a body that never ends (a byte every `seconds`, until
@@ -54,6 +55,11 @@ class Fault:
     @classmethod
     def malformed(cls) -> Fault:
         return cls("malformed")
+
+    @classmethod
+    def deep(cls) -> Fault:
+        """Status 200 with valid JSON nested 100,000 deep (Python's decoder recurses)."""
+        return cls("deep")
 
     @classmethod
     def trickle(cls, seconds: float, answer: str = "```sl\n# trickled\n```") -> Fault:
@@ -169,6 +175,9 @@ class ScriptedServer:
                     elif response.kind == "malformed":
                         data = b'{"id": "x", "choices": [ this is not json'
                         self._raw(200, data, "application/json")
+                        return
+                    elif response.kind == "deep":
+                        self._raw(200, b"[" * 100_000 + b"]" * 100_000, "application/json")
                         return
                     else:
                         headers = {}

@@ -11,6 +11,7 @@ is reported, never dropped silently: see docs/import.md.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,14 +65,27 @@ def import_file(path: str | Path, *, timeout: float | None = None,
         _check_blend_header(path)
         entry = scan_blends([path], timeout=timeout, blender=blender)[0]
         return import_scanned(entry, path.name, output=output)
-    scene, report = to_scene(describe_gltf(path), asset_folder(output))
-    return ImportResult(scene, report)
+    return _guarded(lambda: to_scene(describe_gltf(path), asset_folder(output)))
 
 
 def import_scanned(entry: dict, source: str, *, output: str | Path | None = None) -> ImportResult:
     """The scene of one `scan_blends` entry (a batch of files scanned by one Blender run);
     output: as for `import_file`."""
-    scene, report = to_scene(describe_blend(entry, source), asset_folder(output))
+    return _guarded(lambda: to_scene(describe_blend(entry, source), asset_folder(output)))
+
+
+def _guarded(make: Callable[[], tuple[sl.Scene, Report]]) -> ImportResult:
+    """The scene `make` builds; a file whose values the language cannot hold (a colour that is
+    no list of numbers, a name that is no string, `NaN`, a number beyond a float: whatever a
+    reader let through) is an `ImportFailure` with one line, never another exception."""
+    try:
+        scene, report = make()
+    except ImportFailure:
+        raise
+    except (ArithmeticError, AttributeError, LookupError, TypeError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+        raise ImportFailure(f"the file holds values the language cannot take "
+                            f"({type(exc).__name__}: {first})") from None
     return ImportResult(scene, report)
 
 

@@ -65,8 +65,26 @@ def write_json(path: Path, data: Any) -> None:
     atomic_write(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 
+MAX_JSON_BYTES = 64 * 2**20
+"""The largest JSON record read back from a run folder (run.json, score.json: a few kB)."""
+
+
 def read_json(path: Path) -> Any:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    """The JSON document in the file `path` of a run folder. A run folder is data someone may
+    have edited: a file that is not a regular file (a FIFO would block), larger than
+    `MAX_JSON_BYTES` or nested too deeply for the decoder is a `ValueError` (`OSError` when it
+    cannot be read), like any other malformed JSON, never another exception."""
+    path = Path(path)
+    if path.exists() and not path.is_file():
+        raise OSError(f"{path.name} is not a regular file")
+    with open(path, "rb") as handle:
+        data = handle.read(MAX_JSON_BYTES + 1)
+    if len(data) > MAX_JSON_BYTES:
+        raise ValueError(f"{path.name} is larger than {MAX_JSON_BYTES // 2**20} MiB")
+    try:
+        return json.loads(data.decode("utf-8"))
+    except RecursionError:
+        raise ValueError(f"{path.name} is nested too deeply") from None
 
 
 class RunFolder:

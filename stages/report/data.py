@@ -97,7 +97,7 @@ def read_json(path: Path) -> dict[str, Any] | None:
         return None
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: `[[[[...` nested too deeply
         return None
     return data if isinstance(data, dict) else None
 
@@ -106,7 +106,10 @@ def number(value: Any) -> float | None:
     """`value` as a finite float, else None (JSON from a damaged run may hold anything)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # a JSON integer too large for a float (`1` and 400 zeros)
+        return None
     return value if value == value and abs(value) != float("inf") else None
 
 

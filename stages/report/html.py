@@ -61,8 +61,12 @@ BUDGET_COLUMNS = (
 
 
 def format_duration(seconds: float) -> str:
-    """A short human duration: `4.2s`, `3m05s`, `1h02m` (negative values count as 0)."""
-    seconds = max(0.0, float(seconds))
+    """A short human duration: `4.2s`, `3m05s`, `1h02m` (negative values count as 0, a value
+    that is not a finite number as `?`)."""
+    seconds = number(seconds)
+    if seconds is None:
+        return "?"
+    seconds = max(0.0, seconds)
     if seconds < 60:
         return f"{seconds:.1f}s"
     minutes, secs = divmod(int(round(seconds)), 60)
@@ -223,8 +227,7 @@ def time_note(view: RunView) -> str | None:
 
 def _budget_total_seconds(view: RunView) -> float | None:
     total = view.budget.get("total")
-    value = total.get("seconds") if isinstance(total, dict) else None
-    return float(value) if isinstance(value, (int, float)) else None
+    return number(total.get("seconds")) if isinstance(total, dict) else None
 
 
 def _budget_row(name: str, counters: Any) -> dict[str, str]:

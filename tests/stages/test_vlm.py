@@ -122,6 +122,7 @@ def test_no_code_block_is_reported_as_an_error_to_repair(images, caplog):
     (Fault.status(500), "HTTP 500"),
     (Fault.status(503), "HTTP 503"),
     (Fault.malformed(), "malformed response"),
+    (Fault.deep(), "nested too deeply"),
     (Fault.hang(3.0), "timed out"),
 ])
 def test_transient_faults_are_retried_and_logged(images, caplog, fault, logged):

@@ -342,6 +342,8 @@ class VLMProposer:
             return json.loads(box.get("body", b""))
         except ValueError as exc:
             raise _Malformed(f"the response is not JSON ({exc})") from None
+        except RecursionError:
+            raise _Malformed("the response's JSON is nested too deeply") from None
 
     @staticmethod
     def _usage(requests: int, retries: int, images: int, started: float) -> Usage:
