@@ -498,10 +498,24 @@ def _lens_prior(lens):
 
 def _ratios(circles: Sequence[Circle], pitch: np.ndarray, focal: np.ndarray,
             size: tuple[int, int]) -> np.ndarray:
+    """The circles' predicted ratios for cameras of `pitch` (deg) and `focal` (px), *signed*:
+    negative where a circle's centre would lie above the horizon (`below_horizon`). A measured
+    rim shows its top face, so it is seen from above: a camera that puts it above the horizon
+    must not explain its ratio by the mirror-image view from below (that spurious branch at
+    low pitch and short focal length widened the pitch's sd or won the fit)."""
     u = np.array([c.u for c in circles])
     v = np.array([c.v for c in circles])
     a = np.array([c.a for c in circles])
-    return predicted_ratio(u, v, a, pitch[..., None], focal[..., None], size)
+    ratio = predicted_ratio(u, v, a, pitch[..., None], focal[..., None], size)
+    return np.where(below_horizon(v, pitch[..., None], focal[..., None], size), ratio, -ratio)
+
+
+def below_horizon(v: np.ndarray, pitch: np.ndarray, focal: np.ndarray, size: tuple[int, int]
+                  ) -> np.ndarray:
+    """True where image row `v` (px) lies below the horizon of a camera without roll looking
+    down by `pitch` degrees with focal length `focal` px (principal point at the centre):
+    tan(pitch) + (v - H/2) / f > 0. Broadcasts."""
+    return np.tan(np.radians(pitch)) + (v - size[1] / 2) / focal > 0
 
 
 def circle_camera(circles: Sequence[Circle], size: tuple[int, int], *,

@@ -11,6 +11,7 @@ from scipy.spatial import ConvexHull
 
 from scenelang.backends.camera import focal_length_pixels, project
 from scenelang.stages.proposers.offline.camera_fit import (
+    CIRCLE_MAX_PITCH_SD,
     camera_from_circles,
     circle_evidence,
     circle_penalty,
@@ -19,6 +20,7 @@ from scenelang.stages.proposers.offline.fit import Guess
 from scenelang.stages.vision.camera import camera_parameters, gauge_camera
 from scenelang.stages.vision.ellipses import (
     Circle,
+    below_horizon,
     circle_camera,
     conic_geometry,
     cylinder_top,
@@ -217,3 +219,31 @@ def test_circle_evidence_uses_fitted_kinds():
     assert abs(turned.pitch - found.pitch) < 0.05 and abs(turned.lens - 45.0) < 0.05
     boxes = [Guess("box", (r, r, hgt), x, y) for x, y, r, hgt in CYLINDERS]
     assert circle_evidence(masks, image, boxes, [0, 1, 2], SIZE) is None
+
+
+def test_below_horizon_splits_the_rows_at_the_horizon():
+    """The horizon of a camera looking down by p with focal length f px lies f tan(p) px above
+    the image centre: a row 1 px below it is below the horizon, 1 px above is not."""
+    pitch, f = 30.0, 300.0
+    row = SIZE[1] / 2 - f * math.tan(math.radians(pitch))
+    got = below_horizon(np.array([row + 1.0, row - 1.0]), np.array(pitch), np.array(f), SIZE)
+    assert got.tolist() == [True, False]
+
+
+def test_a_rim_seen_from_above_is_not_explained_from_below():
+    """One cylinder top above the image centre (a real CLEVR case: 256 x 171 px, K = 468 px),
+    its ratio that of a camera looking 30.3 degrees down. Along the vanishing point's curve a
+    camera of about 5 degrees (f ~ 41 px) would put the rim above the horizon and see the same
+    ratio from below; that branch must neither win nor widen the pitch's sd (it was 12 degrees,
+    so the circle was dropped as evidence). Tolerances: the pitch within 1 degree, its sd
+    below `camera_fit.CIRCLE_MAX_PITCH_SD`."""
+    size, k, pitch = (256, 171), 468.0, 30.3
+    focal = k * math.tan(math.radians(pitch))
+    u, v, a = 155.6, 53.8, 7.6
+    ratio = float(predicted_ratio(np.array(u), np.array(v), np.array(a), np.array(pitch),
+                                  np.array(focal), size))
+    circle = Circle(u, v, a, ratio, 0.035)
+    found = circle_camera([circle], size, vertical_k=k)
+    assert found is not None and found.tied
+    assert found.pitch == pytest.approx(pitch, abs=1.0)
+    assert found.pitch_sd < CIRCLE_MAX_PITCH_SD

@@ -165,13 +165,24 @@ def trusted(est: CameraEstimate) -> bool:
     return inside and len(est.evaluations) >= MIN_SCORED and est.gain() >= MIN_GAIN
 
 
+PITCH_BLIND = ("sphere",)
+"""Kinds whose silhouette does not depend on the pitch: a sphere resting on the ground looks
+the same from any camera height (its contact, size and distance trade exactly), so only its
+off-axis elongation (the focal length, a fraction of a pixel at the draft's size) is seen."""
+MIN_SHAPE_EVIDENCE = 2
+"""Evidence objects of kinds not `PITCH_BLIND` the draft's silhouette search needs to be
+trusted: one object's own proportions (a box's height against its depth, its turn) absorb a
+change of pitch."""
+
+
 def evidence(guesses: Sequence[Guess], masks: Sequence[np.ndarray], cares: Sequence[np.ndarray],
-             camera: A.Camera, size: tuple[int, int]) -> list[int]:
+             camera: A.Camera, size: tuple[int, int], *, skip_blind: bool = False) -> list[int]:
     """Indices of the objects worth using as camera evidence: fitted with IoU at least
-    `MIN_EVIDENCE_IOU`, not tori (too slow to refit), the `MAX_EVIDENCE` largest."""
+    `MIN_EVIDENCE_IOU`, not tori (too slow to refit), the `MAX_EVIDENCE` largest; with
+    `skip_blind`, not of a `PITCH_BLIND` kind either."""
     good = []
     for i, (g, m, c) in enumerate(zip(guesses, masks, cares)):
-        if g.kind == "torus" or m.sum() < 30:
+        if g.kind == "torus" or m.sum() < 30 or (skip_blind and g.kind in PITCH_BLIND):
             continue
         if masked_iou(silhouette(g, camera, size), m, c) >= MIN_EVIDENCE_IOU:
             good.append(i)
@@ -185,7 +196,7 @@ def estimate_scene_camera(guesses: Sequence[Guess], masks: Sequence[np.ndarray],
                           max_evals: int = 30, stencil: tuple[float, float] | None = (2.0, 0.1),
                           deadline: Callable[[], bool] = lambda: False,
                           vertical: tuple[float, float] | None = None,
-                          circles: CircleCamera | None = None
+                          circles: CircleCamera | None = None, skip_blind: bool = False
                           ) -> tuple[CameraEstimate, list[Guess], int] | None:
     """The camera that best explains the objects' silhouettes, with the objects refitted.
 
@@ -197,14 +208,15 @@ def estimate_scene_camera(guesses: Sequence[Guess], masks: Sequence[np.ndarray],
     score is the estimate's `start_score`. `max_evals`
     cameras are scored, plus four for the ambiguity (`stencil`, see
     `vision.camera.estimate_camera`). `circles` (`circle_evidence`; not with `local`): the
-    search starts at their pitch and every camera's score loses `circle_penalty`. Returns (estimate,
+    search starts at their pitch and every camera's score loses `circle_penalty`. `skip_blind`:
+    objects of `PITCH_BLIND` kinds are not evidence (see `evidence`). Returns (estimate,
     every guess refitted under the estimated camera — the ones not used as evidence are only
     transferred —, silhouettes computed), or None when there is no evidence or `camera` does not
     look at the ground."""
     params = camera_parameters(camera)
     if params is None:
         return None
-    use = evidence(guesses, masks, cares, camera, size)
+    use = evidence(guesses, masks, cares, camera, size, skip_blind=skip_blind)
     if not use:
         return None
     score = ObjectsScore([guesses[i] for i in use], [masks[i] for i in use],

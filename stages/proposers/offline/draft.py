@@ -43,11 +43,13 @@ from scipy import ndimage
 from scenelang import ast as A
 from scenelang.stages.proposers.offline.box_horizon import box_camera, refit_under
 from scenelang.stages.proposers.offline.camera_fit import (
+    MIN_SHAPE_EVIDENCE,
     camera_from_circles,
     camera_with_lens,
     carried,
     circle_evidence,
     estimate_scene_camera,
+    evidence,
     start_camera,
     trusted,
     vertical_evidence,
@@ -339,6 +341,8 @@ def draft_camera(analysis: Analysis, camera: A.Camera, guesses: list[Guess], ind
     Horizontal circles (`camera_fit.circle_evidence`), when measured confidently, start the
     search at their pitch and penalise cameras they disagree with; an untrusted search then
     gives their camera (`camera_fit.camera_from_circles`) instead of the start.
+    Spheres are not evidence for the search (`camera_fit.PITCH_BLIND`), and its estimate is
+    not trusted from fewer than `camera_fit.MIN_SHAPE_EVIDENCE` other objects.
     Returns (camera, guesses, silhouettes computed)."""
     if not guesses:
         return camera, guesses, 0
@@ -359,17 +363,16 @@ def draft_camera(analysis: Analysis, camera: A.Camera, guesses: list[Guess], ind
     found = estimate_scene_camera(
         guesses, masks, cares, camera, analysis.size, horizon_row=row,
         max_evals=CAMERA_EVALS, stencil=(2.0, 0.1), deadline=deadline, vertical=vertical,
-        circles=circles)
-    if found is None:
-        return camera, guesses, 0
-    estimate, refitted, evals = found
-    if not trusted(estimate):
+        circles=circles, skip_blind=True)
+    shapes = evidence(guesses, masks, cares, camera, analysis.size, skip_blind=True)
+    evals = 0 if found is None else found[2]
+    if found is None or not trusted(found[0]) or len(shapes) < MIN_SHAPE_EVIDENCE:
         if (vertical is None and circles is None) or deadline():
             return camera, guesses, evals
         start = (camera_from_circles(camera, circles, analysis.size) if circles is not None
                  else camera_with_lens(camera, vertical[0], analysis.size))
         return start, [carried(g, camera, start, analysis.size) for g in guesses], evals
-    return estimate.camera, refitted, evals
+    return found[0].camera, found[1], evals
 
 
 def initial_camera(camera: A.Camera) -> A.Camera:
