@@ -65,6 +65,7 @@ from scenelang.stages.proposers.offline.light import (
     estimate_lighting,
 )
 from scenelang.stages.proposers.offline.shading import with_shading
+from scenelang.stages.proposers.offline.split import split_regions
 from scenelang.stages.vision.camera import (
     PRIOR_LENS,
     PRIOR_PITCH,
@@ -131,7 +132,9 @@ def analyse(target: np.ndarray) -> Analysis:
     as shadow. A region no single object makes (`vision.edges.implausible`: over a fifth of
     the image, wider than 60% of it, or touching two borders) is replaced by its parts with
     crisp outlines (`crisp_pieces`); other regions touching the border go through
-    `split_lit_ground`."""
+    `split_lit_ground`. A region two touching objects make is cut in two when two fitted
+    primitives explain it clearly better than one (`offline.split.split_regions`, checked
+    through the prior camera, turned to the horizon when one is visible)."""
     seg = segment_objects(target)
     h, w = target.shape[:2]
     linear = srgb_to_linear(target)
@@ -153,6 +156,10 @@ def analyse(target: np.ndarray) -> Analysis:
         if rest.sum() >= 12:
             regions.append(rest)
             uncertain |= mask & ~rest
+    # regions two touching objects make: split when two fits explain them clearly better
+    prior = camera_from_horizon(gauge_camera(PRIOR_PITCH, PRIOR_LENS, resolution=(w, h)),
+                                horizon_row(seg), (w, h))
+    regions, _ = split_regions(regions, ~uncertain, linear, prior, (w, h))
     if uncertain.any():
         seg = replace(seg, shadow=seg.shadow | uncertain)
     return Analysis(target=np.asarray(target, np.float32), linear=linear, seg=seg,
