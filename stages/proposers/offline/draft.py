@@ -25,7 +25,10 @@ Draft (`draft_model`):
    nearby point light from the bright patch on the ground, the sun's strength and the world
    colour from the shadow ratio and the sky, the scale from the sky or an assumed ground albedo;
 5. materials (`vision.material`): metal or matte from each region's mirror structure, the base
-   colour from its brightness relative to the lit ground beside it.
+   colour from its brightness relative to the lit ground beside it;
+6. remove and add hypotheses, checked by render-and-compare: an object that is a piece of
+   another's cast shadow is dropped (`offline.prune`), a crisp, unevenly dark shadow piece that
+   nothing casts is fitted as an object (`offline.recover`).
 
 `Model` is the editable form the refinement works on; `scene_model.build_scene` turns it into scene
 language with fixed names: shapes/objects/materials `ground` and `shape_N`/`object_N`/
@@ -64,6 +67,8 @@ from scenelang.stages.proposers.offline.light import (
     Lighting,
     estimate_lighting,
 )
+from scenelang.stages.proposers.offline.prune import drop_shadow_objects
+from scenelang.stages.proposers.offline.recover import add_shadowed_objects
 from scenelang.stages.proposers.offline.shading import with_shading
 from scenelang.stages.proposers.offline.split import split_regions
 from scenelang.stages.vision.camera import (
@@ -494,10 +499,26 @@ def draft_model(analysis: Analysis, camera: A.Camera, *,
                                          camera, size)
     guesses = colour_guesses(analysis, camera, guesses, index, lighting,
                              ground_albedo=float(np.mean(ground)))
+    if guesses and not deadline():  # remove and add hypotheses (offline.prune, .recover)
+        guesses, index, _ = drop_shadow_objects(analysis, guesses, index, camera, lighting)
+        guesses, index = add_shadowed_objects(
+            analysis, guesses, index, camera, lighting, fit=lambda only: coloured(
+                fit_regions(analysis, camera, only=only, deadline=deadline), analysis, camera,
+                lighting, ground))
     model = Model(camera=camera, guesses=guesses, lighting=lighting, ground=ground,
                   region_of=list(index), names=[(f"object_{k}", f"shape_{k}", f"material_{k}")
                          for k in range(1, len(guesses) + 1)])
     return model, evals
+
+
+def coloured(fitted: tuple[list[Guess], list[int], int], analysis: Analysis, camera: A.Camera,
+             lighting: Lighting, ground: tuple[float, float, float]
+             ) -> tuple[list[Guess], list[int]]:
+    """`fit_regions`' (guesses, region indices, evals) with the guesses coloured
+    (`colour_guesses`, ground albedo the mean of `ground`): the add hypotheses' fit."""
+    guesses, index, _ = fitted
+    return colour_guesses(analysis, camera, guesses, index, lighting,
+                          ground_albedo=float(np.mean(ground))), index
 
 
 def colour_guesses(analysis: Analysis, camera: A.Camera, guesses: list[Guess], index: list[int],
