@@ -28,6 +28,8 @@ Per run the benchmark measures (definitions):
 - `color_error`: mean colour error of `final.png` against the target (`stages.metrics.
   mean_color_error`, 0..1);
 - `material_error`: mean distance of matched objects' base colours (linear RGB, / sqrt 3);
+  `metal_agreement`: the share of matched objects whose metal-or-matte call (`metallic` >= 0.5)
+  agrees with the truth's. Objects are matched on their aligned centres (as `within_0.5`);
 - `valid`: 1 when `final.sl` parses and validates and `final.png` exists;
 - `seconds`: wall time of the reconstruction, final render included (the target's render is
   not counted); `calls`, `prompt_tokens`, `completion_tokens`: from the run's budget.
@@ -67,7 +69,7 @@ from scenelang.validate import check
 
 METRICS = ("psnr", "ssim", "iou", "iou_aligned", "count_error", "count_exact", "position_error",
            "position_error_aligned", "within_0.5", "within_0.25", "within_0.5_world", "color_error",
-           "material_error", "valid", "seconds", "calls", "prompt_tokens", "completion_tokens")
+           "material_error", "metal_agreement", "valid", "seconds", "calls", "prompt_tokens", "completion_tokens")
 TARGETS = {1: {"within_0.5": 0.85, "iou": 0.85, "iou_aligned": 0.85},
            2: {"within_0.5": 0.70, "iou": 0.85, "iou_aligned": 0.85},
            3: {"within_0.5": 0.70, "iou": 0.85, "iou_aligned": 0.85}}
@@ -132,21 +134,30 @@ def compare_scenes(truth: A.Scene, recon: A.Scene, size: tuple[int, int]) -> dic
            "count_error": float(abs(len(t_objs) - len(r_objs))),
            "count_exact": float(len(t_objs) == len(r_objs)),
            "position_error": world["position_error"], "within_0.5_world": world["within_0.5"],
-           "material_error": math.nan}
+           "material_error": math.nan, "metal_agreement": math.nan}
     at = placement(truth, recon, frame="aligned")
     out.update(position_error_aligned=at["position_error"], **{
         k: v for k, v in at.items() if k.startswith("within_")})
-    if t_objs and r_objs:
-        rows, cols, _ = match(np.array([o.at for o in t_objs]), np.array([o.at for o in r_objs]))
+    a_objs = object_centres(aligned)
+    if t_objs and a_objs:
+        rows, cols, _ = match(np.array([o.at for o in t_objs]), np.array([o.at for o in a_objs]))
         tm, rm = truth.materials_by_name(), recon.materials_by_name()
 
-        def colour(scene_mats, o):
+        def material(scene_mats, o):
             m = scene_mats.get(o.material) if o.material else None
-            return np.asarray(m.material.base_color.linear() if m else (0.8, 0.8, 0.8))
+            return m.material if m is not None and isinstance(m.material, A.Principled) else None
 
-        errs = [np.linalg.norm(colour(tm, t_objs[r]) - colour(rm, r_objs[c])) / math.sqrt(3)
-                for r, c in zip(rows, cols)]
-        out["material_error"] = float(np.mean(errs))
+        def colour(m):  # a texture's colour is not compared: the default grey stands in
+            known = m is not None and not isinstance(m.base_color, str)
+            return np.asarray(m.base_color.linear() if known else (0.8, 0.8, 0.8))
+
+        def metal(m):
+            return m is not None and float(m.metallic) >= 0.5
+
+        pairs = [(material(tm, t_objs[r]), material(rm, a_objs[c])) for r, c in zip(rows, cols)]
+        out["material_error"] = float(np.mean(
+            [np.linalg.norm(colour(t) - colour(r)) / math.sqrt(3) for t, r in pairs]))
+        out["metal_agreement"] = float(np.mean([metal(t) == metal(r) for t, r in pairs]))
     return out
 
 
@@ -366,6 +377,7 @@ def format_table(summary: Sequence[dict[str, Any]], vlm: bool = False) -> str:
             ("within 0.5 m world", "within_0.5_world", "{:.0%}"),
             ("PSNR dB", "psnr", "{:.2f}"), ("SSIM", "ssim", "{:.3f}"),
             ("colour err", "color_error", "{:.3f}"), ("material err", "material_error", "{:.3f}"),
+            ("metal agree", "metal_agreement", "{:.0%}"),
             ("valid", "valid", "{:.0%}"), ("median s", "median_seconds", "{:.1f}"),
             ("max s", "max_seconds", "{:.1f}")]
     if vlm:

@@ -67,6 +67,20 @@ def test_a_scene_compared_with_itself_is_perfect():
     assert m["count_error"] == 0 and m["count_exact"] == 1
     assert m["position_error"] == 0 and m["position_error_aligned"] == 0
     assert m["within_0.5"] == m["within_0.25"] == m["within_0.5_world"] == 1.0
+    assert m["material_error"] == 0 and m["metal_agreement"] == 1.0
+
+
+def test_metal_agreement_counts_objects_called_metal_or_matte_wrongly():
+    truth = make_scene(1, 2, SIZE)  # tier 1: every object matte
+    objs = [o for o in truth.objects() if o.name != "ground"]
+    mats = truth.materials_by_name()
+    wrong = mats[objs[0].material]
+    metal = wrong.model_copy(update={"material": wrong.material.model_copy(update={"metallic": 1.0})})
+    statements = tuple(metal if st.name == wrong.name else st for st in truth.materials.statements)
+    recon = truth.with_section(A.Section(name="materials", statements=statements))
+    shared = sum(o.material == wrong.name for o in objs)
+    m = compare_scenes(truth, recon, SIZE)
+    assert m["metal_agreement"] == pytest.approx(1 - shared / len(objs))
     assert m["material_error"] == 0
 
 

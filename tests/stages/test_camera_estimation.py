@@ -168,3 +168,31 @@ def test_camera_and_objects_recovered_from_silhouettes(pitch, lens, look_at, azi
     d = np.linalg.norm(found[:, None, :] - true_centres[None, :, :], axis=2)
     rows, cols = linear_sum_assignment(d)
     assert d[rows, cols].max() < 0.5
+
+
+def test_scene_camera_search_keeps_the_start_cameras_framing():
+    """Started from a camera aimed off the origin from another azimuth and distance, the search
+    changes only pitch and lens: the objects come back at their true places in the world, not
+    in the gauge's frame."""
+    size = (256, 192)
+    look_at, azimuth, distance = (0.7, -0.4, 0.0), -35.0, 9.0
+    truth = gauge_camera(38.0, 32.0, look_at=look_at, azimuth=azimuth, distance=distance,
+                         resolution=size)
+    pv = render_preview(camera_scene(truth), size)
+    masks = [pv.object_id == pv.object_names.index(f"o{i}") for i in range(1, len(OBJECTS) + 1)]
+    everything = np.any(masks, axis=0)
+    cares = [~(everything & ~m) for m in masks]
+    start = gauge_camera(26.1, 50.0, look_at=look_at, azimuth=azimuth, distance=distance,
+                         resolution=size)
+    fits = [fit_single(g.kind, m, c, start, size)[0] for g, m, c in zip(OBJECTS, masks, cares)]
+    est, refitted, _ = estimate_scene_camera(fits, masks, cares, start, size, max_evals=20)
+    kept = camera_parameters(est.camera)
+    assert kept.ground == pytest.approx(look_at, abs=1e-3)
+    assert kept.azimuth == pytest.approx(azimuth, abs=0.05)
+    assert kept.distance == pytest.approx(distance, abs=1e-3)
+    assert est.pitch == pytest.approx(38.0, abs=3.0)
+    found = np.array([g.at() for g in refitted])
+    true = np.array([g.at() for g in OBJECTS])
+    d = np.linalg.norm(found[:, None, :] - true[None, :, :], axis=2)
+    rows, cols = linear_sum_assignment(d)
+    assert d[rows, cols].max() < 0.5

@@ -111,11 +111,6 @@ def _request(stage: str, scene: A.Scene, target: np.ndarray, png: Path, sections
 
 @pytest.mark.slow
 @pytest.mark.blender
-@pytest.mark.xfail(strict=True, reason=(
-    "known regression of session 6 (2026-12-01), not yet fixed: started from the true camera, the "
-    "draft now moves the camera (1.48 m position error in CI): the silhouette search is no longer "
-    "trusted from fewer than two objects that are not spheres and falls back to the vertical "
-    "vanishing point's camera (camera_fit.MIN_SHAPE_EVIDENCE); see docs/benchmark.md, held-out tier 1"))
 def test_draft_finds_every_object_of_a_rendered_scene_through_its_camera(tier1):
     """Fitting alone: started from the true camera (the camera estimate has its own tests in
     test_camera_estimation.py), the draft finds every object within 0.3 m."""

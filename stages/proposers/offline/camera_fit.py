@@ -200,9 +200,11 @@ def estimate_scene_camera(guesses: Sequence[Guess], masks: Sequence[np.ndarray],
                           ) -> tuple[CameraEstimate, list[Guess], int] | None:
     """The camera that best explains the objects' silhouettes, with the objects refitted.
 
-    `guesses[i]` was fitted through `camera` to `masks[i]` (IoU over `cares[i]`). `local`: a
-    refinement around `camera` (small first steps, its own look-at point, azimuth and distance
-    kept) rather than a search in the gauge from `camera`'s pitch and lens (with a horizon the
+    `guesses[i]` was fitted through `camera` to `masks[i]` (IoU over `cares[i]`). Every
+    candidate keeps `camera`'s gauge (the point its axis meets the ground, its azimuth and its
+    distance to that point: none is seen in one image), so a start camera the user placed keeps
+    its framing and only its pitch and lens change. `local`: a refinement around `camera`
+    (small first steps) rather than a search from `camera`'s pitch and lens (with a horizon the
     pitch follows the lens; without one, with `vertical` = (K px, relative sd) from
     `vision.vanishing`, the lens follows the pitch, starting from `camera`'s pitch), whose
     score is the estimate's `start_score`. `max_evals`
@@ -221,17 +223,10 @@ def estimate_scene_camera(guesses: Sequence[Guess], masks: Sequence[np.ndarray],
         return None
     score = ObjectsScore([guesses[i] for i in use], [masks[i] for i in use],
                          [cares[i] for i in use], camera, size)
-    if local:
-        def make(p: float, f: float) -> A.Camera:
-            return gauge_camera(p, f, distance=params.distance, azimuth=params.azimuth,
-                                look_at=params.ground, resolution=tuple(size),
-                                name=camera.name)
-        steps = (2.5, 0.15)
-    else:
-        def make(p: float, f: float) -> A.Camera:
-            return gauge_camera(p, f, distance=DEFAULT_DISTANCE, resolution=tuple(size),
-                                name=camera.name)
-        steps = (8.0, 0.5)
+    def make(p: float, f: float) -> A.Camera:
+        return gauge_camera(p, f, distance=params.distance, azimuth=params.azimuth,
+                            look_at=params.ground, resolution=tuple(size), name=camera.name)
+    steps = (2.5, 0.15) if local else (8.0, 0.5)
     start = (params.pitch, params.lens)
     if local:
         vertical = circles = None
