@@ -32,6 +32,17 @@ def test_version():
     assert proc.returncode == 0 and proc.stdout.startswith("scenelang ")
 
 
+def test_python_dash_m_scenelang_is_the_same_command_line(tmp_path):
+    bad = tmp_path / "bad.sl"
+    bad.write_text("scenelang 1\ngeometry {\n  shape b = sphere(radius=-1)\n}\n")
+    run = [sys.executable, "-m", "scenelang"]
+    ok = subprocess.run([*run, "check", str(MINIMAL)], capture_output=True, text=True, timeout=60)
+    wrong = subprocess.run([*run, "check", str(bad)], capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0 and "minimal.sl: ok" in ok.stderr
+    assert wrong.returncode == 1 and "bad.sl:3:" in wrong.stderr + wrong.stdout
+    assert "Traceback" not in wrong.stderr
+
+
 def test_exit_codes_ok_invalid_usage_io(tmp_path):
     bad = tmp_path / "bad.sl"
     bad.write_text("scenelang 1\ngeometry {\n  shape b = sphere(radius=-1)\n}\n")
