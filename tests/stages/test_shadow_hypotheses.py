@@ -21,7 +21,13 @@ from scenelang.stages.proposers.offline.draft import (
     fit_regions,
 )
 from scenelang.stages.proposers.offline.fit import Guess, fit_single, silhouette
-from scenelang.stages.proposers.offline.light import Lighting, predicted_shadow, sun_vector
+from scenelang.stages.proposers.offline.light import (
+    Lighting,
+    ShadowMasks,
+    predicted_shadow,
+    sun_from_shadows,
+    sun_vector,
+)
 from scenelang.stages.proposers.offline.prune import drop_shadow_objects, remove_shadow_objects
 from scenelang.stages.proposers.offline.recover import add_shadowed_objects, shadowed_pieces
 from scenelang.stages.vision.masks import linear_to_srgb, srgb_to_linear
@@ -90,6 +96,24 @@ def test_cast_shadow_on_tinted_ground_fitted_as_object_is_dropped():
     assert len(kept) == 1 and kept[0].color[0] > 2 * kept[0].color[2]  # the red box
     assert len(analysis.regions) == 1 and kept_index == [0]
     assert analysis.seg.shadow[shadow].all()  # the freed pixels are ground in shadow
+
+
+def test_cached_shadow_masks_are_the_predicted_shadows_and_find_the_same_sun():
+    other = Guess(kind="cylinder", dims=(0.5, 0.5, 1.4), x=1.6, y=-0.8)
+    masks = ShadowMasks(CAMERA, SIZE)
+    for az, el in ((200, 35), (15, 65), (290, 25)):
+        want = predicted_shadow([BOX, other], sun_vector(az, el), CAMERA, SIZE)
+        assert want.any()
+        np.testing.assert_array_equal(masks.union([BOX, other], az, el), want)
+        np.testing.assert_array_equal(masks.union([other], az, el),
+                                      predicted_shadow([other], sun_vector(az, el), CAMERA, SIZE))
+    shadow = predicted_shadow([BOX, other], SUN, CAMERA, SIZE)
+    objects = np.zeros_like(shadow)
+    fresh = sun_from_shadows([BOX, other], CAMERA, SIZE, shadow, objects, objects)
+    cached = sun_from_shadows([BOX, other], CAMERA, SIZE, shadow, objects, objects, masks=masks)
+    assert fresh is not None and cached is not None and fresh[1] == cached[1] > 0.9
+    np.testing.assert_allclose(fresh[0], cached[0])
+    assert float(np.dot(fresh[0], SUN)) > 0.98  # the sun that cast them
 
 
 def test_small_dark_object_beside_its_shadow_is_kept():

@@ -58,30 +58,63 @@ def predicted_shadow(guesses: Sequence[Guess], direction: np.ndarray, camera: A.
     (object pixels themselves are not removed)."""
     w, h = size
     out = np.zeros((h, w), bool)
-    d = np.asarray(direction, float)
-    if d[2] >= -1e-3:
-        return out
     for g in guesses:
-        v = g.world_vertices()
-        ground = v - d[None, :] * (v[:, 2:3] / d[2])
-        uv, depth = project(ground, camera, size)
-        if np.any(depth <= 0.1):
-            continue
-        out |= hull_mask(uv, (h, w))
+        out |= _cast_shadow(g, direction, camera, size)
     return out
 
 
+def _cast_shadow(g: Guess, direction: np.ndarray, camera: A.Camera,
+                 size: tuple[int, int]) -> np.ndarray:
+    w, h = size
+    d = np.asarray(direction, float)
+    if d[2] >= -1e-3:
+        return np.zeros((h, w), bool)
+    v = g.world_vertices()
+    ground = v - d[None, :] * (v[:, 2:3] / d[2])
+    uv, depth = project(ground, camera, size)
+    if np.any(depth <= 0.1):
+        return np.zeros((h, w), bool)
+    return hull_mask(uv, (h, w))
+
+
+class ShadowMasks:
+    """Each guess's cast shadow (`predicted_shadow` of it alone) for a sun at (azimuth,
+    elevation) degrees, computed once per guess and direction, through one `camera` at one
+    `size`. `sun_from_shadows` scores about 220 directions; the remove hypotheses
+    (`offline.prune`) score the same directions again for subsets of the same guesses."""
+
+    def __init__(self, camera: A.Camera, size: tuple[int, int]) -> None:
+        self.camera, self.size = camera, tuple(size)
+        self._masks: dict[tuple[int, float, float], tuple[Guess, np.ndarray]] = {}
+
+    def union(self, guesses: Sequence[Guess], azimuth: float, elevation: float) -> np.ndarray:
+        """`predicted_shadow(guesses, sun_vector(azimuth, elevation), ...)`, from the cache."""
+        w, h = self.size
+        out = np.zeros((h, w), bool)
+        for g in guesses:
+            key = (id(g), float(azimuth), float(elevation))
+            hit = self._masks.get(key)
+            if hit is None or hit[0] is not g:  # the guess is kept alive, so its id is its own
+                hit = (g, _cast_shadow(g, sun_vector(azimuth, elevation), self.camera, self.size))
+                self._masks[key] = hit
+            out |= hit[1]
+        return out
+
+
 def sun_from_shadows(guesses: Sequence[Guess], camera: A.Camera, size: tuple[int, int],
-                     shadow: np.ndarray, objects: np.ndarray, background: np.ndarray
-                     ) -> tuple[np.ndarray, float] | None:
+                     shadow: np.ndarray, objects: np.ndarray, background: np.ndarray,
+                     masks: ShadowMasks | None = None) -> tuple[np.ndarray, float] | None:
     """The sun direction whose cast shadows best match `shadow` (IoU over ground pixels not
-    covered by objects), and that IoU; None without shadows or guesses."""
+    covered by objects), and that IoU; None without shadows or guesses. `masks`: a cache of
+    the guesses' shadows through the same `camera` and `size` (default a new one)."""
     if not guesses or shadow.sum() < 8:
         return None
     care = ~objects & ~background
+    if masks is None or masks.camera != camera or masks.size != tuple(size):
+        masks = ShadowMasks(camera, size)
 
     def score(az: float, el: float) -> float:
-        return masked_iou(predicted_shadow(guesses, sun_vector(az, el), camera, size), shadow, care)
+        return masked_iou(masks.union(guesses, az, el), shadow, care)
 
     coarse = [(score(az, el), az, el) for az in range(0, 360, 15) for el in range(15, 86, 10)]
     best = max(coarse)

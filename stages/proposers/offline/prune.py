@@ -45,6 +45,7 @@ from scenelang.backends.preview import render_preview
 from scenelang.stages.proposers.offline.fit import Guess, masked_iou, visible_masks
 from scenelang.stages.proposers.offline.light import (
     Lighting,
+    ShadowMasks,
     predicted_shadow,
     sun_from_shadows,
 )
@@ -138,6 +139,7 @@ def remove_shadow_objects(analysis, guesses: Sequence[Guess], index: Sequence[in
     everything = analysis.objects_mask
     vis = visible_masks(guesses, camera, size)
     care = ~everything & ~seg.background
+    masks = ShadowMasks(camera, size)
     baseline = masked_iou(predicted_shadow(guesses, np.asarray(lighting.direction, float), camera,
                                            size), seg.shadow, care)
     for k, tinted in picked:
@@ -149,7 +151,7 @@ def remove_shadow_objects(analysis, guesses: Sequence[Guess], index: Sequence[in
             # the sun estimated under this hypothesis (the region counted as shadow) must
             # explain the segmented shadows about as well as the draft's sun does
             found = sun_from_shadows(others, camera, size, seg.shadow | region,
-                                     everything & ~region, seg.background)
+                                     everything & ~region, seg.background, masks=masks)
             if found is not None:
                 pred = shadow_of(others, found[0], camera, size)
                 agree = masked_iou(predicted_shadow(others, found[0], camera, size), seg.shadow,
