@@ -59,7 +59,6 @@ from scenelang.stages.proposers.offline.camera_fit import (
 )
 from scenelang.stages.proposers.offline.fit import (
     Guess,
-    fit_single,
     refine_joint,
     visible_masks,
 )
@@ -67,10 +66,11 @@ from scenelang.stages.proposers.offline.light import (
     Lighting,
     estimate_lighting,
 )
+from scenelang.stages.proposers.offline.memo import FitMemo
 from scenelang.stages.proposers.offline.prune import drop_shadow_objects
 from scenelang.stages.proposers.offline.recover import add_shadowed_objects
 from scenelang.stages.proposers.offline.shading import with_shading
-from scenelang.stages.proposers.offline.split import split_regions
+from scenelang.stages.proposers.offline.split import SCREEN_EVALS, split_regions
 from scenelang.stages.vision.camera import (
     PRIOR_LENS,
     PRIOR_PITCH,
@@ -106,7 +106,9 @@ MIN_KIND_CONFIDENCE = 0.08
 @dataclass
 class Analysis:
     """What the proposer measures once per target: the segmentation, its object regions (bool
-    masks, nearest first), the target in linear RGB, and the size (W, H)."""
+    masks, nearest first), the target in linear RGB, and the size (W, H). `memo` remembers the
+    primitive fits made for it (`offline.memo`: the split hypotheses' fits of the regions are
+    the draft's own)."""
 
     target: np.ndarray
     linear: np.ndarray
@@ -114,6 +116,7 @@ class Analysis:
     regions: list[np.ndarray]
     size: tuple[int, int]
     uncertain: np.ndarray | None = None
+    memo: FitMemo = field(default_factory=FitMemo)
 
     @property
     def objects_mask(self) -> np.ndarray:
@@ -139,7 +142,8 @@ def analyse(target: np.ndarray) -> Analysis:
     crisp outlines (`crisp_pieces`); other regions touching the border go through
     `split_lit_ground`. A region two touching objects make is cut in two when two fitted
     primitives explain it clearly better than one (`offline.split.split_regions`, checked
-    through the prior camera, turned to the horizon when one is visible)."""
+    through the prior camera, turned to the horizon when one is visible; its fits of the
+    regions, kept in `Analysis.memo`, are the draft's own in `fit_regions`)."""
     seg = segment_objects(target)
     h, w = target.shape[:2]
     linear = srgb_to_linear(target)
@@ -164,11 +168,13 @@ def analyse(target: np.ndarray) -> Analysis:
     # regions two touching objects make: split when two fits explain them clearly better
     prior = camera_from_horizon(gauge_camera(PRIOR_PITCH, PRIOR_LENS, resolution=(w, h)),
                                 horizon_row(seg), (w, h))
-    regions, _ = split_regions(regions, ~uncertain, linear, prior, (w, h))
+    memo = FitMemo()
+    regions, _ = split_regions(regions, ~uncertain, linear, prior, (w, h), shadow=seg.shadow,
+                               memo=memo)
     if uncertain.any():
         seg = replace(seg, shadow=seg.shadow | uncertain)
     return Analysis(target=np.asarray(target, np.float32), linear=linear, seg=seg,
-                    regions=regions, size=(w, h), uncertain=uncertain)
+                    regions=regions, size=(w, h), uncertain=uncertain, memo=memo)
 
 
 def _touches_border(mask: np.ndarray) -> bool:
@@ -400,7 +406,7 @@ def initial_camera(camera: A.Camera) -> A.Camera:
 # ------------------------------------------------------------------------------ draft
 
 
-def fit_regions(analysis: Analysis, camera: A.Camera, *, max_evals: int = 120,
+def fit_regions(analysis: Analysis, camera: A.Camera, *, max_evals: int = SCREEN_EVALS,
                 deadline: Callable[[], bool] = lambda: False,
                 only: list[int] | None = None, preferred: list[Guess] | None = None
                 ) -> tuple[list[Guess], list[int], int]:
@@ -408,7 +414,7 @@ def fit_regions(analysis: Analysis, camera: A.Camera, *, max_evals: int = 120,
     (default all). When a list `preferred` is given, the fit the shading prefers for each
     returned region (near-ties of `kind_value` broken by how well each fit's normals explain
     the region's shading, `shading.with_shading`) is appended to it. Returns (guesses, region
-    indices, silhouettes computed)."""
+    indices, silhouettes computed). Fits already made (`analysis.memo`) are not made again."""
     size = analysis.size
     everything = analysis.objects_mask
     guesses, index, evals = [], [], 0
@@ -425,8 +431,8 @@ def fit_regions(analysis: Analysis, camera: A.Camera, *, max_evals: int = 120,
         for kind in kinds:
             if deadline() and fits:
                 break
-            fitted = fit_single(kind, mask, care, camera, size,
-                                max_evals=max_evals if not deadline() else 20)
+            fitted = analysis.memo.fit(kind, mask, care, camera, size,
+                                       max_evals=max_evals if not deadline() else 20)
             evals += max_evals
             if fitted is not None:
                 g, iou = fitted
@@ -454,7 +460,7 @@ def shaded_kinds(analysis: Analysis, camera: A.Camera, guesses: list[Guess], ind
         if p.kind != g.kind:
             mask = analysis.regions[i]
             care = ~(everything & ~mask) & analysis.care
-            fitted = fit_single(p.kind, mask, care, camera, analysis.size)
+            fitted = analysis.memo.fit(p.kind, mask, care, camera, analysis.size)
             out[k] = fitted[0] if fitted is not None else g
     return out
 
