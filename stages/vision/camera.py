@@ -199,7 +199,8 @@ def estimate_camera(score: Callable[[A.Camera], float], resolution: tuple[int, i
                     stencil: tuple[float, float] | None = (2.0, 0.1),
                     deadline: Callable[[], bool] = lambda: False,
                     make_camera: Callable[[float, float], A.Camera] | None = None,
-                    vertical: tuple[float, float] | None = None) -> CameraEstimate:
+                    vertical: tuple[float, float] | None = None,
+                    fixed_lens: float | None = None) -> CameraEstimate:
     """Maximise `score(camera) - prior_penalty` over gauge cameras (see the module docstring).
 
     `start` (pitch deg, lens mm) and `steps` (pitch deg, log2 lens) set Nelder-Mead's first
@@ -213,7 +214,9 @@ def estimate_camera(score: Callable[[A.Camera], float], resolution: tuple[int, i
     `stencil` (pitch deg, log2 lens): four more scores at these offsets from the optimum measure
     the curvature for the ambiguity (None: a quadratic fitted to the search's own points).
     `make_camera(pitch, lens)` builds the candidates (default: `gauge_camera` at `distance`
-    with `resolution`)."""
+    with `resolution`). `fixed_lens` (mm; not with `horizon_row` or `vertical`): the lens is
+    held there and only the pitch is searched (`_grid_search` over `SCAN_PITCH`, as along the
+    vanishing point's curve); `lens_sd` is then inf (not measured)."""
     build = make_camera or (lambda p, f: gauge_camera(p, f, distance=distance, resolution=resolution))
     evaluations: list[tuple[float, float, float]] = []
     cache: dict[tuple[float, float], float] = {}
@@ -237,6 +240,9 @@ def estimate_camera(score: Callable[[A.Camera], float], resolution: tuple[int, i
         lo, hi = math.log2(LENS_BOUNDS[0]), math.log2(LENS_BOUNDS[1])
         minimize_scalar(along, bounds=(lo, hi), method="bounded",
                         options={"xatol": 0.02, "maxiter": max_evals})
+    elif fixed_lens is not None:
+        _grid_search(lambda p: value(p, fixed_lens), SCAN_PITCH[0], SCAN_PITCH[1], max_evals,
+                     start=start[0])
     elif vertical is not None:
         lo, hi = vertical_pitch_bounds(vertical[0], resolution)
         lo, hi = max(lo, SCAN_PITCH[0]), min(hi, SCAN_PITCH[1])
@@ -255,7 +261,12 @@ def estimate_camera(score: Callable[[A.Camera], float], resolution: tuple[int, i
         # the curvature along each axis from a small stencil around the optimum (with a
         # horizon, along the lens only: the pitch follows it)
         dp, dl = stencil
-        if vertical is not None and horizon_row is None:
+        if fixed_lens is not None and horizon_row is None:
+            points = [(pitch - dp, lens), (pitch + dp, lens)]
+            max_evals = len(cache) + len(points)
+            sides = [value(p, f) + prior_penalty(p, f) for p, f in points]
+            pitch_sd, lens_sd = dp * _half_width(sides, best, 1.0), math.inf
+        elif vertical is not None and horizon_row is None:
             # along the vanishing point's curve: the pitch's curvature; the lens's sd from K's
             # and the pitch's (d ln f = d pitch / (sin p cos p))
             points = [(p, lens_from_vertical(vertical[0], p, resolution))

@@ -26,11 +26,13 @@ from scenelang.backends.camera import backproject_to_plane, focal_length_pixels,
 from scenelang.stages.proposers.offline.convex import View, Window, outline_points
 from scenelang.stages.proposers.offline.fit import Guess, fit_guess, masked_iou, silhouette
 from scenelang.stages.vision.camera import (
+    DEFAULT_AZIMUTH,
     DEFAULT_DISTANCE,
     LENS_BOUNDS,
     PITCH_BOUNDS,
     SENSOR,
     CameraEstimate,
+    CameraParameters,
     camera_parameters,
     estimate_camera,
     gauge_camera,
@@ -157,12 +159,14 @@ def start_camera(camera: A.Camera, pitch: float, lens: float, size: tuple[int, i
     return out
 
 
-def trusted(est: CameraEstimate) -> bool:
+def trusted(est: CameraEstimate, *, gain: bool = True) -> bool:
     """True when `est` scored at least `MIN_SCORED` cameras, beats its start by `MIN_GAIN`
+    (not asked with `gain=False`: a one-dimensional scan, see `offline.draft.draft_camera`)
     and does not sit on a bound of the search (a sign of a flat ridge, not of a measurement)."""
     inside = (LENS_BOUNDS[0] * 1.02 < est.lens < LENS_BOUNDS[1] / 1.02
               and PITCH_BOUNDS[0] + 0.5 < est.pitch < PITCH_BOUNDS[1] - 0.5)
-    return inside and len(est.evaluations) >= MIN_SCORED and est.gain() >= MIN_GAIN
+    return (inside and len(est.evaluations) >= MIN_SCORED
+            and (not gain or est.gain() >= MIN_GAIN))
 
 
 PITCH_BLIND = ("sphere",)
@@ -190,13 +194,31 @@ def evidence(guesses: Sequence[Guess], masks: Sequence[np.ndarray], cares: Seque
     return good[:MAX_EVIDENCE]
 
 
+GAUGE_SNAP = 1e-3
+"""A start camera whose gauge is within this (m for the distance and the look-at point, degrees
+for the azimuth) of the default gauge is in it: `gauge_camera` rounds coordinates to 0.1 mm,
+and reading the gauge back from rounded coordinates must not move the search's cameras."""
+
+
+def search_gauge(params: CameraParameters) -> tuple[float, float, tuple[float, float, float]]:
+    """(distance, azimuth, look-at point) every candidate of the camera search keeps: the start
+    camera's (`params`), or exactly the default gauge's (`DEFAULT_DISTANCE`, `DEFAULT_AZIMUTH`,
+    the origin) when the start is in it up to `GAUGE_SNAP`."""
+    if (abs(params.distance - DEFAULT_DISTANCE) <= GAUGE_SNAP
+            and abs(params.azimuth - DEFAULT_AZIMUTH) <= GAUGE_SNAP
+            and max(abs(v) for v in params.ground) <= GAUGE_SNAP):
+        return DEFAULT_DISTANCE, DEFAULT_AZIMUTH, (0.0, 0.0, 0.0)
+    return params.distance, params.azimuth, tuple(params.ground)
+
+
 def estimate_scene_camera(guesses: Sequence[Guess], masks: Sequence[np.ndarray],
                           cares: Sequence[np.ndarray], camera: A.Camera, size: tuple[int, int], *,
                           horizon_row: float | None = None, local: bool = False,
                           max_evals: int = 30, stencil: tuple[float, float] | None = (2.0, 0.1),
                           deadline: Callable[[], bool] = lambda: False,
                           vertical: tuple[float, float] | None = None,
-                          circles: CircleCamera | None = None, skip_blind: bool = False
+                          circles: CircleCamera | None = None, skip_blind: bool = False,
+                          use: Sequence[int] | None = None, fixed_lens: float | None = None
                           ) -> tuple[CameraEstimate, list[Guess], int] | None:
     """The camera that best explains the objects' silhouettes, with the objects refitted.
 
@@ -210,22 +232,30 @@ def estimate_scene_camera(guesses: Sequence[Guess], masks: Sequence[np.ndarray],
     score is the estimate's `start_score`. `max_evals`
     cameras are scored, plus four for the ambiguity (`stencil`, see
     `vision.camera.estimate_camera`). `circles` (`circle_evidence`; not with `local`): the
-    search starts at their pitch and every camera's score loses `circle_penalty`. `skip_blind`:
-    objects of `PITCH_BLIND` kinds are not evidence (see `evidence`). Returns (estimate,
+    search starts at their pitch and every camera's score loses `circle_penalty`. `fixed_lens`
+    (mm, 36 mm sensor; only without `horizon_row` and `vertical`): the lens is held there and
+    only the pitch is searched (`estimate_camera(fixed_lens=...)`). `skip_blind`:
+    objects of `PITCH_BLIND` kinds are not evidence (see `evidence`). `use`: the evidence
+    objects' indices when the caller has computed them already (`evidence(guesses, masks, cares,
+    camera, size, skip_blind=skip_blind)`; one silhouette per object saved). Returns (estimate,
     every guess refitted under the estimated camera — the ones not used as evidence are only
     transferred —, silhouettes computed), or None when there is no evidence or `camera` does not
     look at the ground."""
     params = camera_parameters(camera)
     if params is None:
         return None
-    use = evidence(guesses, masks, cares, camera, size, skip_blind=skip_blind)
+    if use is None:
+        use = evidence(guesses, masks, cares, camera, size, skip_blind=skip_blind)
+    use = list(use)
     if not use:
         return None
     score = ObjectsScore([guesses[i] for i in use], [masks[i] for i in use],
                          [cares[i] for i in use], camera, size)
+    distance, azimuth, look_at = search_gauge(params)
+
     def make(p: float, f: float) -> A.Camera:
-        return gauge_camera(p, f, distance=params.distance, azimuth=params.azimuth,
-                            look_at=params.ground, resolution=tuple(size), name=camera.name)
+        return gauge_camera(p, f, distance=distance, azimuth=azimuth, look_at=look_at,
+                            resolution=tuple(size), name=camera.name)
     steps = (2.5, 0.15) if local else (8.0, 0.5)
     start = (params.pitch, params.lens)
     if local:
@@ -236,10 +266,14 @@ def estimate_scene_camera(guesses: Sequence[Guess], masks: Sequence[np.ndarray],
         start = (pitch_from_horizon(horizon_row, params.lens, size), params.lens)
     elif vertical is not None:
         start = (start[0], lens_from_vertical(vertical[0], start[0], size))
+    elif fixed_lens is not None and horizon_row is None:
+        start = (start[0], fixed_lens)
     objective = score if circles is None else (lambda cam: score(cam) - circle_penalty(circles, cam))
     est = estimate_camera(objective, tuple(size), start=start, horizon_row=horizon_row, steps=steps,
                           max_evals=max_evals, stencil=stencil, deadline=deadline,
-                          make_camera=make, vertical=vertical)
+                          make_camera=make, vertical=vertical,
+                          fixed_lens=fixed_lens if horizon_row is None and vertical is None
+                          else None)
     first = make(*start)
     est.start_score = next((e[2] for e in est.evaluations
                             if ObjectsScore.key(make(e[0], e[1])) == ObjectsScore.key(first)), None)

@@ -13,9 +13,12 @@ Draft (`draft_model`):
    `vision.vanishing`, when it is measured and no horizon is visible)
    are estimated by render-and-compare of their silhouettes (`draft_camera`,
    `offline_camera_fit.estimate_scene_camera`, `vision_camera`: the objects refitted under each
-   candidate camera, the horizon constraining the pitch when visible) in the gauge: the camera
-   looks at the origin from the default azimuth and the default camera's distance (scale is
-   only a prior), and the fits are carried over to the estimated camera;
+   candidate camera, the horizon constraining the pitch when visible; with neither a horizon
+   nor a vanishing point only the pitch is searched, the lens held at the prior's) in the
+   start camera's gauge (`camera_fit.search_gauge`: the point it looks at, its azimuth and
+   distance are kept; from the prior's camera that is the origin, the default azimuth and the
+   default camera's distance, scale being only a prior), and the fits are carried over to the
+   estimated camera;
 3. each region: the primitive kinds `vision_shape.classify_silhouette` ranks highest are each
    fitted (`offline_fit.fit_single`: back-projected ground contact, size from the extent at
    that depth, then Nelder-Mead on silhouette IoU) and the best fit wins (`kind_value`; after
@@ -359,8 +362,14 @@ def draft_camera(analysis: Analysis, camera: A.Camera, guesses: list[Guess], ind
     Horizontal circles (`camera_fit.circle_evidence`), when measured confidently, start the
     search at their pitch and penalise cameras they disagree with; an untrusted search then
     gives their camera (`camera_fit.camera_from_circles`) instead of the start.
-    Spheres are not evidence for the search (`camera_fit.PITCH_BLIND`), and its estimate is
-    not trusted from fewer than `camera_fit.MIN_SHAPE_EVIDENCE` other objects.
+    Without a horizon and without a vanishing point the search is for the pitch only, the lens
+    held at `camera`'s (the prior's 45 mm in the draft: the silhouettes alone estimated the lens
+    worse than that prior, by 10 mm against 6 mm on the own tiers), and its estimate is trusted
+    without the `camera_fit.MIN_GAIN` test (`trusted(gain=False)`: a pitch-only scan near its
+    start gains little; the scan, not the start, is the measurement).
+    Spheres are not evidence for the search (`camera_fit.PITCH_BLIND`), and from fewer than
+    `camera_fit.MIN_SHAPE_EVIDENCE` other objects no search is run (one object's proportions
+    absorb a change of pitch): the circles' or the vanishing point's camera, else `camera`.
     Returns (camera, guesses, silhouettes computed)."""
     if not guesses:
         return camera, guesses, 0
@@ -378,13 +387,18 @@ def draft_camera(analysis: Analysis, camera: A.Camera, guesses: list[Guess], ind
                 if row is None else None)
     circles = circle_evidence(analysis.regions, analysis.linear, guesses, index, analysis.size,
                               vertical=vertical, horizon_row=row)
-    found = estimate_scene_camera(
-        guesses, masks, cares, camera, analysis.size, horizon_row=row,
-        max_evals=CAMERA_EVALS, stencil=(2.0, 0.1), deadline=deadline, vertical=vertical,
-        circles=circles, skip_blind=True)
     shapes = evidence(guesses, masks, cares, camera, analysis.size, skip_blind=True)
+    # without a horizon or a vanishing point the silhouettes hardly see the lens: pitch only
+    fixed = camera_parameters(camera) if row is None and vertical is None else None
+    found = None
+    if len(shapes) >= MIN_SHAPE_EVIDENCE:
+        found = estimate_scene_camera(
+            guesses, masks, cares, camera, analysis.size, horizon_row=row,
+            max_evals=CAMERA_EVALS, stencil=(2.0, 0.1), deadline=deadline, vertical=vertical,
+            circles=circles, skip_blind=True, use=shapes,
+            fixed_lens=fixed.lens if fixed is not None else None)
     evals = 0 if found is None else found[2]
-    if found is None or not trusted(found[0]) or len(shapes) < MIN_SHAPE_EVIDENCE:
+    if found is None or not trusted(found[0], gain=fixed is None):
         if (vertical is None and circles is None) or deadline():
             return camera, guesses, evals
         start = (camera_from_circles(camera, circles, analysis.size) if circles is not None
