@@ -11,14 +11,12 @@ Blender); the regions are the preview's own object masks.
 from __future__ import annotations
 
 import numpy as np
-from camera_scenes import camera_scene
+from camera_scenes import drafted
 
-from scenelang.backends.preview import render_preview
 from scenelang.stages.proposers.offline import draft as D
 from scenelang.stages.proposers.offline.camera_fit import evidence
-from scenelang.stages.proposers.offline.fit import Guess, fit_single
+from scenelang.stages.proposers.offline.fit import Guess
 from scenelang.stages.vision.camera import gauge_camera
-from scenelang.stages.vision.segment import segment_objects, srgb_to_linear
 
 SIZE = (160, 120)
 SPHERES = (Guess("sphere", (0.5,), 1.2, 1.0), Guess("sphere", (0.4,), -1.3, -0.9),
@@ -29,18 +27,7 @@ BOX = Guess("box", (1.0, 0.7, 0.8), 0.4, -1.6, yaw=25.0)
 def _draft(objects: tuple[Guess, ...]):
     """The scene seen 40 degrees down through a 32 mm lens (far from the prior's 27 degrees
     and 45 mm), each object fitted (its kind given) through the prior's camera."""
-    truth = gauge_camera(40.0, 32.0, resolution=SIZE)
-    pv = render_preview(camera_scene(truth, objects), SIZE)
-    regions = [pv.object_id == pv.object_names.index(f"o{i}")
-               for i in range(1, len(objects) + 1)]
-    image = np.asarray(pv.color, np.float32)
-    analysis = D.Analysis(target=image, linear=srgb_to_linear(image),
-                          seg=segment_objects(image), regions=regions, size=SIZE)
-    start = D.initial_camera(gauge_camera(26.1, 50.0, resolution=SIZE))
-    everything = np.any(regions, axis=0)
-    guesses = [fit_single(g.kind, m, ~(everything & ~m), start, SIZE, max_evals=60)[0]
-               for g, m in zip(objects, regions)]
-    return analysis, start, guesses, list(range(len(objects)))
+    return drafted(gauge_camera(40.0, 32.0, resolution=SIZE), objects, SIZE)
 
 
 def test_spheres_are_no_evidence_for_the_pitch():

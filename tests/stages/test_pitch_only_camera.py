@@ -12,9 +12,8 @@ import math
 
 import numpy as np
 import pytest
-from camera_scenes import camera_scene
+from camera_scenes import drafted
 
-from scenelang.backends.preview import render_preview
 from scenelang.stages.proposers.offline import draft as D
 from scenelang.stages.proposers.offline.camera_fit import (
     MIN_GAIN,
@@ -22,7 +21,7 @@ from scenelang.stages.proposers.offline.camera_fit import (
     trusted,
     vertical_evidence,
 )
-from scenelang.stages.proposers.offline.fit import Guess, fit_single
+from scenelang.stages.proposers.offline.fit import Guess
 from scenelang.stages.vision.camera import (
     DEFAULT_DISTANCE,
     PRIOR_LENS,
@@ -32,7 +31,6 @@ from scenelang.stages.vision.camera import (
     gauge_camera,
     to_gauge,
 )
-from scenelang.stages.vision.segment import segment_objects, srgb_to_linear
 
 SIZE = (160, 120)
 
@@ -73,17 +71,7 @@ SPHERES_AND_A_BOX = (Guess("sphere", (0.5,), 1.2, 1.0), Guess("sphere", (0.4,), 
 
 def _draft(objects, truth):
     """`objects` seen through `truth`, each fitted (its kind given) through the prior's camera."""
-    pv = render_preview(camera_scene(truth, objects), SIZE)
-    regions = [pv.object_id == pv.object_names.index(f"o{i}")
-               for i in range(1, len(objects) + 1)]
-    image = np.asarray(pv.color, np.float32)
-    analysis = D.Analysis(target=image, linear=srgb_to_linear(image),
-                          seg=segment_objects(image), regions=regions, size=SIZE)
-    start = D.initial_camera(gauge_camera(26.1, 50.0, resolution=SIZE))
-    everything = np.any(regions, axis=0)
-    guesses = [fit_single(g.kind, m, ~(everything & ~m), start, SIZE, max_evals=60)[0]
-               for g, m in zip(objects, regions)]
-    return analysis, start, guesses, list(range(len(objects)))
+    return drafted(truth, objects, SIZE)
 
 
 @pytest.mark.slow

@@ -11,26 +11,16 @@ import math
 
 import numpy as np
 import pytest
+from split_scenes import CAMERA, SIZE, lateral
 
 from scenelang.stages.proposers.offline.draft import analyse
 from scenelang.stages.proposers.offline.fit import Guess, masked_iou, silhouette, visible_masks
 from scenelang.stages.proposers.offline.split import check_split, split_regions
-from scenelang.stages.vision.camera import PRIOR_LENS, PRIOR_PITCH, gauge_camera
-
-SIZE = (256, 192)
-CAMERA = gauge_camera(PRIOR_PITCH, PRIOR_LENS, resolution=SIZE)
-
-
-def _lateral() -> np.ndarray:
-    """Unit ground direction across the view (perpendicular to camera -> origin)."""
-    d = -np.asarray(CAMERA.at[:2], float)
-    d /= np.linalg.norm(d)
-    return np.array([-d[1], d[0]])
 
 
 def _side_by_side(a: Guess, b: Guess, gap: float) -> tuple[Guess, Guess]:
     """`a` and `b` placed across the view, their footprints `gap` m apart (negative: overlap)."""
-    lat = _lateral()
+    lat = lateral()
     half = (a.footprint() + b.footprint() + gap) / 2
     pa, pb = -half * lat, half * lat
     return (Guess(a.kind, a.dims, float(pa[0]), float(pa[1]), a.yaw),
@@ -97,7 +87,7 @@ def test_a_sphere_with_a_notch_is_not_split():
 
 def test_split_regions_replaces_only_the_merged_region_in_place():
     a, b = _side_by_side(Guess("sphere", (0.6,), 0, 0), Guess("sphere", (0.6,), 0, 0), -0.05)
-    lat = _lateral()
+    lat = lateral()
     far = Guess("cylinder", (0.5, 1.0), float(-3 * lat[0] + 2), float(-3 * lat[1] + 2))
     alone = silhouette(far, CAMERA, SIZE)
     merged = _union(a, b) & ~alone
@@ -125,7 +115,7 @@ def _draw(guesses, colours) -> np.ndarray:
 def test_analyse_splits_two_touching_spheres_of_one_colour_end_to_end():
     a, b = _side_by_side(Guess("sphere", (0.6,), 0, 0), Guess("sphere", (0.6,), 0, 0), -0.05)
     towards = np.asarray(CAMERA.at[:2], float) / np.linalg.norm(CAMERA.at[:2])
-    where = -3.0 * _lateral() + 1.0 * towards  # nearer the camera, to the left, apart
+    where = -3.0 * lateral() + 1.0 * towards  # nearer the camera, to the left, apart
     single = Guess("box", (0.9, 0.9, 0.9), float(where[0]), float(where[1]), yaw=20.0)
     image = _draw([a, b, single], [(0.1, 0.55, 0.15)] * 2 + [(0.15, 0.25, 0.7)])
     analysis = analyse(image)

@@ -12,23 +12,14 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 from skimage.draw import polygon
+from split_scenes import CAMERA, SIZE, lateral
 
 from scenelang.backends.camera import project
 from scenelang.stages.proposers.offline.draft import analyse, fit_regions
 from scenelang.stages.proposers.offline.fit import Guess, fit_single, masked_iou, silhouette, visible_masks
 from scenelang.stages.proposers.offline.memo import FitMemo
 from scenelang.stages.proposers.offline.split import split_regions, touching_shadow
-from scenelang.stages.vision.camera import PRIOR_LENS, PRIOR_PITCH, gauge_camera
-
-SIZE = (256, 192)
-CAMERA = gauge_camera(PRIOR_PITCH, PRIOR_LENS, resolution=SIZE)
-
-
-def _lateral() -> np.ndarray:
-    """Unit ground direction across the view (perpendicular to camera -> origin)."""
-    d = -np.asarray(CAMERA.at[:2], float)
-    d /= np.linalg.norm(d)
-    return np.array([-d[1], d[0]])
+from scenelang.stages.vision.camera import PRIOR_LENS, gauge_camera
 
 
 def _grey() -> np.ndarray:
@@ -79,7 +70,7 @@ def test_piece_of_a_neighbouring_object_joins_it():
     # a sphere's top cap joined by colour to the box beside it (its rim or a reflection the
     # segmentation gave the box), the rest of the sphere a region of its own: the cap is cut
     # off the box's region and joins the sphere's, two regions, each one whole object
-    lat, towards = _lateral(), np.asarray(CAMERA.at[:2], float) / np.linalg.norm(CAMERA.at[:2])
+    lat, towards = lateral(), np.asarray(CAMERA.at[:2], float) / np.linalg.norm(CAMERA.at[:2])
     box = Guess("box", (0.9, 0.9, 0.9), *(-0.5 * lat), yaw=15.0)
     sphere = Guess("sphere", (0.45,), *(0.5 * lat + 0.9 * towards))  # in front, to the right
     v_box, v_sphere = visible_masks([box, sphere], CAMERA, SIZE)
@@ -96,7 +87,7 @@ def test_piece_of_a_neighbouring_object_joins_it():
 def test_true_split_beside_a_third_object_is_kept():
     # two touching spheres of one colour (one region) and a cylinder touching the second
     # (its own region): the split's parts are objects of their own, none joins the cylinder
-    lat = _lateral()
+    lat = lateral()
     a = Guess("sphere", (0.5,), *(-0.95 * lat))
     b = Guess("sphere", (0.5,), 0.0, 0.0)
     c = Guess("cylinder", (0.45, 1.0), *(0.9 * lat))
@@ -134,7 +125,7 @@ def test_draft_fits_reuse_the_split_screen():
     # start camera are all answered from the analysis' memo (no fit is run twice)
     h, w = SIZE[1], SIZE[0]
     img = np.broadcast_to(0.45 + 0.1 * np.linspace(0, 1, h)[:, None, None], (h, w, 3)).copy()
-    lat = _lateral()
+    lat = lateral()
     objects = [Guess("box", (0.8, 0.8, 0.8), *(-1.2 * lat), yaw=25.0),
                Guess("sphere", (0.5,), *(1.2 * lat))]
     for v, colour in zip(visible_masks(objects, CAMERA, SIZE), ((0.7, 0.2, 0.1), (0.1, 0.3, 0.7))):
