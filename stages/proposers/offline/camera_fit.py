@@ -260,20 +260,19 @@ def estimate_scene_camera(guesses: Sequence[Guess], masks: Sequence[np.ndarray],
     start = (params.pitch, params.lens)
     if local:
         vertical = circles = None
+    held = fixed_lens if horizon_row is None and vertical is None else None
     if circles is not None:
         start = (circles.pitch, circles.lens if circles.tied else params.lens)
     if horizon_row is not None and not local:
         start = (pitch_from_horizon(horizon_row, params.lens, size), params.lens)
     elif vertical is not None:
         start = (start[0], lens_from_vertical(vertical[0], start[0], size))
-    elif fixed_lens is not None and horizon_row is None:
-        start = (start[0], fixed_lens)
+    elif held is not None:
+        start = (start[0], held)
     objective = score if circles is None else (lambda cam: score(cam) - circle_penalty(circles, cam))
     est = estimate_camera(objective, tuple(size), start=start, horizon_row=horizon_row, steps=steps,
                           max_evals=max_evals, stencil=stencil, deadline=deadline,
-                          make_camera=make, vertical=vertical,
-                          fixed_lens=fixed_lens if horizon_row is None and vertical is None
-                          else None)
+                          make_camera=make, vertical=vertical, fixed_lens=held)
     first = make(*start)
     est.start_score = next((e[2] for e in est.evaluations
                             if ObjectsScore.key(make(e[0], e[1])) == ObjectsScore.key(first)), None)
