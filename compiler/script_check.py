@@ -78,13 +78,14 @@ ALLOWED_MODULE_CALLS = frozenset({
     "sys.exit",
 })
 # dotted module paths usable as values (prefixes)
-ALLOWED_MODULE_VALUES = ("bpy.context.scene", "bpy.data.objects", "math.pi", "sys.argv")
+ALLOWED_MODULE_VALUES = ("bpy.context.scene", "bpy.data.images", "bpy.data.objects", "math.pi",
+                         "sys.argv")
 
 ALLOWED_METHODS = frozenset({
     "endswith", "ensure_lookup_table", "lower",  # mesh assets
     "add_argument", "append", "calc_face_angle", "clear", "copy", "decompose", "dot",
     "evaluated_get", "free", "from_mesh", "index", "inverted_safe", "items", "link", "new",
-    "normal_update", "parse_args", "setdefault", "to_3x3", "to_euler", "to_mesh",
+    "normal_update", "pack", "parse_args", "setdefault", "to_3x3", "to_euler", "to_mesh",
     "to_mesh_clear", "to_track_quat", "transform", "values",
 })
 
@@ -130,7 +131,8 @@ ALLOWED_ATTRIBUTES = frozenset({
     "ply_import", "stl_import", "type",
     # textures: shader nodes, images, UV maps
     "bands_direction", "co", "color_ramp", "image", "elements", "extension", "gradient_type", "images",
-    "layers", "load", "loops", "noise_dimensions", "normal", "projection", "rings_direction",
+    "layers", "load", "loops", "noise_dimensions", "normal", "pack", "packed_file", "projection",
+    "rings_direction", "source",
     "uv", "uv_layers", "vert", "wave_profile", "wave_type", "x", "y", "z",
 })
 

@@ -10,12 +10,14 @@ For each .blend it writes one entry `{"file", "ok", "error" | scene}` to OUT.jso
 plain data, nothing interpreted here: objects (type, matrices, local transform, parent,
 visibility, material and every slot's material, modifiers), meshes (vertex coordinates,
 polygons and the material indices they use, up to `MAX_VERTICES` vertices), materials (the
-Principled BSDF's inputs, or what stands in for it), lights, the camera, the world and the
+Principled BSDF's inputs, or what stands in for it, and the node chains that drive its base
+colour, roughness and normal), lights, the camera, the world and the
 render size; the collections Empties instance (their instance offset and objects; objects only
 such a collection holds are listed too, with `in_scene` false). Units are Blender's: metres, radians, mm.
 The importer (`scenelang.backends.importers`) turns it into a scene, outside Blender.
 """
 
+import base64
 import json
 import sys
 
@@ -59,6 +61,73 @@ def surface_node(tree, kind, socket='Surface'):
     return output.inputs[socket].links[0].from_node
 
 
+NODE_PROPERTIES = ('wave_type', 'bands_direction', 'rings_direction', 'wave_profile',
+                   'gradient_type', 'noise_dimensions', 'noise_type', 'projection', 'extension',
+                   'vector_type', 'interpolation', 'invert', 'data_type', 'blend_type',
+                   'normalize', 'offset', 'offset_frequency', 'squash', 'squash_frequency')
+"""Node settings (not sockets) copied into a node's description when the node has them."""
+MAX_PACKED_IMAGE_BYTES = 20 * 1024 * 1024
+"""A packed image larger than this (the language's image limit) is described without its bytes."""
+MAX_NODE_DEPTH = 6
+"""How far upstream of a Principled input the node chain is described."""
+
+
+def jsonable(v):
+    if isinstance(v, (bool, int, float, str)):
+        return v
+    try:
+        v = list(v)
+    except TypeError:
+        return v if isinstance(v, (bool, int, float, str)) else None
+    return [x if isinstance(x, (bool, int, float)) else None for x in v]
+
+
+def node_entry(node, depth=0):
+    """A node and what feeds it, as plain data: `{'type', 'properties', 'inputs': {socket:
+    value | {'from': node, 'output': socket}}}` (plus the colour ramp's stops and an image's
+    absolute path). Nothing is evaluated; the importer recognises what the language can say."""
+    entry = {'type': node.bl_idname, 'name': node.name,
+             'properties': {p: jsonable(getattr(node, p)) for p in NODE_PROPERTIES
+                            if hasattr(node, p)}}
+    if node.bl_idname == 'ShaderNodeValToRGB':
+        entry['ramp'] = {'interpolation': node.color_ramp.interpolation,
+                         'stops': [[e.position, list(e.color)] for e in node.color_ramp.elements]}
+    if node.bl_idname == 'ShaderNodeTexImage' and node.image is not None:
+        image = node.image
+        entry['image'] = {'name': image.name, 'source': image.source,
+                          'path': bpy.path.abspath(image.filepath, library=image.library)}
+        packed = image.packed_file
+        if packed is not None and packed.size <= MAX_PACKED_IMAGE_BYTES:
+            entry['image']['packed'] = base64.b64encode(bytes(packed.data)).decode('ascii')
+        elif packed is not None:
+            entry['image']['packed_size'] = packed.size
+    inputs = {}
+    for socket in node.inputs:
+        if not socket.enabled:
+            continue
+        if socket.is_linked and depth < MAX_NODE_DEPTH:
+            link = socket.links[0]
+            inputs[socket.name] = {'from': node_entry(link.from_node, depth + 1),
+                                   'output': link.from_socket.name}
+        elif socket.is_linked:
+            inputs[socket.name] = {'from': None, 'output': None}
+        elif hasattr(socket, 'default_value'):
+            inputs[socket.name] = jsonable(socket.default_value)
+    entry['inputs'] = inputs
+    return entry
+
+
+def linked_inputs(node):
+    """What drives the Principled BSDF's base colour, roughness and normal (a bump), if linked."""
+    found = {}
+    for key, name in (('base_color', 'Base Color'), ('roughness', 'Roughness'), ('normal', 'Normal')):
+        socket = node.inputs[name]
+        if socket.is_linked:
+            link = socket.links[0]
+            found[key] = {'from': node_entry(link.from_node), 'output': link.from_socket.name}
+    return found
+
+
 def material_entry(material):
     entry = {'name': material.name, 'diffuse_color': list(material.diffuse_color),
              'metallic': material.metallic, 'roughness': material.roughness, 'surface': None}
@@ -72,6 +141,7 @@ def material_entry(material):
         entry['inputs'] = {key: value(node.inputs[name]) for key, name in PRINCIPLED_INPUTS.items()}
         entry['linked'] = [key for key, name in PRINCIPLED_INPUTS.items()
                            if node.inputs[name].is_linked]
+        entry['drivers'] = linked_inputs(node)
     return entry
 
 

@@ -41,6 +41,8 @@ OPERATIONS = {"UNION": "union", "DIFFERENCE": "difference", "INTERSECT": "inters
 BEVEL_SEGMENTS = 3
 BEVEL_ANGLE = math.radians(30.0)
 """The Bevel modifier `bevel W` compiles to (`compiler/runtime/meshes.add_bevel`)."""
+TEXTURE_INPUTS = ("base_color", "roughness", "normal")
+"""Principled inputs whose node chains are read as textures (`importers/textures.py`)."""
 LIGHT_KINDS = {"POINT": "point", "SUN": "sun", "SPOT": "spot", "AREA": "area"}
 MAX_INSTANCE_DEPTH = 4
 """Collection instances nested deeper than this (an instance in an instanced collection ...)
@@ -87,9 +89,10 @@ def _material(entry: dict, report: Report) -> dict:
     if entry.get("surface") == "ShaderNodeBsdfPrincipled":
         inputs = dict(entry["inputs"])
         for key in entry.get("linked", []):
-            report.notes.append(f"material {name}: {key} is driven by other nodes (a texture; "
-                                "textures are not imported): its own value is used (for a "
-                                "compiled scenelang texture, its mean)")
+            if key not in TEXTURE_INPUTS:
+                report.notes.append(f"material {name}: {key} is driven by other nodes, which "
+                                    "the language cannot say: its own value is used")
+        inputs["drivers"] = {k: v for k, v in entry.get("drivers", {}).items() if k in TEXTURE_INPUTS}
         inputs["base_color"] = tuple(inputs["base_color"][:3])
         inputs["emission_color"] = tuple(inputs["emission_color"][:3])
         return inputs
@@ -115,7 +118,8 @@ def describe_blend(entry: dict, source: str) -> Description:
     if not entry.get("ok"):
         raise ImportFailure(f"Blender cannot open it: {entry.get('error', 'unknown error')}")
     report = Report()
-    description = Description(source=source, report=report)
+    description = Description(source=source, report=report,
+                              folder=Path(entry["file"]).resolve().parent if entry.get("file") else None)
     objects = {o["name"]: o for o in entry["objects"]}
     meshes = {m["name"]: m for m in entry["meshes"]}
     collections = entry.get("collections", {})

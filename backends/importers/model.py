@@ -10,6 +10,7 @@ A light or camera looks along its local -z axis with +y up.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -128,8 +129,9 @@ class Report:
 @dataclass
 class Description:
     """A whole file: objects (only those that render), the groups they hang from (parents,
-    in file order), materials by name (language parameter names, linear colours), lights, the
-    camera (None: none), the world (None: none). Lights and the camera keep world matrices."""
+    in file order), materials by name (language parameter names, linear colours; `drivers`: the
+    scanned node chains of a .blend's textured inputs), lights, the camera (None: none), the
+    world (None: none). Lights and the camera keep world matrices."""
 
     source: str
     objects: list[ObjectData] = field(default_factory=list)
@@ -142,3 +144,5 @@ class Description:
     camera: CameraData | None = None
     world: tuple[tuple[float, float, float], float] | None = None
     report: Report = field(default_factory=Report)
+    folder: Path | None = None
+    """The folder of the file read: image files it refers to must lie in it (None: unknown)."""

@@ -41,9 +41,11 @@ from scenelang.backends.importers.model import (
     Report,
 )
 from scenelang.backends.importers.recognise import Fit, recognise
+from scenelang.backends.importers.textures import material_textures
 from scenelang.backends.importers.transforms import (
     Unsupported,
     clean,
+    color,
     decompose,
     transform_fields,
     valid_name,
@@ -54,24 +56,6 @@ from scenelang.resolve import shape_refs
 
 MIRROR_AXIS = {"torus": 1}
 """The axis whose mirror maps a primitive's vertex set onto itself (default x)."""
-
-
-# ---------------------------------------------------------------- colours
-
-
-def color(rgb) -> sl.HexColor | sl.RGB:
-    """A linear colour as `(r, g, b)` when it has at most 3 significant digits per channel (as
-    written by hand), else `#rrggbb` when it is exactly an 8-bit sRGB colour, else `(r, g, b)`."""
-    linear = [min(max(float(c), 0.0), 1.0) for c in list(rgb)[:3]]
-    short = [float(f"{c:.3g}") for c in linear]
-    if all(abs(a - b) < 2e-7 for a, b in zip(short, linear)):  # written as a plain tuple
-        return sl.RGB(r=short[0], g=short[1], b=short[2])
-    codes = [sl.linear_to_srgb(c) * 255 for c in linear]
-    if all(abs(c - round(c)) < 0.02 for c in codes):
-        hexed = sl.HexColor(hex="".join(f"{round(c):02x}" for c in codes))
-        if all(abs(a - b) < 2e-6 for a, b in zip(hexed.linear(), linear)):
-            return hexed
-    return sl.RGB(r=clean(linear[0]), g=clean(linear[1]), b=clean(linear[2]))
 
 
 # ---------------------------------------------------------------- shapes
@@ -128,6 +112,19 @@ class AssetFolder:
             self.folder.mkdir(parents=True, exist_ok=True)
             target = self.folder / f"{name}.ply"
             target.write_bytes(ply_bytes(vertices, faces))
+            self.written.append(target)
+            self.paths[key] = f"{self.folder.name}/{target.name}"
+        return self.paths[key]
+
+    def image_path(self, name: str, data: bytes, suffix: str) -> str:
+        """The scene path of an image texture's file (`data`, a PNG or JPEG: `suffix`),
+        writing it on first use (same bytes: one file)."""
+        key = ("image", data)
+        if key not in self.paths:
+            stem = valid_name(name, self.names, "image")
+            self.folder.mkdir(parents=True, exist_ok=True)
+            target = self.folder / f"{stem}{suffix}"
+            target.write_bytes(data)
             self.written.append(target)
             self.paths[key] = f"{self.folder.name}/{target.name}"
         return self.paths[key]
@@ -323,9 +320,8 @@ def to_scene(description: Description,
     nodes.sort(key=lambda n: rank.get(n.key, len(rank)))  # stable: unlisted keep their order
     composition += compose(nodes, names["object"], report)
     shape_defs = _used(shape_defs, composition)
-    materials = [sl.MaterialDef(name=material_names[m],
-                                material=material_ast(material_names[m], description.materials[m], report))
-                 for m in used_materials]
+    materials = _materials(description, [(material_names[m], m) for m in used_materials],
+                           names["material"], assets, report)
     lighting: list = []
     if description.world is not None:
         rgb, strength = description.world
@@ -345,6 +341,37 @@ def to_scene(description: Description,
         lighting=sl.Section(name="lighting", statements=tuple(lighting)),
     )
     return scene, report
+
+
+def _materials(description: Description, used: list[tuple[str, str]], taken: set[str],
+               assets: AssetFolder | None, report: Report) -> list:
+    """The materials section: `texture` statements (equal textures shared), then the materials
+    `used` ((scene name, file name) pairs), their recognised textures plugged in by name."""
+    textures: dict[sl.Node, str] = {}
+    texture_defs: list[sl.TextureDef] = []
+    material_defs: list[sl.MaterialDef] = []
+    for name, raw in used:
+        params = description.materials[raw]
+        material = material_ast(name, params, report)
+        found, reasons = material_textures(params.get("drivers") or {}, folder=description.folder,
+                                           images=assets.image_path if assets else None)
+        for reason in reasons:
+            report.notes.append(f"material {raw}: {reason}: its own value is used")
+        for key in ("base_color", "roughness", "bump"):
+            if key not in found:
+                continue
+            texture = found[key]
+            if texture not in textures:
+                textures[texture] = valid_name(f"{name}_{ROLES[key]}", taken, "texture")
+                texture_defs.append(sl.TextureDef(name=textures[texture], texture=texture))
+                report.recognised.append(f"texture {textures[texture]}: {texture.kind}")
+            found[key] = textures[texture]
+        material_defs.append(sl.MaterialDef(name=name, material=material.model_copy(update=found)))
+    return [*texture_defs, *material_defs]
+
+
+ROLES = {"base_color": "color", "roughness": "roughness", "bump": "bump"}
+"""The suffix of an imported texture's name, after its material's, by the input it drives."""
 
 
 def _used(shape_defs: list[sl.ShapeDef], composition: list) -> list[sl.ShapeDef]:

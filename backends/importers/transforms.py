@@ -12,6 +12,8 @@ import re
 
 import numpy as np
 
+from scenelang import ast as sl
+
 DIGITS = 6
 """Significant digits kept for imported numbers."""
 
@@ -89,3 +91,17 @@ def transform_fields(matrix: np.ndarray, euler=None) -> dict:
             "rotate": None if rotate == (0, 0, 0) else rotate,
             "scale": None if scale == (1, 1, 1) else (scale[0] if len(set(scale)) == 1 else scale)}
 
+
+def color(rgb) -> sl.HexColor | sl.RGB:
+    """A linear colour as `(r, g, b)` when it has at most 3 significant digits per channel (as
+    written by hand), else `#rrggbb` when it is exactly an 8-bit sRGB colour, else `(r, g, b)`."""
+    linear = [min(max(float(c), 0.0), 1.0) for c in list(rgb)[:3]]
+    short = [float(f"{c:.3g}") for c in linear]
+    if all(abs(a - b) < 2e-7 for a, b in zip(short, linear)):  # written as a plain tuple
+        return sl.RGB(r=short[0], g=short[1], b=short[2])
+    codes = [sl.linear_to_srgb(c) * 255 for c in linear]
+    if all(abs(c - round(c)) < 0.02 for c in codes):
+        hexed = sl.HexColor(hex="".join(f"{round(c):02x}" for c in codes))
+        if all(abs(a - b) < 2e-6 for a, b in zip(hexed.linear(), linear)):
+            return hexed
+    return sl.RGB(r=clean(linear[0]), g=clean(linear[1]), b=clean(linear[2]))

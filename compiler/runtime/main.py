@@ -157,6 +157,14 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
+def pack_images():
+    """Pack the image textures' files into the .blend, so a saved scene is complete on its own
+    (another machine, `scenelang import`) without the files beside the scene."""
+    for image in bpy.data.images:
+        if image.source == 'FILE' and image.packed_file is None:
+            image.pack()
+
+
 def main(argv=None):
     """Build the scene, then save it (--blend) and render it (--render) as asked."""
     args = parse_args(argv)
@@ -164,6 +172,7 @@ def main(argv=None):
     configure_render(args)
     report_warnings(ctx)
     if args.blend:
+        pack_images()
         bpy.ops.wm.save_as_mainfile(filepath=args.blend, check_existing=False)
     if args.render:
         bpy.context.scene.render.filepath = args.render
