@@ -184,6 +184,8 @@ class _Applier:
             at = len(self.statements[section]) - 1
         if at is None and section == "composition" and self._set_member(op, span):
             return
+        if at is None and section == "lighting" and self._set_member(op, span, lights_only=True):
+            return
         if at is None:
             self.unknown(section, op.target, span)
             return
@@ -200,13 +202,14 @@ class _Applier:
         self.statements[section][at] = respan(new, span)
         self.touched[(section, op.target)] = op
 
-    def _set_member(self, op: A.SetOp, span: Span | None) -> bool:
+    def _set_member(self, op: A.SetOp, span: Span | None, lights_only: bool = False) -> bool:
         """`set MEMBER.PARAM` for a member of a composition group (any depth): True when a group
-        holds a member of that name (then set, or its error reported)."""
+        holds a member of that name (then set, or its error reported). lights_only: only a light
+        member (a lighting patch's `set` reaches the lights written in groups, nothing else)."""
         def changed(group: A.GroupDef) -> A.GroupDef | None:
             for i, member in enumerate(group.members):
                 new = None
-                if member.name == op.target:
+                if member.name == op.target and (isinstance(member, A.LightDef) or not lights_only):
                     new = respan(with_param(member, op.param, op.value, span), span)
                 elif isinstance(member, A.GroupDef):
                     inner = changed(member)

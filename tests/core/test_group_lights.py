@@ -243,3 +243,23 @@ def test_set_reaches_a_light_and_an_object_inside_a_group():
     assert (d.span.file, d.span.line) == ("p.slp", 2)
     with pytest.raises(SceneError, match="there is no statement named 'bulbs' in composition"):
         apply_patch(scene, parse_patch("patch composition { set bulbs.energy = 60 }"))
+
+
+def test_the_lighting_stage_sets_lights_in_groups_but_nothing_else_of_them():
+    """A lighting-only patch (as the reconstruction's lighting stage applies it) reaches the
+    lights written in composition groups, at any depth; objects and groups stay out of reach."""
+    scene = scene_of()
+    patched = apply_patch(scene, parse_patch(
+        "patch lighting {\n  set bulb.energy = 60\n  set panel.size = 1\n  set world.strength = 2\n}\n"),
+        section="lighting")
+    lamp = patched.composition.get("lamp")
+    assert lamp.members[1].light.energy == 60 and lamp.members[3].members[1].light.size == 1
+    assert patched.lighting.statements[0].strength == 2
+    assert lamp.members[0] == scene.composition.get("lamp").members[0]
+    for target in ("base", "lamp", "head"):  # an object, the group, a nested group
+        with pytest.raises(SceneError) as info:
+            apply_patch(scene, parse_patch(f"patch lighting {{ set {target}.at = (0, 0, 0) }}"),
+                        section="lighting")
+        assert f"there is no statement named '{target}' in lighting" in str(info.value)
+    with pytest.raises(SceneError, match="has no parameter 'enrgy'"):
+        apply_patch(scene, parse_patch("patch lighting { set bulb.enrgy = 60 }"), section="lighting")
