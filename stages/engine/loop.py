@@ -313,6 +313,7 @@ class Engine:
             "verdict": None if verdict is None else
             {"approved": verdict.approved, "checklist": list(verdict.checklist)},
             "calls": sum(len(c.attempts) for c in candidates) + (verdict is not None),
+            "hypothesis": bool(candidates) and all(c.hypothesis for c in candidates),
             "state": asdict(state), "budget": self.budget.to_dict(),
         }
         files: dict[str, Any] = {
@@ -374,6 +375,7 @@ class Engine:
             cand.prompt += sep + proposal.prompt
             cand.response += sep + proposal.raw
             cand.patch_text = proposal.patch_text or ""
+            cand.hypothesis = proposal.hypothesis
             try:
                 if proposal.patch_text is None:
                     raise SceneError(proposal.error or "the answer holds no patch")

@@ -37,16 +37,19 @@ def round_summary(record: Mapping[str, Any]) -> dict[str, Any]:
     keys = ("stage", "round", "step", "status", "combined", "selected", "selected_combined",
             "calls")
     return ({k: record[k] for k in keys} | {"best_by_metric": record["best_by_metric"]["step"]}
-            | {"previous_combined": record.get("previous_combined")})
+            | {"previous_combined": record.get("previous_combined"),
+               "hypothesis": bool(record.get("hypothesis"))})
 
 
 def stalled_rounds(rounds: list[Mapping[str, Any]], stage: str, min_gain: float) -> int:
     """How many of `stage`'s last rounds in a row (`round_summary` records, in order) raised
     the scene's combined score by less than `min_gain`: rejected and invalid rounds count, as
-    do accepted ones with a smaller gain (a record without `previous_combined` counts too)."""
+    do accepted ones with a smaller gain (a record without `previous_combined` counts too); a
+    rejected round that tested a proposer's hypothesis (`Proposal.hypothesis`) is skipped: it
+    answered a question, it did not stall."""
     count = 0
     for r in rounds:
-        if r["stage"] != stage:
+        if r["stage"] != stage or (r.get("hypothesis") and r["status"] == "rejected"):
             continue
         before, after = r.get("previous_combined"), r.get("combined")
         gained = (r["status"] == "accepted" and before is not None and after is not None
@@ -68,6 +71,7 @@ class Candidate:
     score: dict[str, float] | None = None
     errors: list[str] = field(default_factory=list)
     attempts: list[dict[str, Any]] = field(default_factory=list)
+    hypothesis: bool = False
 
     @property
     def combined(self) -> float | None:

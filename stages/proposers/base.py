@@ -159,7 +159,10 @@ class Proposal:
     `raw`: the full response (prose and all; written to response.md); `patch_text`: the `.slp`
     text to apply, or None when the answer had none (then `error` says why and is fed back);
     `usage`: what the answer cost; `prompt`: the prompt as sent (written to prompt.md; a proposer
-    without a text prompt may leave it empty); `notes`: free text for the log.
+    without a text prompt may leave it empty); `notes`: free text for the log; `hypothesis`:
+    the patch tests one of several alternatives the proposer has queued (an object as metal
+    instead of matte), so the render answers a question: a rejected hypothesis does not count
+    toward the engine's `patience` (default False).
     """
 
     raw: str
@@ -168,6 +171,7 @@ class Proposal:
     prompt: str = ""
     error: str | None = None
     notes: str = ""
+    hypothesis: bool = False
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,17 @@ def test_stalled_rounds_counts_the_last_rounds_in_a_row_without_enough_gain():
     assert stalled_rounds([old], "geometry", 0.001) == 1
 
 
+def test_a_rejected_hypothesis_neither_counts_nor_restarts_the_stall():
+    hypothesis = dict(_round("materials", "rejected", 0.6, 0.5), hypothesis=True)
+    stalled = _round("materials", "accepted", 0.6, 0.6)
+    assert stalled_rounds([stalled, hypothesis], "materials", 0.001) == 1
+    assert stalled_rounds([stalled, hypothesis, hypothesis, stalled], "materials", 0.001) == 2
+    # an accepted hypothesis is an ordinary round: it counts by its gain
+    assert stalled_rounds([stalled, dict(stalled, hypothesis=True)], "materials", 0.001) == 2
+    assert stalled_rounds([stalled, dict(_round("materials", "accepted", 0.6, 0.7), hypothesis=True)],
+                          "materials", 0.001) == 0
+
+
 def test_patience_settings_are_checked():
     assert EngineConfig().patience is None  # the engine alone runs every round
     assert EngineConfig(patience=1).patience == 1
@@ -91,3 +102,37 @@ def test_a_stage_without_gains_ends_after_patience_rounds_and_resume_keeps_it_en
     resumed = Stalling()
     run_reconstruction(tmp_path / "target.png", tmp_path / "run", resumed, cfg, resume=True)
     assert resumed.rounds == []  # the stage had ended: nothing left to run
+
+
+GLARE = """patch lighting {
+  world color #ffffff strength 20
+}"""
+
+
+class Testing(Stalling):
+    """Geometry and composition: the scene; lighting rounds 1 and 2: hypotheses that the
+    render rejects (a glaring white world against the dark target); then no changes."""
+
+    def propose(self, request):
+        self.rounds.append((request.stage, request.round))
+        if request.stage != "lighting":
+            text = GEOMETRY if request.stage == "geometry" else COMPOSITION
+            return Proposal(raw="scripted", patch_text=text, usage=Usage(calls=1))
+        testing = request.round in (1, 2)
+        return Proposal(raw="scripted", patch_text=GLARE if testing else "patch lighting {\n}",
+                        usage=Usage(calls=1), hypothesis=testing)
+
+
+@pytest.mark.blender
+def test_rejected_hypotheses_do_not_end_a_stage(tmp_path):
+    """Two rejected hypotheses in a row are answers, not a stall: the stage goes on, and ends
+    after two rounds that gain nothing (without the rule it would end after the hypotheses)."""
+    cfg = EngineConfig(size=48, samples=4, final_size=48, final_samples=4, patience=2,
+                       budgets={"geometry": 1, "materials": 0, "composition": 1, "lighting": 6})
+    proposer = Testing()
+    result = run_reconstruction(make_target(tmp_path), tmp_path / "run", proposer, cfg)
+    assert proposer.rounds == [("geometry", 1), ("composition", 1)] + [("lighting", k) for k in range(1, 5)]
+    data = json.loads((result.root / "run.json").read_text())
+    lighting = [r for r in data["rounds"] if r["stage"] == "lighting"]
+    assert [(r["status"], r["hypothesis"]) for r in lighting[:2]] == [("rejected", True)] * 2
+    assert [r["hypothesis"] for r in lighting[2:]] == [False, False]

@@ -11,9 +11,12 @@ Per stage (`request.stage`):
   (`offline_draft.draft_model`), starting from the prior's camera (`draft.initial_camera`: the
   scene's camera is only the engine's placeholder);
 - `geometry`, `materials`, `composition`, `lighting`: the refinements of `offline_refine`,
-  each returning a patch of its own section. When the scene lacks that section's content (the
-  run began without a draft), the section is taken from the draft instead, so that a run
-  without `--draft` still builds the whole scene stage by stage;
+  each returning a patch of its own section; from the materials stage's second round, one
+  object per round is proposed as the other material, metal or matte (`metal_check`), and the
+  engine's render decides (a `hypothesis` proposal: its rejection does not end the stage).
+  When the scene lacks that section's content (the run began without a draft), the section is
+  taken from the draft instead, so that a run without `--draft` still builds the whole scene
+  stage by stage;
 - `direct` (whole scene): the draft when the scene is empty, else all four refinements at once.
 
 When a refinement finds nothing to change, the answer is an empty patch (the engine then keeps
@@ -60,8 +63,10 @@ from scenelang.stages.proposers.offline.draft import (
     draft_model,
     initial_camera,
 )
+from scenelang.stages.proposers.offline.metal_check import FIRST_ROUND, flip_order, flipped
 from scenelang.stages.proposers.offline.refine import (
     colours_changed,
+    match_regions,
     refine_composition,
     refine_geometry,
     refine_lighting,
@@ -87,6 +92,8 @@ class OfflineProposer:
         self._drafts: dict[tuple[str, A.Camera], tuple[Model, int]] = {}
         self._last: dict[str, str] = {}
         self._rejected: set[tuple[str, str]] = set()
+        self._flips_tried: set[tuple[str, str]] = set()
+        self._testing = False
 
     def describe(self) -> dict[str, Any]:
         """What the run folder records about this proposer."""
@@ -99,6 +106,7 @@ class OfflineProposer:
         key = _key(request.target)
         analysis = self._analysis(key, request.target)
         scene = request.scene
+        self._testing = False
         new_scene, evals, notes = self._new_scene(request, key, analysis, scene, deadline)
         text = _patch_text(scene, new_scene, request.sections)
         self._remember_rejection(request)
@@ -112,7 +120,7 @@ class OfflineProposer:
                f"{seconds:.1f} s\n\n```slp\n{text}```\n")
         return Proposal(raw=raw, patch_text=text, usage=Usage(renders=evals, latency_s=seconds),
                         prompt=f"(offline proposer: no prompt)\nstage {request.stage}, "
-                               f"round {request.round}\n", notes=notes)
+                               f"round {request.round}\n", notes=notes, hypothesis=self._testing)
 
     # ------------------------------------------------------------------ internals
     def _remember_rejection(self, request: ProposalRequest) -> None:
@@ -169,12 +177,32 @@ class OfflineProposer:
             evals += n
         if stage in ("lighting", "direct"):
             model = refine_lighting(model, analysis, render)
+        if stage == "materials" and round_ >= FIRST_ROUND:
+            flip = self._metal_flip(key, model, analysis, scene)
+            if flip is not None:
+                return flip[0], evals, flip[1]
         if stage in ("materials", "direct"):
             before = _copy(model)
             model = refine_materials(model, analysis, render)
             if stage == "materials" and not colours_changed(before, model):
                 return scene, evals, "colours already agree with the target; no change"
         return build_scene(model), evals, f"{stage} refined"
+
+    def _metal_flip(self, key: str, model: Model, analysis: Analysis, scene: A.Scene
+                    ) -> tuple[A.Scene, str] | None:
+        """The scene with the next object not tried yet as the other material (least sure
+        metal call first, `metal_check`), or None when every object has been tried."""
+        model.region_of = match_regions(model, analysis)
+        for i in flip_order(model, analysis):
+            name = model.names[i][0]
+            if (key, name) in self._flips_tried:
+                continue
+            self._flips_tried.add((key, name))
+            self._testing = True
+            new = flipped(model, analysis, i)
+            what = "metal" if new.guesses[i].metallic > 0.5 else "matte"
+            return build_scene(new), f"metal check: {name} tried as {what}"
+        return None
 
 
 def _copy(model: Model) -> Model:
