@@ -541,6 +541,13 @@ def coloured(fitted: tuple[list[Guess], list[int], int], analysis: Analysis, cam
                           ground_albedo=float(np.mean(ground))), index
 
 
+def lit_ground_mask(analysis: Analysis) -> np.ndarray:
+    """Ground pixels in light, 3 px clear of every object region: what an object's colour is
+    measured against (`colour_guesses`, `metal_check.flipped`)."""
+    seg = analysis.seg
+    return seg.ground & ~seg.shadow & ~ndimage.binary_dilation(analysis.objects_mask, iterations=3)
+
+
 def colour_guesses(analysis: Analysis, camera: A.Camera, guesses: list[Guess], index: list[int],
                    lighting: Lighting, ground_albedo: float = DEFAULT_GROUND_ALBEDO
                    ) -> list[Guess]:
@@ -551,8 +558,7 @@ def colour_guesses(analysis: Analysis, camera: A.Camera, guesses: list[Guess], i
     that reaches it)."""
     if not guesses:
         return guesses
-    seg = analysis.seg
-    lit = seg.ground & ~seg.shadow & ~ndimage.binary_dilation(analysis.objects_mask, iterations=3)
+    lit = lit_ground_mask(analysis)
     overall = np.median(analysis.linear[lit], axis=0) if lit.sum() > 10 else None
     vis = visible_masks(guesses, camera, analysis.size)
     out = []

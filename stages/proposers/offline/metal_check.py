@@ -24,9 +24,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from scipy import ndimage
 
-from scenelang.stages.proposers.offline.draft import Analysis, Model
+from scenelang.stages.proposers.offline.draft import Analysis, Model, lit_ground_mask
 from scenelang.stages.proposers.offline.fit import visible_masks
 from scenelang.stages.vision.material import (
     MATTE_ROUGHNESS,
@@ -72,8 +71,7 @@ def flipped(model: Model, analysis: Analysis, i: int) -> Model:
     colour = g.color
     mask = _masks(model, analysis)[i]
     if mask is not None:
-        seg = analysis.seg
-        lit = seg.ground & ~seg.shadow & ~ndimage.binary_dilation(analysis.objects_mask, iterations=3)
+        lit = lit_ground_mask(analysis)
         region = analysis.regions[model.region_of[i]]
         near = ground_near(analysis.linear, region, lit)
         if near is None and lit.sum() > 10:
@@ -86,5 +84,4 @@ def flipped(model: Model, analysis: Analysis, i: int) -> Model:
     guesses[i] = replace(g, metallic=1.0 if metal else 0.0,
                          roughness=METAL_ROUGHNESS if metal else MATTE_ROUGHNESS,
                          color=tuple(float(c) for c in colour))
-    out = replace(model, guesses=guesses)
-    return out
+    return replace(model, guesses=guesses)
